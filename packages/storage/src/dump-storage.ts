@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Every write hlsdump makes to a dump's output goes through this interface, so the engine never
+ * touches the filesystem itself. Local disk today; object storage is planned.
+ *
+ * Paths are absolute. Whole-file writes are atomic: a reader sees the old file or the new one,
+ * never a partial one, and a failed write leaves no file behind under the final name.
+ */
+export interface DumpStorage {
+  /** Creates the directory and its parents; fine if it exists. */
+  ensureDir(dir: string): Promise<void>;
+  /** Writes a whole file atomically (temporary file + rename). Returns the bytes written. */
+  writeFile(path: string, data: string | Uint8Array): Promise<number>;
+  /**
+   * Streams a body to a temporary file and renames it into place once the body ended.
+   * Aborting the signal, or an error of the body, removes the temporary file. Returns the bytes written.
+   */
+  writeStream(
+    path: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<number>;
+  exists(path: string): Promise<boolean>;
+  readFile(path: string): Promise<Buffer>;
+  /**
+   * Opens a file for in-place writes at offsets (the infoFile). `create: 'exclusive'` fails with
+   * StorageError code STORAGE_EXISTS when the file exists; `'existing'` opens one that exists.
+   */
+  openPatchable(path: string, mode: { create: 'exclusive' | 'existing' }): Promise<PatchableFile>;
+}
+
+export interface PatchableFile {
+  readonly path: string;
+  /** Current size in bytes. */
+  size(): Promise<number>;
+  /** Writes `data` at `offset` (one positional write; may extend the file). */
+  write(offset: number, data: Uint8Array): Promise<void>;
+  /** Flushes data to stable storage. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
