@@ -1,0 +1,110 @@
+import type { DumpStorage } from '@hlsdump/storage';
+import type { OriginClient, RetryPolicy } from '@hlsdump/hls-client';
+
+/** What to dump: the stream's location at the origin and where its copy goes. */
+export interface DumpRequest {
+  /** The stream's base URL at the origin (ends with `/`); playlist names resolve against it. */
+  originBaseUrl: string;
+  /** Master playlist file names at the origin, each written to outputPath with local URIs. At least one. */
+  playlists: string[];
+  /** Absolute directory the dump is written to; created when missing. */
+  outputPath: string;
+  /** Absolute path of the infoFile; none is written when absent. */
+  infoFile?: string;
+  /** Written into the infoFile's `<UserData>`; ignored without infoFile. */
+  userData?: string;
+  /** The infoFile's `<Stream>`: `/{vhost}/{app}/{outputStreamName}`. */
+  streamName: string;
+}
+
+export interface DumpLimits {
+  /** A playlist answering 404 this long means the stream has ended: Completed. */
+  goneAfterMs: number;
+  /** The origin unreachable (network errors, 5xx) this long: Error. */
+  unreachableAfterMs: number;
+  /** Retries of a single request (playlist, segment). */
+  retry: RetryPolicy;
+  /** How often a rendition's segment is retried before it is given up as a gap. */
+  segmentAttempts: number;
+}
+
+export type DumpStatus = 'Starting' | 'Running' | 'Completed' | 'Error';
+
+export interface DumpFailure {
+  /** Stable code: STREAM_NOT_FOUND, ORIGIN_UNREACHABLE, PLAYLIST_INVALID, STORAGE_FULL, STORAGE_DENIED, ... */
+  code: string;
+  message: string;
+}
+
+export interface RenditionProgress {
+  /** The local chunklist file name. */
+  chunklist: string;
+  /** The origin's media sequence number of the last segment written. */
+  lastMsn?: number;
+  segments: number;
+  bytes: number;
+  gaps: number;
+  /** How far the last written segment is behind the origin's live edge, in seconds. */
+  lagSeconds?: number;
+}
+
+export interface DumpProgress {
+  status: DumpStatus;
+  error?: DumpFailure;
+  renditions: RenditionProgress[];
+  /** Files written (every write, chunklist rewrites included) — the infoFile's Item count. */
+  filesWritten: number;
+  bytesWritten: number;
+  gaps: number;
+}
+
+/** Everything a new owner needs to continue a dump where it was; JSON-serializable. */
+export interface DumpCheckpoint {
+  version: 1;
+  request: DumpRequest;
+  /** Next infoFile Seq (also recoverable from the infoFile itself). */
+  infoFileNextSeq: number;
+  renditions: RenditionCheckpoint[];
+}
+
+export interface RenditionCheckpoint {
+  /** The origin's absolute chunklist URL. */
+  url: string;
+  chunklist: string;
+  /** Segments written so far, in chunklist order. */
+  entries: ChunklistEntry[];
+  lastMsn?: number;
+  gaps: number;
+  bytes: number;
+}
+
+/** One segment as it stands in a local chunklist. */
+export interface ChunklistEntry {
+  msn: number;
+  file: string;
+  duration: number;
+  title?: string;
+  discontinuity: boolean;
+  programDateTime?: string;
+  /** Local init segment file this segment needs (EXT-X-MAP). */
+  map?: string;
+}
+
+export type DumpEvent =
+  | { type: 'file'; path: string; kind: 'init' | 'segment' | 'chunklist' | 'master'; bytes: number; seq?: number }
+  | { type: 'gap'; chunklist: string; msn: number; reason: string }
+  | { type: 'status'; status: DumpStatus; error?: DumpFailure };
+
+export interface DumpDependencies {
+  storage: DumpStorage;
+  client: OriginClient;
+  limits?: Partial<DumpLimits>;
+  /**
+   * Called before every write to the output; throwing stops the dump without finalizing it.
+   * The worker uses it to fence a dump whose ownership was lost.
+   */
+  beforeWrite?: () => void | Promise<void>;
+  /** Continue a dump from its checkpoint instead of starting one. */
+  resumeFrom?: DumpCheckpoint;
+  now?: () => Date;
+}

@@ -1,0 +1,360 @@
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  DEFAULT_RETRY_POLICY,
+  RenditionLoader,
+  isMasterPlaylist,
+  parseMasterPlaylist,
+  rewritePlaylistUris,
+  type RenditionDetails,
+} from '@hlsdump/hls-client';
+import { InfoFileWriter } from '@hlsdump/info-file';
+import { DumpError, describeFailure } from './dump-error.js';
+import type {
+  DumpCheckpoint,
+  DumpDependencies,
+  DumpEvent,
+  DumpFailure,
+  DumpLimits,
+  DumpProgress,
+  DumpRequest,
+  DumpStatus,
+} from './dump-types.js';
+import { LocalNames, sanitizeFileName } from './local-names.js';
+import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
+
+export const DEFAULT_DUMP_LIMITS: DumpLimits = {
+  goneAfterMs: 30_000,
+  unreachableAfterMs: 60_000,
+  retry: DEFAULT_RETRY_POLICY,
+  segmentAttempts: 3,
+};
+
+interface MasterCopy {
+  name: string;
+  url: string;
+  text: string;
+}
+
+interface Rendition {
+  url: string;
+  recorder: RenditionRecorder;
+  updates: AsyncGenerator<RenditionDetails>;
+  /** The playlist as loaded at start, recorded first. */
+  first?: RenditionDetails;
+}
+
+/**
+ * One dump: the named master playlists of a live stream, every rendition they reference, and the
+ * infoFile, from the live edge until it is stopped, the origin ends the stream, or it fails.
+ */
+export class HlsDump {
+  readonly done: Promise<DumpProgress>;
+  private settle!: (progress: DumpProgress) => void;
+  private readonly request: DumpRequest;
+  private readonly limits: DumpLimits;
+  private readonly listeners = new Set<(event: DumpEvent) => void>();
+  private readonly abort = new AbortController();
+  private readonly names = new LocalNames();
+  private renditions: Rendition[] = [];
+  private infoFile: InfoFileWriter | undefined;
+  private status: DumpStatus = 'Starting';
+  private failure: DumpFailure | undefined;
+  private ending: 'stop' | 'suspend' | undefined;
+  private filesWritten = 0;
+  private bytesWritten = 0;
+
+  constructor(
+    request: DumpRequest,
+    private readonly deps: DumpDependencies,
+  ) {
+    this.request = deps.resumeFrom?.request ?? request;
+    this.limits = { ...DEFAULT_DUMP_LIMITS, ...deps.limits };
+    this.done = new Promise((resolveDone) => (this.settle = resolveDone));
+  }
+
+  on(listener: (event: DumpEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Reads the stream at the origin, creates outputPath and the infoFile (Status Running) and starts
+   * recording. Resolves once the dump runs; rejects with a DumpError when it cannot start.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    const onAbort = () => this.abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.prepare();
+    } catch (error) {
+      this.abort.abort();
+      await Promise.allSettled(this.renditions.map((r) => r.updates.return(undefined)));
+      await this.infoFile?.close().catch(() => undefined);
+      this.setStatus('Error', describeFailure(error));
+      this.settle(this.progress());
+      throw error instanceof DumpError ? error : asDumpError(error);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    this.setStatus('Running');
+    void this.run();
+  }
+
+  /** Ends the dump: in-flight fetches are aborted, chunklists stay final, the infoFile says Completed. */
+  async stop(): Promise<DumpProgress> {
+    if (this.status === 'Running') {
+      this.ending ??= 'stop';
+      this.abort.abort(new DumpError('DUMP_STOPPED', 'The dump was stopped'));
+    }
+    return this.done;
+  }
+
+  /** Hands the dump off: fetching stops, the files and the infoFile stay Running for the next owner. */
+  async suspend(): Promise<DumpCheckpoint> {
+    if (this.status === 'Running') {
+      this.ending ??= 'suspend';
+      this.abort.abort(new DumpError('DUMP_SUSPENDED', 'The dump was handed off'));
+    }
+    await this.done;
+    return this.checkpoint();
+  }
+
+  checkpoint(): DumpCheckpoint {
+    return {
+      version: 1,
+      request: this.request,
+      infoFileNextSeq: this.infoFile?.nextSeq ?? 0,
+      renditions: this.renditions.map((r) => r.recorder.checkpoint()),
+    };
+  }
+
+  progress(): DumpProgress {
+    const renditions = this.renditions.map((r) => r.recorder.progress());
+    const progress: DumpProgress = {
+      status: this.status,
+      renditions,
+      filesWritten: this.filesWritten,
+      bytesWritten: this.bytesWritten,
+      gaps: renditions.reduce((sum, r) => sum + r.gaps, 0),
+    };
+    if (this.failure) progress.error = this.failure;
+    return progress;
+  }
+
+  private async prepare(): Promise<void> {
+    const { outputPath, infoFile } = this.request;
+    const resume = this.deps.resumeFrom;
+    const masters = resume ? [] : await this.loadMasters();
+    const renditionUrls = resume
+      ? resume.renditions.map((r) => r.url)
+      : renditionsOf(masters);
+
+    await this.fenced(() => this.deps.storage.ensureDir(outputPath));
+    if (infoFile !== undefined) {
+      await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
+      this.infoFile = resume
+        ? await InfoFileWriter.resume(this.deps.storage, infoFile, { now: this.deps.now })
+        : await InfoFileWriter.create(
+            this.deps.storage,
+            infoFile,
+            { stream: this.request.streamName, userData: this.request.userData },
+            { now: this.deps.now },
+          );
+      if (resolve(dirname(infoFile)) === resolve(outputPath)) this.names.reserve(basename(infoFile));
+    }
+    for (const master of masters) this.names.stableNameFor(master.url, 'm');
+
+    const context = this.recorderContext();
+    this.renditions = renditionUrls.map((url, index) => {
+      const checkpoint = resume?.renditions[index];
+      const chunklist = checkpoint?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
+      return {
+        url,
+        recorder: new RenditionRecorder(index, url, chunklist, context, checkpoint),
+        updates: new RenditionLoader(this.deps.client, url, {
+          signal: this.abort.signal,
+          limits: this.limits,
+        }).updates(),
+      };
+    });
+    for (const rendition of this.renditions) {
+      for (const name of rendition.recorder.fileNames()) this.names.reserve(name);
+    }
+    await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
+
+    if (!resume) {
+      for (const rendition of this.renditions) await rendition.recorder.writeChunklist();
+      for (const master of masters) await this.writeMaster(master);
+    }
+  }
+
+  private async loadMasters(): Promise<MasterCopy[]> {
+    const base = this.request.originBaseUrl;
+    return Promise.all(
+      this.request.playlists.map(async (name) => {
+        const url = new URL(name, base).href;
+        try {
+          const { text, url: finalUrl } = await this.deps.client.getText(url, {
+            signal: this.abort.signal,
+            retry: this.limits.retry,
+          });
+          return { name: sanitizeFileName(name), url: finalUrl, text };
+        } catch (error) {
+          if ((error as { status?: number }).status === 404) {
+            throw new DumpError('STREAM_NOT_FOUND', `The origin has no playlist at ${url} (404)`);
+          }
+          throw asDumpError(error);
+        }
+      }),
+    );
+  }
+
+  private async loadFirst(rendition: Rendition): Promise<void> {
+    const next = await rendition.updates.next();
+    if (next.done) throw new DumpError('PLAYLIST_INVALID', `No playlist at ${rendition.url}`);
+    rendition.first = next.value;
+  }
+
+  private async writeMaster(master: MasterCopy): Promise<void> {
+    const path = join(this.request.outputPath, master.name);
+    if (!isMasterPlaylist(master.text)) return; // a media playlist named as the master: its chunklist is the copy
+    const local = new Map(this.renditions.map((r) => [r.url, r.recorder.chunklistName]));
+    const text = rewritePlaylistUris(master.text, master.url, (uri) => local.get(uri) ?? uri);
+    await this.writeFile(path, 'master', () => this.deps.storage.writeFile(path, text));
+  }
+
+  private async run(): Promise<void> {
+    const startMsn = liveEdge(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
+    const fatal = new AbortController();
+    try {
+      await Promise.all(
+        this.renditions.map(async (rendition) => {
+          try {
+            await this.follow(rendition, startMsn);
+          } catch (error) {
+            fatal.abort(error);
+            this.abort.abort(error);
+            throw error;
+          }
+        }),
+      );
+      await this.finish('Completed');
+    } catch (error) {
+      if (this.ending === 'stop') await this.finish('Completed');
+      else if (this.ending === 'suspend' || codeOf(error) === 'DUMP_FENCED') await this.release(error);
+      else await this.finish('Error', describeFailure(fatal.signal.reason ?? error));
+    }
+  }
+
+  private async follow(rendition: Rendition, startMsn: number): Promise<void> {
+    if (rendition.first) await rendition.recorder.record(rendition.first, startMsn);
+    try {
+      for await (const details of rendition.updates) {
+        await rendition.recorder.record(details, startMsn);
+      }
+    } catch (error) {
+      // The stream's playlist answered 404 past the limit: the stream ended, the dump is complete.
+      if (codeOf(error) === 'STREAM_GONE' && !this.abort.signal.aborted) return;
+      throw error;
+    }
+  }
+
+  private async finish(status: 'Completed' | 'Error', failure?: DumpFailure): Promise<void> {
+    try {
+      await this.infoFile?.finish(status, failure?.message);
+    } catch (error) {
+      // The disk that failed the dump may fail this write too; the status still reaches the caller.
+      failure ??= describeFailure(error);
+      status = 'Error';
+    }
+    this.setStatus(status, failure);
+    this.settle(this.progress());
+  }
+
+  /** The dump leaves this process unfinished: a suspend, or its ownership was lost. */
+  private async release(reason: unknown): Promise<void> {
+    await this.infoFile?.close().catch(() => undefined);
+    if (codeOf(reason) === 'DUMP_FENCED') this.failure = describeFailure(reason);
+    this.settle(this.progress());
+  }
+
+  private recorderContext(): RecorderContext {
+    return {
+      storage: this.deps.storage,
+      client: this.deps.client,
+      names: this.names,
+      outputPath: this.request.outputPath,
+      segmentAttempts: this.limits.segmentAttempts,
+      signal: this.abort.signal,
+      writeFile: (path, kind, write) => this.writeFile(path, kind, write),
+      onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
+    };
+  }
+
+  /** Every write of the dump: fenced, then listed in the infoFile only once it is complete. */
+  private async writeFile(
+    path: string,
+    kind: 'init' | 'segment' | 'chunklist' | 'master',
+    write: () => Promise<number>,
+  ): Promise<void> {
+    const bytes = await this.fenced(write);
+    const seq = await this.infoFile?.append(path);
+    this.filesWritten++;
+    this.bytesWritten += bytes;
+    this.emit({ type: 'file', path, kind, bytes, ...(seq === undefined ? {} : { seq }) });
+  }
+
+  private async fenced<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      await this.deps.beforeWrite?.();
+    } catch (error) {
+      throw new DumpError('DUMP_FENCED', `This process no longer owns the dump: ${describeFailure(error).message}`, {
+        cause: error,
+      });
+    }
+    return write();
+  }
+
+  private setStatus(status: DumpStatus, failure?: DumpFailure): void {
+    this.status = status;
+    this.failure = failure;
+    this.emit(failure ? { type: 'status', status, error: failure } : { type: 'status', status });
+  }
+
+  private emit(event: DumpEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** Every rendition the masters reference (variants and alternate media with a URI), once each. */
+function renditionsOf(masters: MasterCopy[]): string[] {
+  const urls = new Set<string>();
+  for (const master of masters) {
+    if (!isMasterPlaylist(master.text)) {
+      urls.add(master.url);
+      continue;
+    }
+    const parsed = parseMasterPlaylist(master.text, master.url);
+    for (const variant of parsed.variants) urls.add(variant.uri);
+    for (const media of parsed.media) if (media.uri !== undefined) urls.add(media.uri);
+  }
+  if (urls.size === 0) throw new DumpError('PLAYLIST_INVALID', 'The master playlists reference no rendition');
+  return [...urls];
+}
+
+/** The newest segment every rendition has complete: where the dump starts on all of them. */
+function liveEdge(details: RenditionDetails[]): number {
+  const newest = Math.min(...details.map((d) => d.endSn));
+  const oldest = Math.max(...details.map((d) => d.startSn));
+  return Math.max(newest, oldest);
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function asDumpError(error: unknown): DumpError {
+  const { code, message } = describeFailure(error);
+  return new DumpError(code === 'STORAGE_EXISTS' ? 'INFO_FILE_EXISTS' : code, message, { cause: error });
+}

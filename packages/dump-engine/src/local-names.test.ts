@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { LocalNames, sanitizeFileName } from './local-names.js';
+
+describe('sanitizeFileName', () => {
+  it.each([
+    ['http://o/app/s/seg_0_video_12_llhls.m4s', 'seg_0_video_12_llhls.m4s'],
+    ['http://o/app/s/seg.m4s?session=abc&x=1#frag', 'seg.m4s'],
+    ['../../x', 'x'],
+    ['..', 'file'],
+    ['.', 'file'],
+    ['http://o/a/..%2F..%2Fetc%2Fpasswd', 'passwd'],
+    ['http://o/a/%2e%2e', 'file'],
+    ['http://o/a/.hidden', 'hidden'],
+    ['http://o/a/with space&semi;.ts', 'with_space_semi_.ts'],
+    ['http://o/a/back\\slash.ts', 'slash.ts'],
+    ['http://o/a/nul%00byte.ts', 'nul_byte.ts'],
+    ['http://o/a/%E0%A4%A.ts', '_E0_A4_A.ts'],
+  ])('%s → %s', (input, expected) => {
+    expect(sanitizeFileName(input)).toBe(expected);
+  });
+
+  it('bounds very long names and keeps their extension', () => {
+    const name = sanitizeFileName(`http://o/${'a'.repeat(5000)}.m4s`);
+    expect(name.length).toBeLessThanOrEqual(150);
+    expect(name.endsWith('.m4s')).toBe(true);
+    expect(sanitizeFileName(`http://o/${'a'.repeat(5000)}b.m4s`)).not.toBe(name);
+  });
+});
+
+describe('LocalNames', () => {
+  it('gives clashing base names from different URLs distinct names', () => {
+    const names = new LocalNames();
+    const a = names.nameFor('http://o/v0/seg1.ts', 'r0');
+    const b = names.nameFor('http://o/v1/seg1.ts', 'r1');
+    const c = names.nameFor('http://o/v2/seg1.ts', 'r1');
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(a).toBe('seg1.ts');
+    expect(b).toBe('r1_seg1.ts');
+  });
+
+  it('keeps a stable name for init segments and playlists, and honours reservations', () => {
+    const names = new LocalNames();
+    names.reserve('info.xml');
+    expect(names.stableNameFor('http://o/a/info.xml', 'r0')).toBe('r0_info.xml');
+    expect(names.stableNameFor('http://o/a/init.mp4', 'r0')).toBe('init.mp4');
+    expect(names.stableNameFor('http://o/a/init.mp4', 'r1')).toBe('init.mp4');
+  });
+});

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+
+const MAX_NAME_LENGTH = 150;
+
+/**
+ * Turns the last path segment of an origin URL into a plain, safe file name: query strings and
+ * fragments dropped, separators and anything outside [A-Za-z0-9._-] replaced, no leading dot (so
+ * never `.` or `..`), bounded length. A hostile origin can never name a file outside outputPath.
+ */
+export function sanitizeFileName(uri: string): string {
+  const withoutQuery = uri.split(/[?#]/, 1)[0] ?? '';
+  const lastSegment = withoutQuery.split(/[/\\]/).pop() ?? '';
+  let decoded = lastSegment;
+  try {
+    decoded = decodeURIComponent(lastSegment);
+  } catch {
+    // Malformed percent-encoding: keep the raw text; it is sanitized below either way.
+  }
+  let name = decoded.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.]+/, '');
+  if (name.length > MAX_NAME_LENGTH) {
+    const dot = name.lastIndexOf('.');
+    const extension = dot > 0 && name.length - dot <= 10 ? name.slice(dot) : '';
+    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
+    name = `${name.slice(0, MAX_NAME_LENGTH - extension.length - 17)}_${digest}${extension}`;
+  }
+  return name === '' ? 'file' : name;
+}
+
+/**
+ * Gives each origin URL one local file name, unique within a dump: two different URLs whose base
+ * names clash (e.g. `v0/seg1.ts` and `v1/seg1.ts`) get distinct names.
+ */
+export class LocalNames {
+  private readonly urlByName = new Map<string, string>();
+  private readonly nameByUrl = new Map<string, string>();
+
+  /** Marks names as taken (a resumed dump's existing files, the infoFile). */
+  reserve(name: string, url = `reserved:${name}`): void {
+    this.urlByName.set(name, url);
+    this.nameByUrl.set(url, name);
+  }
+
+  /** The local name for `url`; `prefix` disambiguates a clash (the rendition's index). */
+  nameFor(url: string, prefix: string): string {
+    const known = this.nameByUrl.get(url);
+    if (known !== undefined) return known;
+    const base = sanitizeFileName(url);
+    let name = base;
+    for (let attempt = 1; this.urlByName.has(name); attempt++) {
+      name = attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`;
+    }
+    this.urlByName.set(name, url);
+    // Segment URLs are asked once each; only keep the reverse entry for names reused across
+    // segments (init segments, chunklists), so memory does not grow with every segment.
+    return name;
+  }
+
+  /** Like nameFor, and remembers the URL so later calls return the same name (init segments, playlists). */
+  stableNameFor(url: string, prefix: string): string {
+    const name = this.nameFor(url, prefix);
+    this.nameByUrl.set(url, name);
+    return name;
+  }
+}
