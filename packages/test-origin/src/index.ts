@@ -1,0 +1,34 @@
+export { createTestOrigin, type TestOrigin, type TestOriginOptions } from './origin-server.js';
+export type {
+  StreamControl,
+  StreamOptions,
+  StreamMode,
+  RenditionInfo,
+  RenditionStatus,
+  RequestRecord,
+} from './live-stream.js';
+export type { RequestKind } from './llhls-names.js';
+export { createStreamClock, type StreamClock } from './stream-clock.js';
+export {
+  loadFixtures,
+  DEFAULT_FIXTURES_DIR,
+  RENDITION_IDS,
+  type RenditionId,
+  type FixtureRendition,
+} from './fixtures.js';
+export {
+  iterateBoxes,
+  childBoxes,
+  readFragments,
+  patchFragment,
+  type BoxRef,
+  type FragmentInfo,
+  type FragmentPatch,
+  type TrackFragmentTiming,
+} from './fmp4-boxes.js';
+export { serveDirectory, type ServedDirectory } from './static-server.js';
+export {
+  startFfmpegLiveOrigin,
+  type FfmpegLiveOrigin,
+  type FfmpegLiveOriginOptions,
+} from './ffmpeg-origin.js';
