@@ -1,0 +1,36 @@
+export { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
+export type { RetryPolicy } from './retry-policy.js';
+export {
+  OriginHttpError,
+  OriginNetworkError,
+  OriginTimeoutError,
+  OriginUnreachableError,
+  StreamGoneError,
+  isRetryable,
+} from './origin-errors.js';
+export { OriginClient } from './origin-client.js';
+export type {
+  DownloadInfo,
+  GetTextOptions,
+  OriginClientOptions,
+  ResponseHeaders,
+  RetryEvent,
+} from './origin-client.js';
+export { PlaylistParseError } from './playlist-parse-error.js';
+export {
+  MediaSegment,
+  PartialSegment,
+  RenditionDetails,
+  parseMediaPlaylist,
+} from './media-playlist.js';
+export type { ByteRange, PlaylistChange, SegmentKey, SegmentMap } from './media-playlist.js';
+export { isMasterPlaylist, parseMasterPlaylist, rewritePlaylistUris } from './master-playlist.js';
+export type {
+  AlternateMedia,
+  AlternateMediaType,
+  MasterPlaylist,
+  Variant,
+} from './master-playlist.js';
+export { RenditionLoader, withBlockingParams } from './playlist-loader.js';
+export type { LoaderLimits, RenditionLoaderOptions } from './playlist-loader.js';
+export { abortableDelay } from './abortable-delay.js';

@@ -1,0 +1,38 @@
+import { Parser } from 'm3u8-parser';
+import type { Manifest } from 'm3u8-parser';
+import { PlaylistParseError } from './playlist-parse-error.js';
+
+/** Tags only a multivariant (master) playlist carries. */
+const MASTER_TAG = /^#EXT-X-(STREAM-INF|I-FRAME-STREAM-INF|MEDIA|SESSION-DATA|SESSION-KEY):/m;
+
+/** Normalises line endings and a BOM, and checks the mandatory first line. */
+export function normalizePlaylistText(text: string, url: string): string {
+  const normalized = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (!normalized.trimStart().startsWith('#EXTM3U')) {
+    throw new PlaylistParseError(url, 'does not start with #EXTM3U');
+  }
+  return normalized;
+}
+
+export function hasMasterTags(text: string): boolean {
+  return MASTER_TAG.test(text);
+}
+
+/** Runs m3u8-parser, teaching it the one tag we need that it ignores (EXT-X-GAP). */
+export function runM3u8Parser(normalizedText: string): Manifest {
+  const parser = new Parser();
+  parser.addParser({
+    expression: /^#EXT-X-GAP\b/,
+    customType: 'gap',
+    dataParser: () => 'YES',
+    segment: true,
+  });
+  parser.push(normalizedText);
+  parser.end();
+  return parser.manifest;
+}
+
+/** URIs in a playlist are relative to the playlist's own (final) URL. */
+export function resolveUri(uri: string, base: string): string {
+  return new URL(uri, base).href;
+}

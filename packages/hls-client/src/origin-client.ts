@@ -1,0 +1,303 @@
+import type { Readable } from 'node:stream';
+import { Agent, errors, request } from 'undici';
+import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
+import {
+  OriginHttpError,
+  OriginNetworkError,
+  OriginTimeoutError,
+  isRetryable,
+} from './origin-errors.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface RetryEvent {
+  url: string;
+  /** 0 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+export interface OriginClientOptions {
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers; a blocking playlist reload may ask for more per request. */
+  headersTimeoutMs?: number;
+  /** Longest silence allowed between two body chunks (a stalled body). */
+  bodyTimeoutMs?: number;
+  connectionsPerOrigin?: number;
+  retry?: RetryPolicy;
+  userAgent?: string;
+  /** Observability hook, called before each backoff wait. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface GetTextOptions {
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  /** Treat 404 like a 5xx (the stream may be starting up). */
+  retryOn404?: boolean;
+  /** Overrides the client's headers timeout for this request (blocking reloads hold for long). */
+  headersTimeoutMs?: number;
+}
+
+export interface DownloadInfo {
+  status: number;
+  headers: ResponseHeaders;
+}
+
+interface OpenResponse {
+  status: number;
+  headers: ResponseHeaders;
+  body: BodyReadable;
+  url: string;
+}
+
+/** undici's response body: a Readable with `dump()`. */
+type BodyReadable = Readable & { dump(opts?: { limit: number }): Promise<void> };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const CLOSE_GRACE_MS = 2_000;
+
+// Socket-level failure codes that mean "the transport broke", as opposed to a sink's own
+// failure (ENOSPC, EACCES...) that must not be retried by re-downloading.
+const TRANSPORT_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+/**
+ * HTTP access to the origin. Owns one undici Agent: keep-alive connections, no pipelining
+ * (a held blocking playlist request must never queue a segment download behind it).
+ */
+export class OriginClient {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  private readonly userAgent: string;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  private readonly agent: Agent;
+  private closed = false;
+
+  constructor(options: OriginClientOptions = {}) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.userAgent = options.userAgent ?? 'hlsdump/0.1';
+    this.onRetry = options.onRetry;
+    this.agent = new Agent({
+      connect: { timeout: this.connectTimeoutMs },
+      headersTimeout: this.headersTimeoutMs,
+      bodyTimeout: this.bodyTimeoutMs,
+      connections: options.connectionsPerOrigin ?? 16,
+      pipelining: 1,
+    });
+  }
+
+  /** GET a text body (playlists). Retries per policy; 4xx thrown at once unless retryOn404. */
+  async getText(
+    url: string,
+    options: GetTextOptions = {},
+  ): Promise<{ text: string; url: string; status: number }> {
+    const { signal } = options;
+    return this.withRetries(
+      url,
+      options.retry ?? this.retry,
+      signal,
+      options.retryOn404 ?? false,
+      async () => {
+        const res = await this.open(url, signal, options.headersTimeoutMs);
+        if (res.status < 200 || res.status > 299) {
+          await dumpQuietly(res.body);
+          throw httpError(res);
+        }
+        let text: string;
+        try {
+          text = await (res.body as unknown as { text(): Promise<string> }).text();
+        } catch (error) {
+          await dumpQuietly(res.body);
+          throw toOriginError(error, res.url, signal);
+        }
+        return { text, url: res.url, status: res.status };
+      },
+    );
+  }
+
+  /**
+   * GET a body and hand it, streaming, to `sink`. A transport failure mid-body (dropped
+   * connection, stall past bodyTimeout) is retried by calling `sink` again with a fresh body,
+   * so the sink must be re-callable. A failure of the sink itself is not retried.
+   */
+  async download<T>(
+    url: string,
+    sink: (body: Readable, info: DownloadInfo) => Promise<T>,
+    options: { signal?: AbortSignal; retry?: RetryPolicy } = {},
+  ): Promise<T> {
+    const { signal } = options;
+    return this.withRetries(url, options.retry ?? this.retry, signal, false, async () => {
+      const res = await this.open(url, signal);
+      if (res.status < 200 || res.status > 299) {
+        await dumpQuietly(res.body);
+        throw httpError(res);
+      }
+      // Remember how the body itself failed: a sink using pipeline() reports the same error,
+      // but a sink may also wrap or swallow it.
+      let bodyError: unknown;
+      res.body.on('error', (error) => {
+        bodyError ??= error;
+      });
+      let result: T;
+      try {
+        result = await sink(res.body, { status: res.status, headers: res.headers });
+      } catch (error) {
+        await dumpQuietly(res.body);
+        if (signal?.aborted) throw abortReason(signal);
+        const cause = bodyError ?? error;
+        if (isTransportError(cause)) throw toOriginError(cause, res.url, signal);
+        throw error;
+      }
+      if (bodyError !== undefined) {
+        // The sink resolved on a broken body: its output is truncated, so fetch again.
+        throw toOriginError(bodyError, res.url, signal);
+      }
+      // A sink that stopped reading early must not leave the socket unusable.
+      if (!res.body.readableEnded) await dumpQuietly(res.body);
+      return result;
+    });
+  }
+
+  /** Graceful close; in-flight requests still running after a short grace are destroyed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.agent.close().then(() => 'closed' as const), grace]);
+      if (outcome === 'timeout') await this.agent.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async withRetries<T>(
+    url: string,
+    policy: RetryPolicy,
+    signal: AbortSignal | undefined,
+    retryOn404: boolean,
+    attemptOnce: () => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal);
+      try {
+        return await attemptOnce();
+      } catch (error) {
+        if (signal?.aborted) throw abortReason(signal);
+        const retryable =
+          !this.closed &&
+          (isRetryable(error) ||
+            (retryOn404 && error instanceof OriginHttpError && error.status === 404));
+        if (!retryable || attempt >= policy.maxRetries) throw error;
+        const retryAfter = error instanceof OriginHttpError ? error.retryAfterMs : undefined;
+        const delayMs = retryDelayMs(policy, attempt, retryAfter);
+        this.onRetry?.({ url, attempt, delayMs, error });
+        await abortableDelay(delayMs, signal);
+      }
+    }
+  }
+
+  /** One GET, following redirects by hand so that the final URL is known (relative URIs resolve against it). */
+  private async open(
+    url: string,
+    signal: AbortSignal | undefined,
+    headersTimeoutMs?: number,
+  ): Promise<OpenResponse> {
+    if (this.closed) throw new Error('OriginClient is closed');
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      let res;
+      try {
+        res = await request(current, {
+          dispatcher: this.agent,
+          method: 'GET',
+          headers: { 'user-agent': this.userAgent },
+          signal: signal ?? null,
+          ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
+        });
+      } catch (error) {
+        throw toOriginError(error, current, signal);
+      }
+      const response: OpenResponse = {
+        status: res.statusCode,
+        headers: res.headers,
+        body: res.body as unknown as BodyReadable,
+        url: current,
+      };
+      const location = firstHeader(res.headers['location']);
+      if (!REDIRECT_STATUSES.has(res.statusCode) || location === undefined) return response;
+      await dumpQuietly(response.body);
+      if (hop >= MAX_REDIRECTS) throw new OriginHttpError(res.statusCode, current);
+      current = new URL(location, current).href;
+    }
+  }
+}
+
+function httpError(res: OpenResponse): OriginHttpError {
+  return new OriginHttpError(res.status, res.url, parseRetryAfterMs(res.headers['retry-after']));
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isTransportError(error: unknown): boolean {
+  if (error instanceof OriginNetworkError || error instanceof OriginTimeoutError) return true;
+  if (error instanceof errors.UndiciError) return !(error instanceof errors.InvalidArgumentError);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TRANSPORT_ERROR_CODES.has(code);
+}
+
+/** Maps undici/socket failures onto our named errors; an abort surfaces as the signal's reason. */
+function toOriginError(error: unknown, url: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return abortReason(signal);
+  if (
+    error instanceof OriginHttpError ||
+    error instanceof OriginNetworkError ||
+    error instanceof OriginTimeoutError
+  ) {
+    return error;
+  }
+  if (
+    error instanceof errors.HeadersTimeoutError ||
+    error instanceof errors.BodyTimeoutError ||
+    error instanceof errors.ConnectTimeoutError
+  ) {
+    return new OriginTimeoutError(url, error);
+  }
+  // A bad URL or option is a programming error, not something a retry can fix.
+  if (error instanceof errors.InvalidArgumentError || error instanceof TypeError) return error;
+  return new OriginNetworkError(url, error);
+}
+
+async function dumpQuietly(body: BodyReadable): Promise<void> {
+  if (body.destroyed || body.readableEnded) return;
+  try {
+    await body.dump();
+  } catch {
+    // The body is being thrown away; its failure changes nothing.
+  }
+}

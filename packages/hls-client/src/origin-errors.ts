@@ -1,0 +1,89 @@
+/**
+ * Small named errors with a stable `code`, so callers (and logs, and the REST API) can tell
+ * "origin said no" from "origin is gone" without parsing messages.
+ */
+
+export class OriginHttpError extends Error {
+  readonly code = 'ORIGIN_HTTP_STATUS';
+  override name = 'OriginHttpError';
+  readonly status: number;
+  readonly url: string;
+  /** The server's Retry-After, in ms, when it sent one (429/503). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: number, url: string, retryAfterMs?: number) {
+    super(`origin answered HTTP ${status} for ${url}`);
+    this.status = status;
+    this.url = url;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Connect refused/reset, socket closed mid-body, DNS failure... */
+export class OriginNetworkError extends Error {
+  readonly code = 'ORIGIN_NETWORK';
+  override name = 'OriginNetworkError';
+  readonly url: string;
+
+  constructor(url: string, cause: unknown) {
+    super(`network error talking to origin for ${url}: ${describe(cause)}`, { cause });
+    this.url = url;
+  }
+}
+
+/** Connect, headers or body timeout (a stalled body counts). */
+export class OriginTimeoutError extends Error {
+  readonly code = 'ORIGIN_TIMEOUT';
+  override name = 'OriginTimeoutError';
+  readonly url: string;
+
+  constructor(url: string, cause: unknown) {
+    super(`origin timed out for ${url}: ${describe(cause)}`, { cause });
+    this.url = url;
+  }
+}
+
+/** The playlist kept answering 404 for longer than the loader's limit. */
+export class StreamGoneError extends Error {
+  readonly code = 'STREAM_GONE';
+  override name = 'StreamGoneError';
+  readonly url: string;
+
+  constructor(url: string, forMs: number, cause?: unknown) {
+    super(`stream gone: ${url} answered 404 for ${Math.round(forMs)} ms`, { cause });
+    this.url = url;
+  }
+}
+
+/** Network errors / 5xx for longer than the loader's limit. */
+export class OriginUnreachableError extends Error {
+  readonly code = 'ORIGIN_UNREACHABLE';
+  override name = 'OriginUnreachableError';
+  readonly url: string;
+
+  constructor(url: string, forMs: number, cause?: unknown) {
+    super(`origin unreachable for ${Math.round(forMs)} ms: ${url} (${describe(cause)})`, {
+      cause,
+    });
+    this.url = url;
+  }
+}
+
+/**
+ * Whether trying the same request again can help: network trouble, timeouts, 5xx and 429.
+ * Other 4xx are the origin's considered answer and are never retried here (a playlist 404
+ * is the loader's business, via `retryOn404`).
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof OriginNetworkError || error instanceof OriginTimeoutError) return true;
+  if (error instanceof OriginHttpError) return error.status >= 500 || error.status === 429;
+  return false;
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} ${cause.message}` : cause.message;
+  }
+  return String(cause);
+}
