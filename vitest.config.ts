@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Workspace packages are tested from their TypeScript sources (the `source` export condition),
+// so unit tests need no build; only tests that spawn services as processes use dist/.
+const conditions = ['source', 'module', 'node', 'import', 'default'];
+
 export default defineConfig({
-  resolve: {
-    // Workspace packages are tested from their TypeScript sources; no build needed for unit tests.
-    conditions: ['source'],
-  },
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,

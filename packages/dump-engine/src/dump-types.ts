@@ -51,6 +51,8 @@ export interface RenditionProgress {
 export interface DumpProgress {
   status: DumpStatus;
   error?: DumpFailure;
+  /** Why a finished dump ended: stopped, the origin's ENDLIST, the stream gone, or the failure. */
+  endReason?: string;
   renditions: RenditionProgress[];
   /** Files written (every write, chunklist rewrites included) — the infoFile's Item count. */
   filesWritten: number;

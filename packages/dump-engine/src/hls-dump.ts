@@ -60,6 +60,7 @@ export class HlsDump {
   private status: DumpStatus = 'Starting';
   private failure: DumpFailure | undefined;
   private ending: 'stop' | 'suspend' | undefined;
+  private endReason: string | undefined;
   private filesWritten = 0;
   private bytesWritten = 0;
 
@@ -138,6 +139,7 @@ export class HlsDump {
       gaps: renditions.reduce((sum, r) => sum + r.gaps, 0),
     };
     if (this.failure) progress.error = this.failure;
+    if (this.endReason !== undefined) progress.endReason = this.endReason;
     return progress;
   }
 
@@ -174,6 +176,7 @@ export class HlsDump {
         updates: new RenditionLoader(this.deps.client, url, {
           signal: this.abort.signal,
           limits: this.limits,
+          retry: this.limits.retry,
         }).updates(),
       };
     });
@@ -225,24 +228,29 @@ export class HlsDump {
 
   private async run(): Promise<void> {
     const startMsn = liveEdge(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
-    const fatal = new AbortController();
-    try {
-      await Promise.all(
-        this.renditions.map(async (rendition) => {
-          try {
-            await this.follow(rendition, startMsn);
-          } catch (error) {
-            fatal.abort(error);
+    let fatal: unknown;
+    // Every recorder must have settled before the dump is finalized: none may still be writing.
+    const outcomes = await Promise.allSettled(
+      this.renditions.map((rendition) =>
+        this.follow(rendition, startMsn).catch((error: unknown) => {
+          if (!this.abort.signal.aborted) {
+            fatal = error;
             this.abort.abort(error);
-            throw error;
           }
+          throw error;
         }),
-      );
-      await this.finish('Completed');
-    } catch (error) {
-      if (this.ending === 'stop') await this.finish('Completed');
-      else if (this.ending === 'suspend' || codeOf(error) === 'DUMP_FENCED') await this.release(error);
-      else await this.finish('Error', describeFailure(fatal.signal.reason ?? error));
+      ),
+    );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed === undefined) {
+      await this.finish('Completed', undefined, this.endReason ?? 'the origin ended the stream (EXT-X-ENDLIST)');
+    } else if (codeOf(fatal) === 'DUMP_FENCED' || this.ending === 'suspend') {
+      await this.release(fatal);
+    } else if (this.ending === 'stop' && fatal === undefined) {
+      await this.finish('Completed', undefined, 'stopped');
+    } else {
+      const failure = describeFailure(fatal ?? failed.reason);
+      await this.finish('Error', failure, failure.message);
     }
   }
 
@@ -254,12 +262,16 @@ export class HlsDump {
       }
     } catch (error) {
       // The stream's playlist answered 404 past the limit: the stream ended, the dump is complete.
-      if (codeOf(error) === 'STREAM_GONE' && !this.abort.signal.aborted) return;
+      if (codeOf(error) === 'STREAM_GONE' && !this.abort.signal.aborted) {
+        this.endReason = `the stream is gone: its playlist answered 404 for over ${this.limits.goneAfterMs} ms (${rendition.url})`;
+        return;
+      }
       throw error;
     }
   }
 
-  private async finish(status: 'Completed' | 'Error', failure?: DumpFailure): Promise<void> {
+  private async finish(status: 'Completed' | 'Error', failure: DumpFailure | undefined, reason: string): Promise<void> {
+    this.endReason = reason;
     try {
       await this.infoFile?.finish(status, failure?.message);
     } catch (error) {
@@ -342,10 +354,14 @@ function renditionsOf(masters: MasterCopy[]): string[] {
   return [...urls];
 }
 
-/** The newest segment every rendition has complete: where the dump starts on all of them. */
+/**
+ * The newest segment every rendition has complete: where the dump starts on all of them. A stream
+ * that has already ended has no live edge; it is copied whole.
+ */
 function liveEdge(details: RenditionDetails[]): number {
-  const newest = Math.min(...details.map((d) => d.endSn));
   const oldest = Math.max(...details.map((d) => d.startSn));
+  if (details.every((d) => d.endList)) return oldest;
+  const newest = Math.min(...details.map((d) => d.endSn));
   return Math.max(newest, oldest);
 }
 

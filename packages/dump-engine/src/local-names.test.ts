@@ -8,7 +8,7 @@ describe('sanitizeFileName', () => {
     ['../../x', 'x'],
     ['..', 'file'],
     ['.', 'file'],
-    ['http://o/a/..%2F..%2Fetc%2Fpasswd', 'passwd'],
+    ['http://o/a/..%2F..%2Fetc%2Fpasswd', '_.._etc_passwd'],
     ['http://o/a/%2e%2e', 'file'],
     ['http://o/a/.hidden', 'hidden'],
     ['http://o/a/with space&semi;.ts', 'with_space_semi_.ts'],

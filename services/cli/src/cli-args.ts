@@ -17,8 +17,8 @@ export interface CliCommand {
   durationSeconds?: number;
 }
 
-export function parseCliArgs(argv: string[]): CliCommand {
-  const { values, positionals } = parseArgs({
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -31,6 +31,16 @@ export function parseCliArgs(argv: string[]): CliCommand {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+export function parseCliArgs(argv: string[]): CliCommand {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
   if (values.help) throw new UsageError('');
   const [command, masterUrl, ...rest] = positionals;
   if (command !== 'dump') throw new UsageError(command ? `Unknown command: ${command}` : 'No command given');
