@@ -10,8 +10,17 @@ import type { Readable } from 'node:stream';
 export interface DumpStorage {
   /** Creates the directory and its parents; fine if it exists. */
   ensureDir(dir: string): Promise<void>;
-  /** Writes a whole file atomically (temporary file + rename). Returns the bytes written. */
-  writeFile(path: string, data: string | Uint8Array): Promise<number>;
+  /**
+   * Writes a whole file atomically (temporary file + rename). Returns the bytes written.
+   * `exclusive: true` fails with StorageError STORAGE_EXISTS instead of replacing an existing file,
+   * still atomically: the file appears complete or not at all (the infoFile's first version must be
+   * valid XML for a reader that polls it from the first instant).
+   */
+  writeFile(
+    path: string,
+    data: string | Uint8Array,
+    options?: { exclusive?: boolean },
+  ): Promise<number>;
   /**
    * Streams a body to a temporary file and renames it into place once the body ended.
    * Aborting the signal, or an error of the body, removes the temporary file. Returns the bytes written.
@@ -34,7 +43,10 @@ export interface PatchableFile {
   readonly path: string;
   /** Current size in bytes. */
   size(): Promise<number>;
-  /** Writes `data` at `offset` (one positional write; may extend the file). */
+  /**
+   * Writes `data` at `offset`: one positional write (repeated only for what the OS left unwritten);
+   * may extend the file.
+   */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Flushes data to stable storage. */
   sync(): Promise<void>;

@@ -1,0 +1,133 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LocalStorage } from '@hlsdump/storage';
+import ts from 'typescript';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { InfoFileWriter } from './info-file-writer.js';
+
+// The reader runs in a worker thread so it reads truly concurrently with the writer. It checks
+// every read with this package's own strict parser (fast-xml-parser's validator accepts `--` in
+// comments and stray control characters, so it alone would not catch a torn file). Workers cannot
+// load TypeScript, so the parser's sources are transpiled into the temp dir first.
+const parserSources = ['xml-reader.ts', 'parse-info-file.ts', 'info-file-document.ts'];
+
+const readerScript = `
+import { readFileSync } from 'node:fs';
+import { workerData, parentPort } from 'node:worker_threads';
+const { parseInfoFile } = await import(workerData.parserUrl);
+const { XMLValidator } = await import(workerData.fastXmlParserUrl);
+const stop = new Int32Array(workerData.stop);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+let reads = 0, invalid = 0, midPatch = 0, lastCount = 0, maxCount = 0, finalStatus = '';
+const errors = [];
+const check = () => {
+  const text = decoder.decode(readFileSync(workerData.path)); // one read() of the whole file
+  reads++;
+  try {
+    // A second opinion on every fourth read (it is lenient, and slower than the strict parser).
+    if (reads % 4 === 0 && XMLValidator.validate(text) !== true) throw new Error('fast-xml-parser: ' + JSON.stringify(XMLValidator.validate(text)));
+    const doc = parseInfoFile(text);
+    // Caught between the steps of an append: the Item is still inside the comment (after step 1),
+    // an opener is plain text (after 2 or 4), or no comment is open at all (after 3).
+    if (doc.status === 'Running' && (text.includes('<!--<') || text.includes(' !--') || !text.includes('<!--'))) midPatch++;
+    doc.items.forEach((item, i) => { if (item.seq !== i) throw new Error('Seq ' + item.seq + ' at ' + i); });
+    // Items only ever get added: a reader never sees fewer than it saw before.
+    if (doc.items.length < lastCount) throw new Error('Items went from ' + lastCount + ' to ' + doc.items.length);
+    lastCount = doc.items.length;
+    maxCount = Math.max(maxCount, lastCount);
+    finalStatus = doc.status;
+  } catch (error) {
+    invalid++;
+    if (errors.length < 5) errors.push(String(error && error.message) + ' | ' + text.length + ' chars');
+  }
+};
+while (Atomics.load(stop, 0) === 0) check();
+check();
+parentPort.postMessage({ reads, invalid, midPatch, maxCount, finalStatus, errors });
+`;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hlsdump-info-reader-'));
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const source of parserSources) {
+    const code = await readFile(join(here, source), 'utf8');
+    const js = ts.transpileModule(code, {
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+      },
+    }).outputText;
+    await writeFile(join(dir, source.replace(/\.ts$/, '.mjs')), js.replaceAll(".js'", ".mjs'"));
+  }
+  await writeFile(join(dir, 'reader.mjs'), readerScript);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('a concurrent reader never sees invalid XML during 20 000 appends, rewrites and finish', async () => {
+  const path = join(dir, 'info.xml');
+  const storage = new LocalStorage();
+  const writer = await InfoFileWriter.create(storage, path, {
+    stream: '/default/app/stream',
+    userData: 'id=42&kind=<test> -- ]]>',
+  });
+  const stop = new SharedArrayBuffer(4);
+  const require = createRequire(import.meta.url);
+  const worker = new Worker(new URL(pathToFileURL(join(dir, 'reader.mjs'))), {
+    workerData: {
+      path,
+      stop,
+      parserUrl: pathToFileURL(join(dir, 'parse-info-file.mjs')).href,
+      fastXmlParserUrl: pathToFileURL(require.resolve('fast-xml-parser')).href,
+    },
+  });
+  const result = new Promise<{
+    reads: number;
+    invalid: number;
+    midPatch: number;
+    maxCount: number;
+    finalStatus: string;
+    errors: string[];
+  }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+
+  const appends = 20_000;
+  let rewrites = 0;
+  let inode = (await stat(path)).ino;
+  for (let i = 0; i < appends; i++) {
+    // Paths of varying length, so patch windows fall at every offset within a page.
+    await writer.append(`/d/s-${i}${'x'.repeat(i % 37)}.ts`);
+    if (i % 50 === 0 || i === appends - 1) {
+      const now = (await stat(path)).ino;
+      if (now !== inode) rewrites++;
+      inode = now;
+    }
+  }
+  await writer.finish('Completed');
+  Atomics.store(new Int32Array(stop), 0, 1);
+  const { reads, invalid, midPatch, maxCount, finalStatus, errors } = await result;
+  await worker.terminate();
+
+  expect(errors).toEqual([]);
+  expect(invalid).toBe(0);
+  // Typically 150-300 reads here, most of them caught in the middle of an append; the floor leaves
+  // room for slower machines.
+  expect(reads).toBeGreaterThanOrEqual(50);
+  expect(midPatch).toBeGreaterThanOrEqual(20);
+  expect(rewrites).toBeGreaterThanOrEqual(5);
+  expect(maxCount).toBe(appends);
+  expect(finalStatus).toBe('Completed');
+  console.log(
+    `reader: ${reads} strict reads (${midPatch} in the middle of an append), 0 invalid; ` +
+      `writer: ${appends} appends, ${rewrites}+ padding rewrites`,
+  );
+}, 120_000);

@@ -1,0 +1,297 @@
+import { isAbsolute } from 'node:path';
+import type { DumpStorage, PatchableFile } from '@hlsdump/storage';
+import { formatItemTime } from './format-item-time.js';
+import type { InfoFileHeader, InfoFileStatus } from './info-file-document.js';
+import { itemIndent, padOpener, padTail, renderDocument, renderItem } from './info-file-layout.js';
+import type { InfoFileHead } from './info-file-layout.js';
+import { parseInfoFile } from './parse-info-file.js';
+
+/** Smallest padding a rewrite leaves; later rewrites leave half the body, so they get rarer. */
+const minPad = 16 * 1024;
+const space = Buffer.from(' ');
+const threeSpaces = Buffer.from('   ');
+const bangDashDash = Buffer.from('!--');
+const lessThan = Buffer.from('<');
+
+export interface InfoFileWriterOptions {
+  /** Clock for Items appended without an explicit time. */
+  now?: () => Date;
+}
+
+/**
+ * Keeps a dump's infoFile while the dump runs: the file is valid XML at every instant for a reader
+ * that polls it, and appending an Item costs the same with 10 or 100 000 Items already listed.
+ *
+ * The Items end with a padding comment `<!--` + spaces + `-->`. An append writes the new Item inside
+ * that comment, then moves the comment opener past it with single-byte and whitespace writes, each
+ * of whose partial states is still well-formed (see `patch`). Only when the padding runs out is the
+ * file rewritten (temporary file + rename) with padding of half its size, so the amortized cost
+ * stays constant. Calls are serialized, so concurrent appends get consecutive Seq in call order.
+ */
+export class InfoFileWriter {
+  readonly path: string;
+  private readonly storage: DumpStorage;
+  private readonly now: () => Date;
+  private readonly header: InfoFileHeader;
+  /** Rendered Item lines; a rewrite renders the file from these rather than trusting the disk. */
+  private readonly items: string[];
+  private seq: number;
+  private currentStatus: InfoFileStatus = 'Running';
+  private file: PatchableFile | undefined;
+  /** Byte offset of the padding comment's `<!--`, and the number of spaces inside it. */
+  private padOffset = 0;
+  private padLength = 0;
+  /** A patch or rewrite failed half-way: the next append rewrites the whole file first. */
+  private dirty = false;
+  private finishing = false;
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    storage: DumpStorage,
+    path: string,
+    header: InfoFileHeader,
+    items: string[],
+    nextSeq: number,
+    options: InfoFileWriterOptions | undefined,
+  ) {
+    this.storage = storage;
+    this.path = path;
+    this.header = header;
+    this.items = items;
+    this.seq = nextSeq;
+    this.now = options?.now ?? (() => new Date());
+  }
+
+  /** Creates the file with Status Running; StorageError STORAGE_EXISTS if it already exists. */
+  static async create(
+    storage: DumpStorage,
+    path: string,
+    header: InfoFileHeader,
+    options?: InfoFileWriterOptions,
+  ): Promise<InfoFileWriter> {
+    if (typeof header.stream !== 'string') throw new TypeError('header.stream must be a string.');
+    if (header.userData !== undefined && typeof header.userData !== 'string') {
+      throw new TypeError('header.userData must be a string when given.');
+    }
+    const writer = new InfoFileWriter(storage, path, { ...header }, [], 0, options);
+    // Exclusive and atomic: the file never exists empty or half-written.
+    await writer.rewrite(true);
+    return writer;
+  }
+
+  /**
+   * Continues a Running file another writer left (a restarted or moved dump). Stream, userData,
+   * Items and the next Seq come from the file itself; the padding is reused in place when it is
+   * intact, otherwise (a writer stopped mid-append) the file is rewritten once.
+   */
+  static async resume(
+    storage: DumpStorage,
+    path: string,
+    options?: InfoFileWriterOptions,
+  ): Promise<InfoFileWriter> {
+    const bytes = await storage.readFile(path);
+    const document = parseInfoFile(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    if (document.status !== 'Running') {
+      throw new Error(`Cannot resume ${path}: its Status is ${document.status}, not Running.`);
+    }
+    const header: InfoFileHeader = { stream: document.stream };
+    if (document.userData !== undefined) header.userData = document.userData;
+    const items = document.items.map((item) => renderItem(item.seq, item.time, item.file));
+    const last = document.items[document.items.length - 1];
+    const writer = new InfoFileWriter(
+      storage,
+      path,
+      header,
+      items,
+      last ? last.seq + 1 : 0,
+      options,
+    );
+    const pad = findPad(bytes);
+    if (pad) {
+      const file = await storage.openPatchable(path, { create: 'existing' });
+      writer.file = file;
+      writer.padOffset = pad.offset;
+      writer.padLength = pad.length;
+      // Replaced since it was read (it should not be: one writer at a time): start clean.
+      if ((await file.size()) !== bytes.length) writer.dirty = true;
+    } else {
+      await writer.rewrite(false);
+    }
+    return writer;
+  }
+
+  /** The Seq the next Item written gets (appends still queued are not counted). */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  get status(): InfoFileStatus {
+    return this.currentStatus;
+  }
+
+  /**
+   * Lists a file that is completely on disk; returns the Seq it got. `time` defaults to now (taken
+   * at the call, not when the queued write runs).
+   */
+  append(file: string, time?: Date): Promise<number> {
+    if (this.finishing || this.closed) {
+      return Promise.reject(
+        new Error(
+          `Cannot append to ${this.path}: the infoFile is ${this.closed ? 'closed' : 'finished'}.`,
+        ),
+      );
+    }
+    if (typeof file !== 'string' || !isAbsolute(file)) {
+      return Promise.reject(
+        new TypeError(`An infoFile Item needs an absolute path, got ${JSON.stringify(file)}.`),
+      );
+    }
+    let timeText: string;
+    try {
+      timeText = formatItemTime(time ?? this.now());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueue(async () => {
+      const seq = this.seq;
+      const item = renderItem(seq, timeText, file);
+      const bytes = Buffer.from(item, 'latin1'); // renderItem output is pure ASCII
+      if (this.dirty || bytes.length + padOpener.length > this.padLength) {
+        this.items.push(item);
+        try {
+          await this.rewrite(false);
+        } catch (error) {
+          this.items.pop();
+          this.dirty = true;
+          throw error;
+        }
+      } else {
+        try {
+          await this.patch(bytes);
+        } catch (error) {
+          this.dirty = true;
+          throw error;
+        }
+        this.items.push(item);
+      }
+      this.seq = seq + 1;
+      return seq;
+    });
+  }
+
+  /**
+   * Ends the file with Status Completed, or Error and its reason, in one atomic rewrite synced to
+   * disk; appends called after this reject. If the rewrite fails the file stays Running and
+   * finish may be called again.
+   */
+  finish(status: 'Completed' | 'Error', error?: string): Promise<void> {
+    if (this.finishing || this.closed) {
+      return Promise.reject(
+        new Error(
+          `Cannot finish ${this.path}: the infoFile is already ${this.closed ? 'closed' : 'finished'}.`,
+        ),
+      );
+    }
+    if (status !== 'Completed' && status !== 'Error') {
+      return Promise.reject(new TypeError(`Unknown final status ${String(status)}.`));
+    }
+    if (status === 'Completed' && error !== undefined) {
+      return Promise.reject(new TypeError('An error reason goes only with Status Error.'));
+    }
+    this.finishing = true;
+    return this.enqueue(async () => {
+      try {
+        const { text } = renderDocument(this.head(status, error), this.items, undefined);
+        await this.storage.writeFile(this.path, text);
+        const final = await this.storage.openPatchable(this.path, { create: 'existing' });
+        try {
+          await final.sync();
+        } finally {
+          await final.close();
+        }
+      } catch (failure) {
+        this.finishing = false;
+        throw failure;
+      }
+      this.currentStatus = status;
+      await this.releaseFile();
+    });
+  }
+
+  /** Waits for queued work and releases the file; without finish the file stays Running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    await this.releaseFile();
+  }
+
+  /**
+   * Moves the padding comment past the new Item `x` with five writes, each of which leaves
+   * well-formed XML in every partial state (o = padOffset, n = x.length):
+   *  1. x at o+4, inside the comment: any mix of x and spaces is comment text (x holds no `--`);
+   *  2. ' ' over `<` at o (one byte): the comment is gone, x is live, `!--` and `-->` are text;
+   *  3. spaces over `!--` at o+1: text becomes whitespace;
+   *  4. `!--` at o+4+n+1, in the whitespace after x: still text in any mix;
+   *  5. `<` at o+4+n (one byte): a new comment opens and runs to the old `-->`.
+   * No write changes the file size, so a reader never sees a length ahead of the data.
+   */
+  private async patch(x: Buffer): Promise<void> {
+    const file = this.file;
+    if (!file) throw new Error(`${this.path} is not open.`);
+    const o = this.padOffset;
+    const n = x.length;
+    await file.write(o + 4, x);
+    await file.write(o, space);
+    await file.write(o + 1, threeSpaces);
+    await file.write(o + 4 + n + 1, bangDashDash);
+    await file.write(o + 4 + n, lessThan);
+    this.padOffset = o + 4 + n;
+    this.padLength -= n + 4;
+  }
+
+  /** Renders the whole Running file with fresh padding, replaces it atomically and reopens it. */
+  private async rewrite(exclusive: boolean): Promise<void> {
+    const bodyLength = this.items.reduce((sum, item) => sum + itemIndent.length + item.length, 0);
+    const pad = Math.max(minPad, Math.floor(bodyLength / 2));
+    const { text, padOffset } = renderDocument(this.head('Running'), this.items, pad);
+    await this.storage.writeFile(this.path, text, { exclusive });
+    // The old handle points at the replaced file; everything from now on goes to the new one.
+    const file = await this.storage.openPatchable(this.path, { create: 'existing' });
+    await this.releaseFile();
+    this.file = file;
+    this.padOffset = padOffset;
+    this.padLength = pad;
+    this.dirty = false;
+  }
+
+  private head(status: InfoFileStatus, error?: string): InfoFileHead {
+    return { stream: this.header.stream, userData: this.header.userData, status, error };
+  }
+
+  private async releaseFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    await file?.close();
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Finds an intact padding comment: `<!--`, spaces only, then exactly the closing tail. */
+function findPad(bytes: Buffer): { offset: number; length: number } | undefined {
+  const tail = Buffer.from(padTail, 'latin1');
+  if (bytes.length < tail.length + padOpener.length) return undefined;
+  if (!bytes.subarray(bytes.length - tail.length).equals(tail)) return undefined;
+  const offset = bytes.lastIndexOf(padOpener, bytes.length - tail.length, 'latin1');
+  if (offset === -1) return undefined;
+  const end = bytes.length - tail.length;
+  for (let i = offset + padOpener.length; i < end; i++) if (bytes[i] !== 0x20) return undefined;
+  // The opener must start a line, as renderDocument puts it, so Items keep their indentation.
+  if (bytes[offset - 1] !== 0x0a) return undefined;
+  return { offset, length: end - offset - padOpener.length };
+}

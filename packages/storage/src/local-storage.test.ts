@@ -1,0 +1,203 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalStorage } from './local-storage.js';
+import { StorageError } from './storage-error.js';
+
+let dir: string;
+const storage = new LocalStorage();
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hlsdump-storage-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+async function* slowBody(
+  chunks: number,
+  size: number,
+  delayMs: number,
+): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < chunks; i++) {
+    yield new Uint8Array(size).fill(i & 0xff);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+describe('LocalStorage.writeFile', () => {
+  it('writes the bytes and leaves no temporary file', async () => {
+    const path = join(dir, 'a.ts');
+    expect(await storage.writeFile(path, 'héllo')).toBe(6);
+    expect(await readFile(path)).toEqual(Buffer.from('héllo'));
+    expect(await storage.writeFile(path, new Uint8Array([1, 2, 3]))).toBe(3);
+    expect([...(await readFile(path))]).toEqual([1, 2, 3]);
+    expect(await readdir(dir)).toEqual(['a.ts']);
+  });
+
+  it('never lets a concurrent reader see a partial file', async () => {
+    const path = join(dir, 'big.bin');
+    const size = 4 * 1024 * 1024;
+    await storage.writeFile(path, new Uint8Array(size).fill(0));
+    let writing = true;
+    let reads = 0;
+    const reader = (async () => {
+      while (writing) {
+        const bytes = await readFile(path);
+        reads++;
+        expect(bytes.length).toBe(size);
+        // Each version is filled with one byte value; a mix would show two.
+        const first = bytes[0]!;
+        expect(bytes.every((b) => b === first)).toBe(true);
+      }
+    })();
+    for (let version = 1; version <= 30; version++) {
+      await storage.writeFile(path, new Uint8Array(size).fill(version));
+    }
+    writing = false;
+    await reader;
+    expect(reads).toBeGreaterThan(3);
+    expect(await readdir(dir)).toEqual(['big.bin']);
+  });
+
+  it('exclusive: creates a missing file atomically and refuses an existing one', async () => {
+    const path = join(dir, 'info.xml');
+    await storage.writeFile(path, 'first', { exclusive: true });
+    const error = await rejection(storage.writeFile(path, 'second', { exclusive: true }));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('STORAGE_EXISTS');
+    expect(await readFile(path, 'utf8')).toBe('first');
+    expect(await readdir(dir)).toEqual(['info.xml']);
+  });
+
+  it('fails with STORAGE_NOT_FOUND when a parent is a regular file, naming the path', async () => {
+    await writeFile(join(dir, 'plain'), 'x');
+    const path = join(dir, 'plain', 'child.ts');
+    const error = await rejection(storage.writeFile(path, 'data'));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+    expect((error as StorageError).path).toBe(path);
+    expect((error as StorageError).message).toContain(path);
+    expect(((error as StorageError).cause as { code: string }).code).toBe('ENOTDIR');
+  });
+
+  it('fails with STORAGE_DENIED where the OS refuses even root (sysfs)', async () => {
+    const error = await rejection(storage.writeFile('/sys/hlsdump-test.ts', 'data'));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('STORAGE_DENIED');
+  });
+});
+
+describe('LocalStorage.writeStream', () => {
+  it('streams a Readable and an async iterable, counting bytes', async () => {
+    const a = join(dir, 'a.ts');
+    expect(
+      await storage.writeStream(a, Readable.from([Buffer.from('ab'), Buffer.from('cde')])),
+    ).toBe(5);
+    expect(await readFile(a, 'utf8')).toBe('abcde');
+    const b = join(dir, 'b.ts');
+    expect(await storage.writeStream(b, slowBody(3, 1000, 1))).toBe(3000);
+    expect((await readFile(b)).length).toBe(3000);
+    expect((await readdir(dir)).sort()).toEqual(['a.ts', 'b.ts']);
+  });
+
+  it('abort leaves neither the file nor a temporary file', async () => {
+    const path = join(dir, 'seg.ts');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const error = await rejection(
+      storage.writeStream(path, slowBody(1000, 1024, 5), controller.signal),
+    );
+    expect((error as Error).name).toBe('AbortError');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('an already aborted signal writes nothing', async () => {
+    const error = await rejection(
+      storage.writeStream(join(dir, 'x.ts'), slowBody(1, 1, 0), AbortSignal.abort()),
+    );
+    expect((error as Error).name).toBe('AbortError');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a failing body becomes STORAGE_IO and leaves nothing behind', async () => {
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array(10);
+      throw new Error('origin went away');
+    }
+    const error = await rejection(storage.writeStream(join(dir, 'x.ts'), broken()));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('STORAGE_IO');
+    expect((error as StorageError).message).toContain('origin went away');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('an unwritable directory fails before reading the body', async () => {
+    const error = await rejection(storage.writeStream(join(dir, 'no', 'x.ts'), slowBody(1, 1, 0)));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+  });
+});
+
+describe('LocalStorage other methods', () => {
+  it('ensureDir, exists, readFile', async () => {
+    const nested = join(dir, 'a', 'b');
+    await storage.ensureDir(nested);
+    await storage.ensureDir(nested);
+    expect(await storage.exists(nested)).toBe(true);
+    expect(await storage.exists(join(dir, 'missing'))).toBe(false);
+    await writeFile(join(dir, 'f'), 'x');
+    expect(await storage.exists(join(dir, 'f', 'under-a-file'))).toBe(false);
+    expect((await storage.readFile(join(dir, 'f'))).toString()).toBe('x');
+    const error = await rejection(storage.readFile(join(dir, 'missing')));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+    const underFile = await rejection(storage.ensureDir(join(dir, 'f', 'sub')));
+    expect(underFile).toBeInstanceOf(StorageError);
+  });
+});
+
+describe('LocalStorage.openPatchable', () => {
+  it('exclusive open of an existing file fails with STORAGE_EXISTS', async () => {
+    const path = join(dir, 'info.xml');
+    await writeFile(path, 'keep');
+    const error = await rejection(storage.openPatchable(path, { create: 'exclusive' }));
+    expect((error as StorageError).code).toBe('STORAGE_EXISTS');
+    expect(await readFile(path, 'utf8')).toBe('keep');
+  });
+
+  it("'existing' refuses a missing file and never truncates", async () => {
+    const path = join(dir, 'info.xml');
+    const error = await rejection(storage.openPatchable(path, { create: 'existing' }));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+    await writeFile(path, 'abcdef');
+    const file = await storage.openPatchable(path, { create: 'existing' });
+    expect(await file.size()).toBe(6);
+    await file.write(2, Buffer.from('XY'));
+    await file.write(6, Buffer.from('!'));
+    await file.sync();
+    await file.close();
+    await file.close();
+    expect(await readFile(path, 'utf8')).toBe('abXYef!');
+  });
+
+  it('a full device gives STORAGE_FULL', async () => {
+    const file = await storage.openPatchable('/dev/full', { create: 'existing' });
+    try {
+      const error = await rejection(file.write(0, Buffer.from('x')));
+      expect((error as StorageError).code).toBe('STORAGE_FULL');
+      expect((error as StorageError).message).toContain('/dev/full');
+    } finally {
+      await file.close();
+    }
+  });
+});

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DumpStorage, PatchableFile } from './dump-storage.js';
+import { toStorageError } from './storage-error.js';
+
+/**
+ * DumpStorage on the local file system.
+ *
+ * Whole-file writes go to `.<basename>.<random>.tmp` in the target directory (same file system, so
+ * the final rename is atomic) and are renamed into place. They are deliberately not fsynced: a dump
+ * writes several files a second and an fsync each would cost more than the write itself; after a
+ * crash the dump is restarted anyway. The infoFile, which must survive, calls PatchableFile.sync().
+ */
+export class LocalStorage implements DumpStorage {
+  async ensureDir(dir: string): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw toStorageError(error, 'create the directory', dir);
+    }
+  }
+
+  async writeFile(
+    path: string,
+    data: string | Uint8Array,
+    options?: { exclusive?: boolean },
+  ): Promise<number> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const temp = tempPathFor(path);
+    try {
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+      } finally {
+        await handle.close();
+      }
+      if (options?.exclusive) await linkExclusive(temp, path, bytes);
+      else await rename(temp, path);
+    } catch (error) {
+      await removeQuietly(temp);
+      throw toStorageError(error, 'write', path);
+    }
+    // After linkExclusive the temporary name is still there; removing it is housekeeping only.
+    if (options?.exclusive) await removeQuietly(temp);
+    return bytes.byteLength;
+  }
+
+  async writeStream(
+    path: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    if (signal?.aborted) throw abortErrorOf(signal);
+    const temp = tempPathFor(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx');
+    } catch (error) {
+      throw toStorageError(error, 'write', path);
+    }
+    let bytes = 0;
+    const count = async function* (source: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+      for await (const chunk of source) {
+        bytes += byteLengthOf(chunk);
+        yield chunk;
+      }
+    };
+    try {
+      // The write stream closes the handle itself, on success and on destroy; pipeline settles
+      // only after that close, so the temp file is never renamed or unlinked while still open.
+      await pipeline(body, count, handle.createWriteStream(), { signal });
+      if (signal?.aborted) throw abortErrorOf(signal);
+      await rename(temp, path);
+    } catch (error) {
+      await removeQuietly(temp);
+      if (isAbortError(error)) throw error;
+      if (signal?.aborted) throw abortErrorOf(signal);
+      throw toStorageError(error, 'write', path);
+    }
+    return bytes;
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw toStorageError(error, 'look up', path);
+    }
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw toStorageError(error, 'read', path);
+    }
+  }
+
+  async openPatchable(
+    path: string,
+    mode: { create: 'exclusive' | 'existing' },
+  ): Promise<PatchableFile> {
+    try {
+      // 'r+' never creates or truncates; 'wx' creates and fails with EEXIST.
+      const handle = await open(path, mode.create === 'exclusive' ? 'wx' : 'r+');
+      return new LocalPatchableFile(path, handle);
+    } catch (error) {
+      throw toStorageError(error, 'open', path);
+    }
+  }
+}
+
+class LocalPatchableFile implements PatchableFile {
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  async size(): Promise<number> {
+    try {
+      return (await this.handle.stat()).size;
+    } catch (error) {
+      throw toStorageError(error, 'inspect', this.path);
+    }
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    try {
+      let done = 0;
+      while (done < data.byteLength) {
+        const { bytesWritten } = await this.handle.write(
+          data,
+          done,
+          data.byteLength - done,
+          offset + done,
+        );
+        if (bytesWritten === 0) throw new Error('the system wrote no bytes');
+        done += bytesWritten;
+      }
+    } catch (error) {
+      throw toStorageError(error, 'write', this.path);
+    }
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.handle.sync();
+    } catch (error) {
+      throw toStorageError(error, 'sync', this.path);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.handle.close();
+    } catch (error) {
+      throw toStorageError(error, 'close', this.path);
+    }
+  }
+}
+
+/** Same directory as the target, so rename never crosses file systems; hidden so listings skip it. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * link() fails with EEXIST instead of replacing, which makes "create if absent" atomic. File
+ * systems without hard links fall back to an exclusive create plus one write (not atomic, but
+ * still exclusive).
+ */
+async function linkExclusive(temp: string, path: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
+      throw error;
+    }
+    const handle = await open(path, 'wx');
+    try {
+      await handle.writeFile(bytes);
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch {
+    // Already gone, or the directory itself is unusable; the original error is the one to report.
+  }
+}
+
+function byteLengthOf(chunk: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  throw new TypeError('A stream body must yield Uint8Array or string chunks.');
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+function abortErrorOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (isAbortError(reason)) return reason as Error;
+  return new DOMException('The write was aborted.', 'AbortError');
+}
