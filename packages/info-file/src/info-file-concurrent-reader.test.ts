@@ -19,7 +19,9 @@ const readerScript = `
 import { readFileSync } from 'node:fs';
 import { workerData, parentPort } from 'node:worker_threads';
 const { parseInfoFile } = await import(workerData.parserUrl);
-const { XMLValidator } = await import(workerData.fastXmlParserUrl);
+// require.resolve finds the CommonJS build, whose exports arrive as the default export.
+const fastXmlParser = await import(workerData.fastXmlParserUrl);
+const { XMLValidator } = fastXmlParser.XMLValidator ? fastXmlParser : fastXmlParser.default;
 const stop = new Int32Array(workerData.stop);
 const decoder = new TextDecoder('utf-8', { fatal: true });
 let reads = 0, invalid = 0, midPatch = 0, lastCount = 0, maxCount = 0, finalStatus = '';

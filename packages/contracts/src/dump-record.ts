@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { ProtocolError } from './errors.js';
+
+/**
+ * A dump's life in the registry:
+ * Queued → Starting → Running → Stopping → Completed | Error | Withdrawn.
+ * A handed-off dump (worker SIGTERM) goes Running → Queued with a checkpoint.
+ */
+export const DUMP_STATES = [
+  'Queued',
+  'Starting',
+  'Running',
+  'Stopping',
+  'Completed',
+  'Error',
+  'Withdrawn',
+] as const;
+export type DumpState = (typeof DUMP_STATES)[number];
+export const FINAL_STATES: readonly DumpState[] = ['Completed', 'Error', 'Withdrawn'];
+export const isFinalState = (state: DumpState): boolean => FINAL_STATES.includes(state);
+
+export const failureSchema = z.object({ code: z.string(), message: z.string() });
+export type DumpFailureInfo = z.infer<typeof failureSchema>;
+
+/** Progress as the worker reports it; structurally the engine's `DumpProgress`. */
+export const progressSchema = z.object({
+  status: z.string().optional(),
+  error: failureSchema.optional(),
+  renditions: z.array(
+    z.object({
+      chunklist: z.string(),
+      lastMsn: z.number().optional(),
+      segments: z.number(),
+      bytes: z.number(),
+      gaps: z.number(),
+      lagSeconds: z.number().optional(),
+    }),
+  ),
+  filesWritten: z.number(),
+  bytesWritten: z.number(),
+  gaps: z.number(),
+  /** Why the dump ended (ENDLIST, gone, stopped...), once it has. */
+  endReason: z.string().optional(),
+});
+export type ProgressSnapshot = z.infer<typeof progressSchema>;
+
+/** Everything the API was asked to do, resolved: what a worker needs to run the dump. */
+export interface DumpStartParams {
+  vhost: string;
+  app: string;
+  stream: string;
+  outputStreamName: string;
+  id: string;
+  outputPath: string;
+  infoFile?: string;
+  userData?: string;
+  /** Master playlist names at the origin (at least one). */
+  playlists: string[];
+  /** The stream's base URL at the origin, ending with `/`. */
+  originBaseUrl: string;
+}
+
+export interface DumpRecord extends DumpStartParams {
+  dumpKey: string;
+  state: DumpState;
+  runId: string;
+  jobId: string;
+  owner?: string;
+  /** A stop was asked for; whoever runs (or resumes) the dump finalizes it. */
+  stopRequested: boolean;
+  /** The start was withdrawn while a worker was starting it; the worker must not acknowledge. */
+  cancel: boolean;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  runningAt?: number;
+  endedAt?: number;
+  heartbeatAt?: number;
+  progress?: ProgressSnapshot;
+  error?: DumpFailureInfo;
+  /** The engine's checkpoint as JSON, present after a hand-off. */
+  checkpoint?: string;
+}
+
+/** Hash fields written at reserve time. */
+export function startParamsToFields(params: DumpStartParams): Record<string, string> {
+  const fields: Record<string, string> = {
+    vhost: params.vhost,
+    app: params.app,
+    stream: params.stream,
+    outputStreamName: params.outputStreamName,
+    id: params.id,
+    outputPath: params.outputPath,
+    playlists: JSON.stringify(params.playlists),
+    originBaseUrl: params.originBaseUrl,
+  };
+  if (params.infoFile !== undefined) fields.infoFile = params.infoFile;
+  if (params.userData !== undefined) fields.userData = params.userData;
+  return fields;
+}
+
+const stateSchema = z.enum(DUMP_STATES);
+const num = (value: string | undefined): number | undefined =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+function parseJson<T>(
+  schema: z.ZodType<T>,
+  value: string | undefined,
+  what: string,
+): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return schema.parse(JSON.parse(value));
+  } catch (error) {
+    throw new ProtocolError(`dump record field ${what} is malformed: ${(error as Error).message}`);
+  }
+}
+
+/** Reads a record from its hash (HGETALL); null when the hash is empty (no such dump). */
+export function recordFromHash(dumpKey: string, hash: Record<string, string>): DumpRecord | null {
+  if (Object.keys(hash).length === 0) return null;
+  const required = (name: string): string => {
+    const value = hash[name];
+    if (value === undefined) throw new ProtocolError(`dump record ${dumpKey} has no ${name}`);
+    return value;
+  };
+  const state = stateSchema.safeParse(hash.state);
+  if (!state.success)
+    throw new ProtocolError(`dump record ${dumpKey} has an unknown state ${hash.state}`);
+  const record: DumpRecord = {
+    dumpKey,
+    vhost: required('vhost'),
+    app: required('app'),
+    stream: required('stream'),
+    outputStreamName: required('outputStreamName'),
+    id: required('id'),
+    outputPath: required('outputPath'),
+    playlists: parseJson(z.array(z.string()), hash.playlists, 'playlists') ?? [],
+    originBaseUrl: required('originBaseUrl'),
+    state: state.data,
+    runId: required('runId'),
+    jobId: required('jobId'),
+    stopRequested: hash.stopRequested === '1',
+    cancel: hash.cancel === '1',
+    createdAt: num(hash.createdAt) ?? 0,
+    updatedAt: num(hash.updatedAt) ?? 0,
+  };
+  if (hash.infoFile !== undefined) record.infoFile = hash.infoFile;
+  if (hash.userData !== undefined) record.userData = hash.userData;
+  if (hash.owner) record.owner = hash.owner;
+  const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt'] as const;
+  for (const name of optionalNumbers) {
+    const value = num(hash[name]);
+    if (value !== undefined) record[name] = value;
+  }
+  const progress = parseJson(progressSchema, hash.progress, 'progress');
+  if (progress) record.progress = progress;
+  const error = parseJson(failureSchema, hash.error, 'error');
+  if (error) record.error = error;
+  if (hash.checkpoint) record.checkpoint = hash.checkpoint;
+  return record;
+}

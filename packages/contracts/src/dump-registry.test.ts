@@ -1,0 +1,308 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DumpRegistry } from './dump-registry.js';
+import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
+import { DuplicateIdError, DuplicateInfoFileError } from './errors.js';
+import type { DumpStartParams } from './dump-record.js';
+import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+
+let server: TestRedis;
+let redis: Redis;
+let registry: DumpRegistry;
+
+beforeAll(async () => {
+  server = await startTestRedis();
+  redis = new Redis(server.url, { maxRetriesPerRequest: null });
+});
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+beforeEach(() => {
+  // A fresh key prefix per test: no test sees another's records.
+  registry = new DumpRegistry(redis, { prefix: uniqueName('reg') });
+});
+
+function params(overrides: Partial<DumpStartParams> = {}): DumpStartParams {
+  return {
+    vhost: 'default',
+    app: 'app',
+    stream: 'stream',
+    outputStreamName: 'stream_o',
+    id: 'dump1',
+    outputPath: '/data/out/dump1',
+    infoFile: '/data/out/dump1.xml',
+    userData: 'user',
+    playlists: ['llhls.m3u8'],
+    originBaseUrl: 'http://origin/app/stream_o/',
+    ...overrides,
+  };
+}
+
+async function reserve(overrides: Partial<DumpStartParams> = {}) {
+  const p = params(overrides);
+  const dumpKey = dumpKeyOf(p);
+  const runId = newRunId();
+  const jobId = jobIdFor(dumpKey, runId);
+  await registry.reserve({ ...p, dumpKey, runId, jobId });
+  return { ...p, dumpKey, runId, jobId };
+}
+
+describe('identity', () => {
+  it('gives a 32-hex dump key and job ids without ":"', () => {
+    const key = dumpKeyOf({ vhost: 'a:b', app: 'c', outputStreamName: 'd', id: 'e:f' });
+    expect(key).toMatch(/^[0-9a-f]{32}$/);
+    expect(jobIdFor(key, newRunId())).not.toContain(':');
+    expect(dumpKeyOf({ vhost: 'a/b', app: 'c', outputStreamName: 'd', id: 'e' })).not.toBe(
+      dumpKeyOf({ vhost: 'a', app: 'b/c', outputStreamName: 'd', id: 'e' }),
+    );
+  });
+});
+
+describe('reserve', () => {
+  it('writes the record Queued with every start parameter', async () => {
+    const r = await reserve();
+    const record = await registry.get(r.dumpKey);
+    expect(record).toMatchObject({
+      state: 'Queued',
+      vhost: 'default',
+      app: 'app',
+      stream: 'stream',
+      outputStreamName: 'stream_o',
+      id: 'dump1',
+      outputPath: '/data/out/dump1',
+      infoFile: '/data/out/dump1.xml',
+      userData: 'user',
+      playlists: ['llhls.m3u8'],
+      originBaseUrl: 'http://origin/app/stream_o/',
+      runId: r.runId,
+      jobId: r.jobId,
+      stopRequested: false,
+    });
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual(['dump1']);
+  });
+
+  it('refuses an active id on the same output stream, allows it on another', async () => {
+    await reserve();
+    await expect(reserve({ infoFile: '/other.xml' })).rejects.toBeInstanceOf(DuplicateIdError);
+    await expect(
+      reserve({ outputStreamName: 'other', infoFile: '/other.xml' }),
+    ).resolves.toBeDefined();
+  });
+
+  it('refuses an infoFile an active dump holds', async () => {
+    await reserve();
+    await expect(reserve({ id: 'dump2' })).rejects.toBeInstanceOf(DuplicateInfoFileError);
+    await expect(reserve({ id: 'dump3', infoFile: undefined })).resolves.toBeDefined();
+  });
+
+  it('lets exactly one of 20 concurrent reserves of one id win', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => reserve({ infoFile: `/data/info-${i}.xml` })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(rejected).toHaveLength(19);
+    for (const r of rejected)
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateIdError);
+  });
+
+  it('lets an id be reused once its dump ended, and a stale run cannot touch the new one', async () => {
+    const first = await reserve();
+    expect((await registry.claim(first.dumpKey, first.runId, 'w1')).ok).toBe(true);
+    expect(await registry.finish(first.dumpKey, first.runId, 'w1', 'Completed')).toBe('OK');
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
+    const second = await reserve();
+    expect(second.dumpKey).toBe(first.dumpKey);
+    expect(second.jobId).not.toBe(first.jobId);
+    expect(await registry.finish(first.dumpKey, first.runId, 'w1', 'Error')).toBe('STALE');
+    expect((await registry.claim(first.dumpKey, first.runId, 'w1')).ok).toBe(false);
+    expect((await registry.get(second.dumpKey))?.state).toBe('Queued');
+  });
+});
+
+describe('claim, markRunning, heartbeat, finish', () => {
+  it('moves Queued → Starting → Running → Completed and releases the id and infoFile', async () => {
+    const r = await reserve();
+    const claim = await registry.claim(r.dumpKey, r.runId, 'w1');
+    expect(claim).toMatchObject({ ok: true, record: { state: 'Starting', owner: 'w1' } });
+    expect(await registry.claim(r.dumpKey, r.runId, 'w2')).toEqual({
+      ok: false,
+      reason: 'NOT_QUEUED',
+      state: 'Starting',
+    });
+    expect(await registry.markRunning(r.dumpKey, r.runId, 'w2')).toMatchObject({ outcome: 'LOST' });
+    expect(await registry.markRunning(r.dumpKey, r.runId, 'w1')).toEqual({
+      outcome: 'OK',
+      stopRequested: false,
+    });
+    const progress = {
+      renditions: [
+        { chunklist: 'a.m3u8', lastMsn: 7, segments: 3, bytes: 300, gaps: 0, lagSeconds: 1.5 },
+      ],
+      filesWritten: 9,
+      bytesWritten: 300,
+      gaps: 0,
+    };
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w1', progress)).toEqual({
+      outcome: 'OK',
+      stopRequested: false,
+      cancel: false,
+    });
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w2')).toEqual({ outcome: 'LOST' });
+    expect((await registry.get(r.dumpKey))?.progress).toEqual(progress);
+    expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Completed', { progress })).toBe('OK');
+    expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Error')).toBe('ALREADY');
+    expect((await registry.get(r.dumpKey))?.state).toBe('Completed');
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
+    expect(await redis.hlen(registry.keys.infoFiles())).toBe(0);
+    expect(await redis.ttl(registry.keys.dump(r.dumpKey))).toBeGreaterThan(0);
+  });
+
+  it('refuses a claim for another run or a missing record', async () => {
+    const r = await reserve();
+    expect(await registry.claim(r.dumpKey, newRunId(), 'w1')).toMatchObject({
+      ok: false,
+      reason: 'STALE',
+    });
+    expect(await registry.claim('0'.repeat(32), r.runId, 'w1')).toEqual({
+      ok: false,
+      reason: 'GONE',
+    });
+  });
+});
+
+describe('withdraw', () => {
+  it('ends a Queued dump so no worker can claim it later', async () => {
+    const r = await reserve();
+    expect(await registry.withdraw(r.dumpKey, r.runId)).toEqual({ outcome: 'WITHDRAWN' });
+    expect(await registry.claim(r.dumpKey, r.runId, 'w1')).toEqual({
+      ok: false,
+      reason: 'NOT_QUEUED',
+      state: 'Withdrawn',
+    });
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
+    expect(await redis.hlen(registry.keys.infoFiles())).toBe(0);
+  });
+
+  it('cancels a Starting dump: the worker cannot acknowledge it', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    expect(await registry.withdraw(r.dumpKey, r.runId)).toEqual({
+      outcome: 'CANCELLING',
+      owner: 'w1',
+    });
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w1')).toMatchObject({ cancel: true });
+    expect(await registry.markRunning(r.dumpKey, r.runId, 'w1')).toEqual({ outcome: 'CANCELLED' });
+    expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Withdrawn')).toBe('OK');
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
+  });
+
+  it('reports a dump that already runs instead of withdrawing it', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    expect(await registry.withdraw(r.dumpKey, r.runId)).toEqual({
+      outcome: 'PROGRESSED',
+      state: 'Running',
+      owner: 'w1',
+    });
+    expect(await registry.withdraw(r.dumpKey, newRunId())).toEqual({ outcome: 'STALE' });
+  });
+
+  it('never lets both a claim and a withdraw win (30 races)', async () => {
+    for (let i = 0; i < 30; i++) {
+      const r = await reserve({ id: `race-${i}`, infoFile: undefined });
+      const [claim, withdraw] = await Promise.all([
+        registry.claim(r.dumpKey, r.runId, 'w1'),
+        registry.withdraw(r.dumpKey, r.runId),
+      ]);
+      if (claim.ok) {
+        expect(withdraw).toEqual({ outcome: 'CANCELLING', owner: 'w1' });
+        expect(await registry.markRunning(r.dumpKey, r.runId, 'w1')).toEqual({
+          outcome: 'CANCELLED',
+        });
+      } else {
+        expect(withdraw).toEqual({ outcome: 'WITHDRAWN' });
+        expect((await registry.get(r.dumpKey))?.state).toBe('Withdrawn');
+      }
+    }
+  });
+});
+
+describe('requestStop and suspend', () => {
+  it('ends a Queued dump nobody took, at once', async () => {
+    const r = await reserve();
+    expect(await registry.requestStop(r.dumpKey)).toEqual({
+      outcome: 'STOPPED_QUEUED',
+      runId: r.runId,
+      jobId: r.jobId,
+    });
+    expect(await registry.get(r.dumpKey)).toMatchObject({
+      state: 'Withdrawn',
+      stopRequested: true,
+    });
+    expect(await registry.claim(r.dumpKey, r.runId, 'w1')).toMatchObject({ ok: false });
+    expect(await registry.requestStop(r.dumpKey)).toEqual({
+      outcome: 'ENDED',
+      runId: r.runId,
+      state: 'Withdrawn',
+    });
+  });
+
+  it('records the stop durably on a running dump and names its owner', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    expect(await registry.requestStop(r.dumpKey)).toEqual({
+      outcome: 'REQUESTED',
+      runId: r.runId,
+      jobId: r.jobId,
+      owner: 'w1',
+    });
+    // A lost pub/sub message does not matter: the next heartbeat sees the flag.
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w1')).toEqual({
+      outcome: 'OK',
+      stopRequested: true,
+      cancel: false,
+    });
+    expect(await registry.markStopping(r.dumpKey, r.runId, 'w1')).toBe(true);
+    expect((await registry.get(r.dumpKey))?.state).toBe('Stopping');
+  });
+
+  it('hands a suspended dump to the next worker with its checkpoint and any stop recorded meanwhile', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    const checkpoint = { version: 1, infoFileNextSeq: 12 };
+    expect(await registry.suspend(r.dumpKey, r.runId, 'w2', checkpoint)).toBe(false);
+    expect(await registry.suspend(r.dumpKey, r.runId, 'w1', checkpoint)).toBe(true);
+    const queued = await registry.get(r.dumpKey);
+    expect(queued).toMatchObject({ state: 'Queued' });
+    expect(queued?.owner).toBeUndefined();
+    // Still active: its id and infoFile stay reserved while it waits for a worker.
+    expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual(['dump1']);
+    expect(await registry.requestStop(r.dumpKey)).toEqual({
+      outcome: 'PENDING',
+      runId: r.runId,
+      jobId: r.jobId,
+    });
+    const claim = await registry.claim(r.dumpKey, r.runId, 'w2');
+    expect(claim.ok).toBe(true);
+    if (claim.ok) {
+      expect(claim.record.stopRequested).toBe(true);
+      expect(JSON.parse(claim.record.checkpoint ?? '')).toEqual(checkpoint);
+    }
+  });
+});
+
+describe('list', () => {
+  it('lists known dumps and forgets expired ones', async () => {
+    const a = await reserve({ id: 'a', infoFile: undefined });
+    await reserve({ id: 'b', infoFile: undefined });
+    expect((await registry.list()).map((r) => r.id).sort()).toEqual(['a', 'b']);
+    await redis.del(registry.keys.dump(a.dumpKey));
+    expect((await registry.list()).map((r) => r.id)).toEqual(['b']);
+    expect(await redis.scard(registry.keys.dumps())).toBe(1);
+  });
+});

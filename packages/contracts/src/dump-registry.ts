@@ -1,0 +1,332 @@
+import type { Redis } from 'ioredis';
+import { DuplicateIdError, DuplicateInfoFileError, ProtocolError } from './errors.js';
+import { registryKeys, type RegistryKeys } from './keys.js';
+import {
+  recordFromHash,
+  startParamsToFields,
+  type DumpFailureInfo,
+  type DumpRecord,
+  type DumpStartParams,
+  type DumpState,
+  type ProgressSnapshot,
+} from './dump-record.js';
+import {
+  claimScript,
+  finishScript,
+  heartbeatScript,
+  markRunningScript,
+  markStoppingScript,
+  requestStopScript,
+  reserveScript,
+  suspendScript,
+  withdrawScript,
+  type ScriptDefinition,
+} from './registry-scripts.js';
+
+type ScriptReply = string | (string | null)[];
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<ScriptReply>;
+
+const SCRIPTS = {
+  hlsdumpReserve: reserveScript,
+  hlsdumpClaim: claimScript,
+  hlsdumpMarkRunning: markRunningScript,
+  hlsdumpWithdraw: withdrawScript,
+  hlsdumpHeartbeat: heartbeatScript,
+  hlsdumpMarkStopping: markStoppingScript,
+  hlsdumpFinish: finishScript,
+  hlsdumpRequestStop: requestStopScript,
+  hlsdumpSuspend: suspendScript,
+} satisfies Record<string, ScriptDefinition>;
+type ScriptName = keyof typeof SCRIPTS;
+
+export type ClaimResult =
+  | { ok: true; record: DumpRecord }
+  | { ok: false; reason: 'GONE' | 'STALE' | 'NOT_QUEUED'; state?: DumpState };
+
+export type MarkRunningResult =
+  | { outcome: 'OK'; stopRequested: boolean }
+  | { outcome: 'CANCELLED' }
+  | { outcome: 'LOST'; state?: string };
+
+export type WithdrawResult =
+  | { outcome: 'WITHDRAWN' }
+  | { outcome: 'CANCELLING'; owner: string }
+  | { outcome: 'GONE' }
+  | { outcome: 'STALE' }
+  /** The dump got further than the gateway knew (Running, or even ended). */
+  | { outcome: 'PROGRESSED'; state: DumpState; owner: string };
+
+export type HeartbeatResult =
+  { outcome: 'OK'; stopRequested: boolean; cancel: boolean } | { outcome: 'LOST' };
+
+export type RequestStopResult =
+  | { outcome: 'STOPPED_QUEUED'; runId: string; jobId: string }
+  | { outcome: 'PENDING'; runId: string; jobId: string }
+  | { outcome: 'REQUESTED'; runId: string; jobId: string; owner: string }
+  | { outcome: 'ENDED'; runId: string; state: DumpState }
+  | { outcome: 'GONE' };
+
+export type FinishResult = 'OK' | 'GONE' | 'STALE' | 'LOST' | 'ALREADY';
+
+export interface DumpRegistryOptions {
+  prefix?: string;
+  /** How long an ended dump's record stays readable by the status endpoints. */
+  recordTtlSeconds?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Who owns which dump, in Redis. Every transition is one Lua script (see registry-scripts.ts);
+ * reads are plain commands. Both the gateway and the workers use it, each over its own connection.
+ */
+export class DumpRegistry {
+  readonly keys: RegistryKeys;
+  private readonly ttl: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly redis: Redis,
+    options: DumpRegistryOptions = {},
+  ) {
+    this.keys = registryKeys(options.prefix);
+    this.ttl = options.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS;
+    this.now = options.now ?? Date.now;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      // defineCommand is idempotent per connection; ioredis uses EVALSHA and falls back to EVAL.
+      redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+
+  private run(name: ScriptName, ...keysAndArgs: (string | number)[]): Promise<ScriptReply> {
+    const command = (this.redis as unknown as Record<ScriptName, ScriptCommand>)[name];
+    return command.call(this.redis, ...keysAndArgs);
+  }
+
+  /** Records a new dump as Queued; throws DuplicateIdError / DuplicateInfoFileError. */
+  async reserve(
+    params: DumpStartParams & { dumpKey: string; runId: string; jobId: string },
+  ): Promise<void> {
+    const fields = Object.entries(startParamsToFields(params)).flat();
+    const reply = await this.run(
+      'hlsdumpReserve',
+      this.keys.dump(params.dumpKey),
+      this.keys.active(params.vhost, params.app, params.outputStreamName),
+      this.keys.infoFiles(),
+      this.keys.dumps(),
+      params.dumpKey,
+      params.id,
+      params.infoFile ?? '',
+      this.now(),
+      params.runId,
+      params.jobId,
+      ...fields,
+    );
+    if (reply === 'DUPLICATE_ID') throw new DuplicateIdError(params.id);
+    if (reply === 'DUPLICATE_INFO_FILE') throw new DuplicateInfoFileError(params.infoFile ?? '');
+    if (reply !== 'OK') throw new ProtocolError(`reserve answered ${String(reply)}`);
+  }
+
+  /** Queued → Starting for `owner`; anything else means the job must be dropped. */
+  async claim(dumpKey: string, runId: string, owner: string): Promise<ClaimResult> {
+    const [outcome, state] = asArray(
+      await this.run('hlsdumpClaim', this.keys.dump(dumpKey), runId, owner, this.now()),
+    );
+    if (outcome !== 'OK') {
+      const reason = outcome === 'STALE' || outcome === 'NOT_QUEUED' ? outcome : 'GONE';
+      return state ? { ok: false, reason, state: state as DumpState } : { ok: false, reason };
+    }
+    const record = await this.get(dumpKey);
+    if (!record) return { ok: false, reason: 'GONE' };
+    return { ok: true, record };
+  }
+
+  async markRunning(dumpKey: string, runId: string, owner: string): Promise<MarkRunningResult> {
+    const [outcome, extra] = asArray(
+      await this.run('hlsdumpMarkRunning', this.keys.dump(dumpKey), runId, owner, this.now()),
+    );
+    if (outcome === 'OK') return { outcome, stopRequested: extra === '1' };
+    if (outcome === 'CANCELLED') return { outcome };
+    return extra ? { outcome: 'LOST', state: extra } : { outcome: 'LOST' };
+  }
+
+  /** The start request gave up: the dump must never start later. */
+  async withdraw(dumpKey: string, runId: string): Promise<WithdrawResult> {
+    const [outcome, extra] = asArray(
+      await this.run(
+        'hlsdumpWithdraw',
+        this.keys.dump(dumpKey),
+        this.keys.infoFiles(),
+        runId,
+        this.now(),
+        this.ttl,
+        dumpKey,
+      ),
+    );
+    switch (outcome) {
+      case 'WITHDRAWN':
+      case 'GONE':
+      case 'STALE':
+        return { outcome };
+      case 'CANCELLING':
+        return { outcome, owner: extra ?? '' };
+      default:
+        return { outcome: 'PROGRESSED', state: outcome as DumpState, owner: extra ?? '' };
+    }
+  }
+
+  async heartbeat(
+    dumpKey: string,
+    runId: string,
+    owner: string,
+    progress?: ProgressSnapshot,
+  ): Promise<HeartbeatResult> {
+    const [outcome, stop, cancel] = asArray(
+      await this.run(
+        'hlsdumpHeartbeat',
+        this.keys.dump(dumpKey),
+        this.keys.workers(),
+        runId,
+        owner,
+        this.now(),
+        progress ? JSON.stringify(progress) : '',
+      ),
+    );
+    if (outcome !== 'OK') return { outcome: 'LOST' };
+    return { outcome, stopRequested: stop === '1', cancel: cancel === '1' };
+  }
+
+  async markStopping(dumpKey: string, runId: string, owner: string): Promise<boolean> {
+    return (
+      (await this.run('hlsdumpMarkStopping', this.keys.dump(dumpKey), runId, owner, this.now())) ===
+      'OK'
+    );
+  }
+
+  /** Ends a dump (Completed / Error / Withdrawn) and releases its id and infoFile. */
+  async finish(
+    dumpKey: string,
+    runId: string,
+    owner: string | null,
+    state: 'Completed' | 'Error' | 'Withdrawn',
+    details: { progress?: ProgressSnapshot; error?: DumpFailureInfo } = {},
+  ): Promise<FinishResult> {
+    const reply = await this.run(
+      'hlsdumpFinish',
+      this.keys.dump(dumpKey),
+      this.keys.infoFiles(),
+      runId,
+      owner ?? '',
+      state,
+      this.now(),
+      details.progress ? JSON.stringify(details.progress) : '',
+      details.error ? JSON.stringify(details.error) : '',
+      this.ttl,
+      dumpKey,
+    );
+    return reply as FinishResult;
+  }
+
+  /** Records a stop durably; the caller then tells the owner (REQUESTED) or is done (the rest). */
+  async requestStop(dumpKey: string): Promise<RequestStopResult> {
+    const [outcome, a, b, c] = asArray(
+      await this.run(
+        'hlsdumpRequestStop',
+        this.keys.dump(dumpKey),
+        this.keys.infoFiles(),
+        this.now(),
+        this.ttl,
+        dumpKey,
+      ),
+    );
+    const runId = a ?? '';
+    switch (outcome) {
+      case 'STOPPED_QUEUED':
+      case 'PENDING':
+        return { outcome, runId, jobId: b ?? '' };
+      case 'REQUESTED':
+        return { outcome, runId, jobId: b ?? '', owner: c ?? '' };
+      case 'ENDED':
+        return { outcome, runId, state: b as DumpState };
+      default:
+        return { outcome: 'GONE' };
+    }
+  }
+
+  /** Hand-off: back to Queued with the checkpoint, for the next worker to resume. */
+  async suspend(
+    dumpKey: string,
+    runId: string,
+    owner: string,
+    checkpoint: unknown,
+    progress?: ProgressSnapshot,
+  ): Promise<boolean> {
+    const reply = await this.run(
+      'hlsdumpSuspend',
+      this.keys.dump(dumpKey),
+      runId,
+      owner,
+      this.now(),
+      JSON.stringify(checkpoint),
+      progress ? JSON.stringify(progress) : '',
+    );
+    return reply === 'OK';
+  }
+
+  async get(dumpKey: string): Promise<DumpRecord | null> {
+    return recordFromHash(dumpKey, await this.redis.hgetall(this.keys.dump(dumpKey)));
+  }
+
+  async isActive(
+    vhost: string,
+    app: string,
+    outputStreamName: string,
+    id: string,
+  ): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.active(vhost, app, outputStreamName), id)) === 1;
+  }
+
+  /** The dumpKey of the active dump holding this infoFile, if any. */
+  async infoFileHolder(infoFile: string): Promise<string | null> {
+    return this.redis.hget(this.keys.infoFiles(), infoFile);
+  }
+
+  async activeIds(vhost: string, app: string, outputStreamName: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.active(vhost, app, outputStreamName))).sort();
+  }
+
+  /** Every known dump (active, and ended ones whose record has not expired yet). */
+  async list(): Promise<DumpRecord[]> {
+    const dumpKeys = await this.redis.smembers(this.keys.dumps());
+    if (dumpKeys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const dumpKey of dumpKeys) pipeline.hgetall(this.keys.dump(dumpKey));
+    const replies = (await pipeline.exec()) ?? [];
+    const records: DumpRecord[] = [];
+    const expired: string[] = [];
+    replies.forEach(([error, hash], index) => {
+      const dumpKey = dumpKeys[index];
+      if (error || dumpKey === undefined) return;
+      const record = recordFromHash(dumpKey, hash as Record<string, string>);
+      if (record) records.push(record);
+      else expired.push(dumpKey);
+    });
+    // Records expire on their own; their index entries are pruned lazily here.
+    if (expired.length > 0) await this.redis.srem(this.keys.dumps(), ...expired);
+    return records.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async workerAlive(workerId: string): Promise<void> {
+    await this.redis.zadd(this.keys.workers(), this.now(), workerId);
+  }
+
+  async workerGone(workerId: string): Promise<void> {
+    await this.redis.zrem(this.keys.workers(), workerId);
+  }
+}
+
+function asArray(reply: ScriptReply): (string | undefined)[] {
+  if (!Array.isArray(reply)) return [reply];
+  return reply.map((value) => (value === null ? undefined : String(value)));
+}

@@ -1,0 +1,33 @@
+/**
+ * Errors of the cluster's protocol. Each has a stable `code`; the gateway's `http-errors.ts` is the
+ * one place that turns codes into HTTP status codes and OME's message texts.
+ */
+export class HlsDumpClusterError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An active dump already has this id on this output stream. */
+export class DuplicateIdError extends HlsDumpClusterError {
+  constructor(readonly id: string) {
+    super('DUPLICATE_ID', `Duplicate ID: ${id}`);
+  }
+}
+
+/** The infoFile is reserved by an active dump (or exists on disk). */
+export class DuplicateInfoFileError extends HlsDumpClusterError {
+  constructor(readonly infoFile: string) {
+    super('DUPLICATE_INFO_FILE', `Duplicate info file: ${infoFile}`);
+  }
+}
+
+/** A message read from Redis (job data, pub/sub payload, record) did not have the expected shape. */
+export class ProtocolError extends HlsDumpClusterError {
+  constructor(message: string) {
+    super('PROTOCOL', message);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
+ * (gateway and worker, two gateways, two workers) can never both win a transition.
+ *
+ * The record stores the name of its output stream's active set (`activeKey`), so every script
+ * that ends a dump can release it from its dumpKey alone. (Scripts touch keys they were not
+ * given: fine on a standalone Redis or Sentinel; not Redis Cluster.)
+ */
+
+const FINALIZE = `
+local function isFinal(state)
+  return state == 'Completed' or state == 'Error' or state == 'Withdrawn'
+end
+-- Ends a dump: final state, release its id and infoFile, let the record expire later.
+local function finalize(dumpHash, infoFilesKey, dumpKey, state, now, ttl)
+  redis.call('HSET', dumpHash, 'state', state, 'endedAt', now, 'updatedAt', now)
+  redis.call('HDEL', dumpHash, 'checkpoint')
+  local activeKey = redis.call('HGET', dumpHash, 'activeKey')
+  local id = redis.call('HGET', dumpHash, 'id')
+  if activeKey and id then redis.call('SREM', activeKey, id) end
+  local infoFile = redis.call('HGET', dumpHash, 'infoFile')
+  if infoFile and redis.call('HGET', infoFilesKey, infoFile) == dumpKey then
+    redis.call('HDEL', infoFilesKey, infoFile)
+  end
+  if tonumber(ttl) > 0 then redis.call('EXPIRE', dumpHash, ttl) end
+end
+`;
+
+export interface ScriptDefinition {
+  numberOfKeys: number;
+  lua: string;
+}
+
+/**
+ * KEYS: dump hash, active set, infofiles hash, dumps set.
+ * ARGV: dumpKey, id, infoFile ('' = none), now, runId, jobId, then field/value pairs.
+ * → 'OK' | 'DUPLICATE_ID' | 'DUPLICATE_INFO_FILE'
+ */
+export const reserveScript: ScriptDefinition = {
+  numberOfKeys: 4,
+  lua: `${FINALIZE}
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 'DUPLICATE_ID' end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and not isFinal(state) then return 'DUPLICATE_ID' end
+if ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return 'DUPLICATE_INFO_FILE' end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'state', 'Queued', 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
+  'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4])
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('SADD', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[1]) end
+redis.call('SADD', KEYS[4], ARGV[1])
+return 'OK'
+`,
+};
+
+/**
+ * A worker took the job. KEYS: dump hash. ARGV: runId, owner, now.
+ * → {'OK'} | {'GONE'} | {'STALE', state} | {'NOT_QUEUED', state}
+ */
+export const claimScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'GONE'} end
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
+if state ~= 'Queued' then return {'NOT_QUEUED', state} end
+redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
+  'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+return {'OK'}
+`,
+};
+
+/**
+ * The worker's dump is running (outputPath and infoFile exist). KEYS: dump hash. ARGV: runId, owner, now.
+ * → {'OK', stopRequested} | {'CANCELLED'} | {'LOST', state}
+ */
+export const markRunningScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return {'LOST', state or ''}
+end
+if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'CANCELLED'} end
+if state ~= 'Starting' then return {'LOST', state} end
+redis.call('HSET', KEYS[1], 'state', 'Running', 'runningAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+return {'OK', redis.call('HGET', KEYS[1], 'stopRequested')}
+`,
+};
+
+/**
+ * The gateway gave up waiting for a start. KEYS: dump hash, infofiles hash. ARGV: runId, now, ttl, dumpKey.
+ * → {'WITHDRAWN'} (was Queued: ended, released) | {'CANCELLING', owner} (was Starting: the worker
+ *   must abort) | {'GONE'} | {'STALE', state} | {state, owner} (it got further: Running, ended...)
+ */
+export const withdrawScript: ScriptDefinition = {
+  numberOfKeys: 2,
+  lua: `${FINALIZE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'GONE'} end
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
+local owner = redis.call('HGET', KEYS[1], 'owner') or ''
+if state == 'Queued' then
+  finalize(KEYS[1], KEYS[2], ARGV[4], 'Withdrawn', ARGV[2], ARGV[3])
+  return {'WITHDRAWN'}
+end
+if state == 'Starting' then
+  redis.call('HSET', KEYS[1], 'cancel', '1', 'updatedAt', ARGV[2])
+  return {'CANCELLING', owner}
+end
+return {state, owner}
+`,
+};
+
+/**
+ * Progress of a running dump, and the durable flags back. KEYS: dump hash, workers zset.
+ * ARGV: runId, owner, now, progress JSON ('' = unchanged).
+ * → {'OK', stopRequested, cancel} | {'LOST', state}
+ */
+export const heartbeatScript: ScriptDefinition = {
+  numberOfKeys: 2,
+  lua: `${FINALIZE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or isFinal(state) or state == 'Queued'
+  or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return {'LOST', state or ''}
+end
+redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', KEYS[1], 'cancel')}
+`,
+};
+
+/** Running → Stopping. KEYS: dump hash. ARGV: runId, owner, now. → 'OK' | 'LOST' */
+export const markStoppingScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return 'LOST'
+end
+if state ~= 'Running' and state ~= 'Starting' then return 'LOST' end
+redis.call('HSET', KEYS[1], 'state', 'Stopping', 'stopRequested', '1', 'updatedAt', ARGV[3])
+return 'OK'
+`,
+};
+
+/**
+ * The dump ended. KEYS: dump hash, infofiles hash.
+ * ARGV: runId, owner ('' = whoever), final state, now, progress JSON, error JSON, ttl, dumpKey.
+ * → 'OK' | 'GONE' | 'STALE' | 'LOST' | 'ALREADY'
+ */
+export const finishScript: ScriptDefinition = {
+  numberOfKeys: 2,
+  lua: `${FINALIZE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'GONE' end
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return 'STALE' end
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 'LOST' end
+if isFinal(state) then return 'ALREADY' end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+finalize(KEYS[1], KEYS[2], ARGV[8], ARGV[3], ARGV[4], ARGV[7])
+return 'OK'
+`,
+};
+
+/**
+ * Records a stop durably. KEYS: dump hash, infofiles hash. ARGV: now, ttl, dumpKey.
+ * → {'STOPPED_QUEUED', runId, jobId} (nobody had it: ended here, released)
+ *   | {'PENDING', runId, jobId} (handed off, waiting for a worker: whoever resumes it finalizes)
+ *   | {'REQUESTED', runId, jobId, owner} | {'ENDED', runId, state} | {'GONE'}
+ */
+export const requestStopScript: ScriptDefinition = {
+  numberOfKeys: 2,
+  lua: `${FINALIZE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'GONE'} end
+local runId = redis.call('HGET', KEYS[1], 'runId')
+local jobId = redis.call('HGET', KEYS[1], 'jobId')
+if isFinal(state) then return {'ENDED', runId, state} end
+redis.call('HSET', KEYS[1], 'stopRequested', '1', 'updatedAt', ARGV[1])
+if state == 'Queued' then
+  local checkpoint = redis.call('HGET', KEYS[1], 'checkpoint')
+  if checkpoint and checkpoint ~= '' then return {'PENDING', runId, jobId} end
+  finalize(KEYS[1], KEYS[2], ARGV[3], 'Withdrawn', ARGV[1], ARGV[2])
+  return {'STOPPED_QUEUED', runId, jobId}
+end
+return {'REQUESTED', runId, jobId, redis.call('HGET', KEYS[1], 'owner') or ''}
+`,
+};
+
+/**
+ * Hand-off: the owner suspended the dump; it waits, Queued with its checkpoint, for the next worker.
+ * KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, progress JSON.
+ * → 'OK' | 'LOST'
+ */
+export const suspendScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return 'LOST'
+end
+if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end
+redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
+redis.call('HDEL', KEYS[1], 'owner')
+return 'OK'
+`,
+};

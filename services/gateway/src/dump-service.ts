@@ -1,0 +1,244 @@
+import {
+  DUMP_JOB_NAME,
+  dumpKeyOf,
+  jobIdFor,
+  newRunId,
+  publishDumpEvent,
+  publishWorkerControl,
+  type DumpJobData,
+  type DumpRecord,
+  type DumpRegistry,
+  type DumpStartParams,
+} from '@hlsdump/contracts';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { DumpEventHub } from './dump-events.js';
+import {
+  NoActiveDumpError,
+  StartTimeoutError,
+  StartWithdrawnError,
+  StopNotAcknowledgedError,
+  WorkerStartError,
+} from './errors.js';
+
+export interface DumpServiceOptions {
+  registry: DumpRegistry;
+  queue: Queue<DumpJobData>;
+  events: DumpEventHub;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  logger: Logger;
+}
+
+type StartOutcome = { started: true } | { started: false; error: Error } | undefined;
+
+/** Starting and stopping dumps: the registry, the queue and the workers' acknowledgements. */
+export class DumpService {
+  constructor(private readonly o: DumpServiceOptions) {}
+
+  /**
+   * reserve → enqueue → wait for the worker's `running`. Resolves once the dump runs; throws
+   * StartTimeoutError (after withdrawing: the dump will never start later) or the worker's failure.
+   */
+  async start(params: DumpStartParams): Promise<void> {
+    const { registry, queue, events } = this.o;
+    const dumpKey = dumpKeyOf(params);
+    const runId = newRunId();
+    const jobId = jobIdFor(dumpKey, runId);
+    const streamPath = `${params.vhost}/${params.app}/${params.outputStreamName}`;
+    const log = this.o.logger.child({ dumpKey, dumpId: params.id, runId });
+    const deadline = Date.now() + this.o.startTimeoutMs;
+    // Subscribe before the job exists, so its `running` cannot slip past.
+    const watch = await events.watch([dumpKey]);
+    try {
+      await registry.reserve({ ...params, dumpKey, runId, jobId });
+      try {
+        await queue.add(
+          DUMP_JOB_NAME,
+          { dumpKey, runId },
+          { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+        );
+      } catch (error) {
+        await registry.withdraw(dumpKey, runId).catch(() => {});
+        throw error;
+      }
+      log.info({ jobId }, 'dump enqueued');
+      let outcome = startOutcomeOf(await registry.get(dumpKey), runId, streamPath);
+      while (!outcome) {
+        const event = await watch.next((e) => e.runId === runId, deadline);
+        if (!event) break;
+        if (event.type === 'running' || event.type === 'stopped') outcome = { started: true };
+        else if (event.type === 'withdrawn')
+          outcome = { started: false, error: new StartWithdrawnError() };
+        else
+          outcome = {
+            started: false,
+            error: new WorkerStartError(
+              event.error?.code ?? 'UNKNOWN',
+              event.error?.message ?? 'unknown',
+              streamPath,
+            ),
+          };
+      }
+      outcome ??= await this.withdraw(params, dumpKey, runId, jobId, streamPath);
+      if (!outcome.started) throw outcome.error;
+      log.info('dump running');
+    } finally {
+      watch.close();
+    }
+  }
+
+  /** The start timed out: make sure the dump never starts, unless it already did. */
+  private async withdraw(
+    params: DumpStartParams,
+    dumpKey: string,
+    runId: string,
+    jobId: string,
+    streamPath: string,
+  ): Promise<{ started: true } | { started: false; error: Error }> {
+    const { registry, queue } = this.o;
+    const timeout = {
+      started: false as const,
+      error: new StartTimeoutError(this.o.startTimeoutMs),
+    };
+    const result = await registry.withdraw(dumpKey, runId);
+    this.o.logger.warn(
+      { dumpKey, dumpId: params.id, runId, outcome: result.outcome },
+      'start timed out',
+    );
+    switch (result.outcome) {
+      case 'WITHDRAWN':
+        // The record already refuses any claim; removing the job only saves a worker the trip.
+        await queue.remove(jobId).catch(() => {});
+        await publishDumpEvent(registry.redis, registry.keys, {
+          type: 'withdrawn',
+          dumpKey,
+          runId,
+        }).catch(() => {});
+        return timeout;
+      case 'CANCELLING':
+        await publishWorkerControl(registry.redis, registry.keys, result.owner, {
+          type: 'cancel',
+          dumpKey,
+          runId,
+        }).catch(() => {});
+        return timeout;
+      case 'PROGRESSED':
+        return startOutcomeOf(await registry.get(dumpKey), runId, streamPath) ?? timeout;
+      default:
+        return timeout;
+    }
+  }
+
+  /**
+   * Stops one dump (id) or every active dump of an output stream: the stop is recorded durably,
+   * then published to the owners; resolves once every owner acknowledged.
+   */
+  async stop(target: {
+    vhost: string;
+    app: string;
+    outputStreamName: string;
+    id?: string;
+  }): Promise<string[]> {
+    const { registry, queue, events } = this.o;
+    const { vhost, app, outputStreamName } = target;
+    const streamPath = `${vhost}/${app}/${outputStreamName}`;
+    const label = target.id === undefined ? streamPath : `${streamPath}/${target.id}`;
+    const ids =
+      target.id === undefined
+        ? await registry.activeIds(vhost, app, outputStreamName)
+        : (await registry.isActive(vhost, app, outputStreamName, target.id))
+          ? [target.id]
+          : [];
+    if (ids.length === 0) throw new NoActiveDumpError(label);
+    const dumpKeys = ids.map((id) => dumpKeyOf({ vhost, app, outputStreamName, id }));
+    const deadline = Date.now() + this.o.stopTimeoutMs;
+    const watch = await events.watch(dumpKeys);
+    try {
+      const pending = new Map<string, string>();
+      let matched = 0;
+      for (const dumpKey of dumpKeys) {
+        const result = await registry.requestStop(dumpKey);
+        this.o.logger.info({ dumpKey, outcome: result.outcome }, 'stop requested');
+        switch (result.outcome) {
+          case 'GONE':
+            break;
+          case 'ENDED':
+            matched++;
+            break;
+          case 'STOPPED_QUEUED':
+            matched++;
+            await queue.remove(result.jobId).catch(() => {});
+            // A start request still waiting on this dump learns it will not run.
+            await publishDumpEvent(registry.redis, registry.keys, {
+              type: 'withdrawn',
+              dumpKey,
+              runId: result.runId,
+            });
+            break;
+          case 'PENDING':
+            matched++;
+            pending.set(dumpKey, result.runId);
+            break;
+          case 'REQUESTED':
+            matched++;
+            pending.set(dumpKey, result.runId);
+            if (result.owner) {
+              await publishWorkerControl(registry.redis, registry.keys, result.owner, {
+                type: 'stop',
+                dumpKey,
+                runId: result.runId,
+              });
+            }
+            break;
+        }
+      }
+      if (matched === 0) throw new NoActiveDumpError(label);
+      for (const [dumpKey, runId] of pending) {
+        const event = await watch.next(
+          (e) => e.dumpKey === dumpKey && e.runId === runId && e.type !== 'running',
+          deadline,
+        );
+        if (event) continue;
+        // An event can be lost (subscriber reconnect); the record cannot.
+        const record = await registry.get(dumpKey);
+        if (record?.runId === runId && ['Completed', 'Error', 'Withdrawn'].includes(record.state))
+          continue;
+        throw new StopNotAcknowledgedError();
+      }
+      return [outputStreamName];
+    } finally {
+      watch.close();
+    }
+  }
+}
+
+/** What a record says about a start, if it says anything final yet. */
+function startOutcomeOf(
+  record: DumpRecord | null,
+  runId: string,
+  streamPath: string,
+): StartOutcome {
+  if (!record || record.runId !== runId) return undefined;
+  switch (record.state) {
+    case 'Running':
+    case 'Stopping':
+    case 'Completed':
+      return { started: true };
+    case 'Error':
+      // It ran, then failed: the start itself succeeded.
+      if (record.runningAt !== undefined) return { started: true };
+      return {
+        started: false,
+        error: new WorkerStartError(
+          record.error?.code ?? 'UNKNOWN',
+          record.error?.message ?? 'unknown',
+          streamPath,
+        ),
+      };
+    case 'Withdrawn':
+      return { started: false, error: new StartWithdrawnError() };
+    default:
+      return undefined;
+  }
+}

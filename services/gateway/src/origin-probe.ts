@@ -1,0 +1,28 @@
+import { OriginUnreachableError, StreamNotFoundError } from './errors.js';
+
+/**
+ * Does the origin have the stream? One GET of its master playlist (SPEC §3 check 5). The worker
+ * fetches it again for real; this only turns "no such stream" into OME's 404 before enqueueing.
+ */
+export type OriginProbe = (url: string, streamPath: string) => Promise<void>;
+
+export function httpOriginProbe(timeoutMs: number): OriginProbe {
+  return async (url, streamPath) => {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : (cause?.code ?? cause?.message ?? (error as Error).message);
+      throw new OriginUnreachableError(url, reason);
+    }
+    // Always consume the body: an unread body holds the connection.
+    await response.body?.cancel().catch(() => {});
+    if (response.status === 404 || response.status === 410)
+      throw new StreamNotFoundError(streamPath);
+    if (!response.ok) throw new OriginUnreachableError(url, `HTTP ${response.status}`);
+  };
+}

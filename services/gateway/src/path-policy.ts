@@ -1,0 +1,95 @@
+import { lstat, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { PathPolicyError } from './errors.js';
+
+/**
+ * outputPath and infoFile must lie inside one of the configured output roots — lexically (after
+ * resolving `..`) and for real (the nearest existing ancestor's realpath, so a symlink inside a
+ * root cannot point out of it). The worker creates what does not exist yet.
+ */
+export class OutputRoots {
+  private constructor(private readonly roots: { lexical: string; real: string }[]) {}
+
+  static async create(roots: string[]): Promise<OutputRoots> {
+    return new OutputRoots(
+      await Promise.all(
+        roots.map(async (root) => {
+          const lexical = resolve(root);
+          return { lexical, real: (await realpathOfNearest(lexical)) ?? lexical };
+        }),
+      ),
+    );
+  }
+
+  /** Returns the resolved absolute path, or throws PathPolicyError naming the field. */
+  async check(field: string, value: string, kind: 'directory' | 'file'): Promise<string> {
+    if (value.includes('\0')) throw new PathPolicyError(`${field} must not contain NUL characters`);
+    if (!isAbsolute(value)) throw new PathPolicyError(`${field} must be an absolute path`);
+    const resolved = resolve(value);
+    // A file can never be a root itself; a dump may be written straight into a root directory.
+    const allowRoot = kind === 'directory';
+    if (!this.roots.some((root) => isInside(root.lexical, resolved, allowRoot))) {
+      throw new PathPolicyError(`${field} is outside the allowed output roots`);
+    }
+    const real = await realpathOfNearest(resolved);
+    if (real === undefined || !this.roots.some((root) => isInside(root.real, real, allowRoot))) {
+      throw new PathPolicyError(
+        `${field} is outside the allowed output roots (through a symbolic link)`,
+      );
+    }
+    return resolved;
+  }
+}
+
+function isInside(root: string, path: string, allowEqual: boolean): boolean {
+  const rel = relative(root, path);
+  if (rel === '') return allowEqual;
+  return !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * The realpath of `path` as it would be once created: the nearest existing ancestor's realpath
+ * plus the missing components. undefined when a component is a dangling symlink (its target
+ * cannot be judged, and mkdir would follow it).
+ */
+async function realpathOfNearest(path: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      return join(await realpath(current), ...missing.reverse());
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      if (await existsAsLink(current)) return undefined;
+      const parent = dirname(current);
+      if (parent === current) return path;
+      missing.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
+async function existsAsLink(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** A master playlist name: a plain file name ending in `.m3u8`, nothing that could climb or escape. */
+export function checkPlaylistName(name: string): void {
+  const plain =
+    name.length > 0 &&
+    !name.includes('/') &&
+    !name.includes('\\') &&
+    !name.includes('\0') &&
+    !name.includes('..') &&
+    name.endsWith('.m3u8') &&
+    name !== '.m3u8';
+  if (!plain)
+    throw new PathPolicyError(
+      `playlist entries must be plain file names ending in .m3u8: ${JSON.stringify(name)}`,
+    );
+}

@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { Redis } from 'ioredis';
+
+/** `/healthz`: the process answers. `/readyz`: and Redis too. */
+export function healthRoutes(redis: Redis, pingTimeoutMs = 1_000): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    let ready = false;
+    if (redis.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      ready = await Promise.race([
+        redis.ping().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), pingTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'redis unavailable' });
+  });
+  return router;
+}

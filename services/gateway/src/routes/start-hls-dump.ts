@@ -1,0 +1,75 @@
+import { lstat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { DuplicateIdError, type DumpRegistry } from '@hlsdump/contracts';
+import type { DumpService } from '../dump-service.js';
+import { InfoFileExistsError } from '../errors.js';
+import type { OriginProbe } from '../origin-probe.js';
+import { originBaseUrl, type Origins } from '../origins.js';
+import { checkPlaylistName, type OutputRoots } from '../path-policy.js';
+import { parseStartBody, requireStartFields } from '../start-request.js';
+import type { StreamActionHandler } from './stream-action.js';
+
+export interface StartDeps {
+  origins: Origins;
+  outputRoots: OutputRoots;
+  registry: DumpRegistry;
+  service: DumpService;
+  probe: OriginProbe;
+}
+
+/** `:startHlsDump` — SPEC §3's checks in its order, then the start itself. */
+export function startHlsDump(deps: StartDeps): StreamActionHandler {
+  return async (req, res, { vhost, app, stream }) => {
+    const body = parseStartBody(req.body); // 1
+    const appOrigin = deps.origins.app(vhost, app); // 2, 3
+    const { outputStreamName, id, outputPath } = requireStartFields(body); // 4
+    const playlists = [...new Set(body.playlist ?? [appOrigin.defaultPlaylist])];
+    // Names go into origin URLs and output file names: judged before anything uses them.
+    for (const name of playlists) checkPlaylistName(name);
+    const streamPath = `${vhost}/${app}/${outputStreamName}`;
+    const base = originBaseUrl(appOrigin, { vhost, app, stream, outputStreamName });
+    await deps.probe(
+      `${base}${encodeURIComponent(playlists[0] ?? appOrigin.defaultPlaylist)}`,
+      streamPath,
+    ); // 5
+    if (await deps.registry.isActive(vhost, app, outputStreamName, id))
+      throw new DuplicateIdError(id); // 6
+    if (body.infoFile !== undefined && isAbsolute(body.infoFile)) {
+      const infoFile = resolve(body.infoFile);
+      if (
+        (await existsOnDisk(infoFile)) ||
+        (await deps.registry.infoFileHolder(infoFile)) !== null
+      ) {
+        throw new InfoFileExistsError(infoFile);
+      }
+    }
+    const resolvedOutputPath = await deps.outputRoots.check('outputPath', outputPath, 'directory'); // 7
+    const infoFile =
+      body.infoFile === undefined
+        ? undefined
+        : await deps.outputRoots.check('infoFile', body.infoFile, 'file');
+    await deps.service.start({
+      vhost,
+      app,
+      stream,
+      outputStreamName,
+      id,
+      outputPath: resolvedOutputPath,
+      ...(infoFile !== undefined && { infoFile }),
+      // OME writes userData only into an infoFile; without one it has nowhere to go.
+      ...(infoFile !== undefined && body.userData !== undefined && { userData: body.userData }),
+      playlists,
+      originBaseUrl: base,
+    });
+    res.json({ statusCode: 200, message: 'OK', response: [outputStreamName] });
+  };
+}
+
+async function existsOnDisk(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

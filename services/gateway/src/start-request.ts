@@ -1,0 +1,72 @@
+import { InvalidBodyError, MissingFieldError } from './errors.js';
+
+/** The start body's fields after SPEC §3 check 1 (types), before check 4 (required). */
+export interface StartBody {
+  outputStreamName?: string;
+  id?: string;
+  outputPath?: string;
+  playlist?: string[];
+  infoFile?: string;
+  userData?: string;
+}
+
+export interface StopBody {
+  outputStreamName?: string;
+  id?: string;
+}
+
+/** Check 1: a JSON object whose known fields have the right types (null counts as absent). */
+export function parseStartBody(body: unknown): StartBody {
+  const object = requireObject(body);
+  const result: StartBody = {};
+  for (const field of ['outputStreamName', 'id', 'outputPath', 'infoFile', 'userData'] as const) {
+    const value = optionalString(object, field);
+    if (value !== undefined) result[field] = value;
+  }
+  const playlist = object.playlist;
+  if (playlist !== undefined && playlist !== null) {
+    if (!Array.isArray(playlist) || !playlist.every((entry) => typeof entry === 'string')) {
+      throw new InvalidBodyError('playlist must be an array of strings');
+    }
+    if (playlist.length > 0) result.playlist = playlist;
+  }
+  return result;
+}
+
+export function parseStopBody(body: unknown): StopBody {
+  const object = requireObject(body);
+  const result: StopBody = {};
+  for (const field of ['outputStreamName', 'id'] as const) {
+    const value = optionalString(object, field);
+    if (value !== undefined) result[field] = value;
+  }
+  return result;
+}
+
+/** Check 4. */
+export function requireStartFields(
+  body: StartBody,
+): Required<Pick<StartBody, 'outputStreamName' | 'id' | 'outputPath'>> {
+  const { outputStreamName, id, outputPath } = body;
+  if (!outputStreamName || !id || !outputPath) {
+    throw new MissingFieldError('id, outputStreamName and outputPath are required');
+  }
+  return { outputStreamName, id, outputPath };
+}
+
+function requireObject(body: unknown): Record<string, unknown> {
+  if (body === undefined)
+    throw new InvalidBodyError('Request body must be a JSON object; it is empty');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const what = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    throw new InvalidBodyError(`Request body must be a JSON object, not ${what}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+function optionalString(object: Record<string, unknown>, field: string): string | undefined {
+  const value = object[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new InvalidBodyError(`${field} must be a string`);
+  return value;
+}

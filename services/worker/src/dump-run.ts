@@ -1,0 +1,280 @@
+import {
+  publishDumpEvent,
+  type DumpEventMessage,
+  type DumpFailureInfo,
+  type DumpRecord,
+  type DumpRegistry,
+} from '@hlsdump/contracts';
+import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
+import type { Logger } from 'pino';
+import type { CreateDump, DumpHandle } from './engine.js';
+
+export interface RunContext {
+  registry: DumpRegistry;
+  workerId: string;
+  createDump: CreateDump;
+  logger: Logger;
+}
+
+/** How a run ended, as the BullMQ job's return value. */
+export type RunResult =
+  | { outcome: 'dropped'; reason: string }
+  | { outcome: 'withdrawn' }
+  | { outcome: 'failed'; error: DumpFailureInfo }
+  | { outcome: 'ended'; state: 'Completed' | 'Error'; stopped: boolean }
+  | { outcome: 'suspended' }
+  | { outcome: 'lost' };
+
+type Interrupt = 'stop' | 'suspend' | 'lost';
+
+/**
+ * One job's dump on this worker: claim it, start the engine, acknowledge, then run until it is
+ * stopped (pub/sub or the durable flag), ends on its own, or is suspended for a hand-off.
+ */
+export class DumpRun {
+  private dump: DumpHandle | undefined;
+  private phase: 'claiming' | 'starting' | 'running' | 'ending' = 'claiming';
+  private interrupt: Interrupt | undefined;
+  private wake: () => void = () => {};
+  private readonly interrupted = new Promise<void>((resolve) => (this.wake = resolve));
+  private readonly startAbort = new AbortController();
+  private cancelled = false;
+  private lost = false;
+  private heartbeatInFlight = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ctx: RunContext,
+    readonly dumpKey: string,
+    readonly runId: string,
+    jobSignal?: AbortSignal,
+  ) {
+    this.log = ctx.logger.child({ dumpKey, runId });
+    // BullMQ's cancelJob: abort a start, stop a running dump.
+    jobSignal?.addEventListener(
+      'abort',
+      () => (this.phase === 'running' ? this.requestStop() : this.cancel()),
+      {
+        once: true,
+      },
+    );
+  }
+
+  /** A stop (pub/sub message or durable flag): finalize the dump. */
+  requestStop(): void {
+    this.setInterrupt('stop');
+  }
+
+  /** The gateway withdrew the start: abort it, never acknowledge. */
+  cancel(): void {
+    if (this.phase === 'running' || this.phase === 'ending') return;
+    this.cancelled = true;
+    this.startAbort.abort(new Error('start withdrawn'));
+  }
+
+  /** Shutdown: hand the dump back to the queue with its checkpoint. */
+  suspend(): void {
+    this.setInterrupt('suspend');
+  }
+
+  /** The outcome the processor must act on after run() resolved with `suspended`. */
+  get handedOff(): boolean {
+    return this.interrupt === 'suspend';
+  }
+
+  private setInterrupt(kind: Interrupt): void {
+    // The first reason wins: a stop already finalizing is not turned into a hand-off.
+    if (this.interrupt) return;
+    this.interrupt = kind;
+    this.wake();
+  }
+
+  async run(): Promise<RunResult> {
+    const { registry, workerId } = this.ctx;
+    const claim = await registry.claim(this.dumpKey, this.runId, workerId);
+    if (!claim.ok) {
+      // Withdrawn, stopped, or someone else's: this job must not start anything.
+      this.log.info({ reason: claim.reason, state: claim.state }, 'job dropped');
+      return { outcome: 'dropped', reason: claim.state ?? claim.reason };
+    }
+    const record = claim.record;
+    const resumeFrom = record.checkpoint
+      ? (JSON.parse(record.checkpoint) as DumpCheckpoint)
+      : undefined;
+    const log = (this.log as Logger).child({
+      dumpId: record.id,
+      outputStreamName: record.outputStreamName,
+    });
+    const dump = this.ctx.createDump(requestOf(record), {
+      ...(resumeFrom && { resumeFrom }),
+      beforeWrite: () => {
+        if (this.lost) throw new Error('this worker no longer owns the dump');
+      },
+    });
+    this.dump = dump;
+    dump.on((event) => {
+      if (event.type === 'gap')
+        log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
+      else if (event.type === 'status')
+        log.info({ status: event.status, error: event.error }, 'dump status');
+    });
+    // A stop recorded while the dump waited for a worker: resume, then finalize at once.
+    if (record.stopRequested) this.requestStop();
+    this.phase = 'starting';
+    log.info({ resumed: resumeFrom !== undefined }, 'starting dump');
+    try {
+      try {
+        await dump.start(this.startAbort.signal);
+      } catch (error) {
+        if (this.cancelled) return await this.end('Withdrawn', { type: 'withdrawn' });
+        const failure = describe(error);
+        log.warn({ error: failure }, 'dump could not start');
+        return await this.end(
+          'Error',
+          { type: 'error', error: failure },
+          { error: failure, progress: dump.progress() },
+        );
+      }
+      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId);
+      if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
+        // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
+        const progress = await dump.stop();
+        return await this.end('Withdrawn', { type: 'withdrawn' }, { progress });
+      }
+      if (marked.outcome === 'LOST') {
+        this.lost = true;
+        await dump.suspend();
+        log.error({ state: marked.state }, 'dump lost before it was acknowledged');
+        return { outcome: 'lost' };
+      }
+      this.phase = 'running';
+      await this.publish({ type: 'running' });
+      log.info('dump running');
+      if (marked.stopRequested) this.requestStop();
+
+      const first = await Promise.race([
+        dump.done.then((progress) => ({ kind: 'done' as const, progress })),
+        this.interrupted.then(() => ({ kind: this.interrupt ?? ('stop' as const) })),
+      ]);
+      this.phase = 'ending';
+      if (first.kind === 'done') return await this.ended(first.progress, false);
+      if (first.kind === 'stop') {
+        await registry.markStopping(this.dumpKey, this.runId, workerId);
+        return await this.ended(await dump.stop(), true);
+      }
+      if (first.kind === 'lost') {
+        await dump.suspend();
+        log.error('dump lost: another owner or no record; stopped writing');
+        return { outcome: 'lost' };
+      }
+      const checkpoint = await dump.suspend();
+      const kept = await registry.suspend(
+        this.dumpKey,
+        this.runId,
+        workerId,
+        checkpoint,
+        dump.progress(),
+      );
+      log.info({ kept }, 'dump suspended for hand-off');
+      return kept ? { outcome: 'suspended' } : { outcome: 'lost' };
+    } finally {
+      await dump.dispose?.().catch(() => {});
+    }
+  }
+
+  /** The dump ended (by itself or stopped): record it, release it, tell the waiters. */
+  private async ended(progress: DumpProgress, stopped: boolean): Promise<RunResult> {
+    const state = progress.status === 'Error' ? 'Error' : 'Completed';
+    const details = { progress, ...(progress.error && { error: progress.error }) };
+    await this.end(
+      state,
+      {
+        type: stopped || state === 'Completed' ? 'stopped' : 'error',
+        state,
+        ...(progress.error && { error: progress.error }),
+      },
+      details,
+    );
+    this.log.info(
+      { state, stopped, files: progress.filesWritten, gaps: progress.gaps },
+      'dump ended',
+    );
+    return { outcome: 'ended', state, stopped };
+  }
+
+  private async end(
+    state: 'Completed' | 'Error' | 'Withdrawn',
+    event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
+    details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
+  ): Promise<RunResult> {
+    await this.ctx.registry.finish(this.dumpKey, this.runId, this.ctx.workerId, state, details);
+    await this.publish({ ...event, state });
+    if (state === 'Withdrawn') return { outcome: 'withdrawn' };
+    if (this.phase === 'starting' && state === 'Error')
+      return { outcome: 'failed', error: details.error ?? { code: 'UNKNOWN', message: 'unknown' } };
+    return { outcome: 'ended', state, stopped: false };
+  }
+
+  private async publish(
+    event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
+  ): Promise<void> {
+    try {
+      await publishDumpEvent(this.ctx.registry.redis, this.ctx.registry.keys, {
+        ...event,
+        dumpKey: this.dumpKey,
+        runId: this.runId,
+        owner: this.ctx.workerId,
+      });
+    } catch (error) {
+      // The record says it too: a waiter that misses the event reads the record.
+      this.log.warn({ err: (error as Error).message }, 'could not publish dump event');
+    }
+  }
+
+  /** Progress to the registry; the durable stop and cancel flags back. */
+  async heartbeat(): Promise<void> {
+    if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
+    this.heartbeatInFlight = true;
+    try {
+      const progress = this.phase === 'running' ? this.dump?.progress() : undefined;
+      const result = await this.ctx.registry.heartbeat(
+        this.dumpKey,
+        this.runId,
+        this.ctx.workerId,
+        progress,
+      );
+      if (result.outcome === 'LOST') {
+        this.lost = true;
+        this.setInterrupt('lost');
+        return;
+      }
+      if (result.cancel) this.cancel();
+      if (result.stopRequested) this.requestStop();
+    } catch (error) {
+      // Redis away: the dump keeps writing; the next heartbeat tries again.
+      this.log.warn({ err: (error as Error).message }, 'heartbeat failed');
+    } finally {
+      this.heartbeatInFlight = false;
+    }
+  }
+}
+
+function requestOf(record: DumpRecord): DumpRequest {
+  const request: DumpRequest = {
+    originBaseUrl: record.originBaseUrl,
+    playlists: record.playlists,
+    outputPath: record.outputPath,
+    streamName: `/${record.vhost}/${record.app}/${record.outputStreamName}`,
+  };
+  if (record.infoFile !== undefined) request.infoFile = record.infoFile;
+  if (record.userData !== undefined) request.userData = record.userData;
+  return request;
+}
+
+function describe(error: unknown): DumpFailureInfo {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : 'INTERNAL', message: error.message };
+  }
+  return { code: 'INTERNAL', message: String(error) };
+}

@@ -1,0 +1,50 @@
+import {
+  HlsDump,
+  type DumpCheckpoint,
+  type DumpEvent,
+  type DumpLimits,
+  type DumpProgress,
+  type DumpRequest,
+} from '@hlsdump/dump-engine';
+import { OriginClient } from '@hlsdump/hls-client';
+import { LocalStorage } from '@hlsdump/storage';
+
+/** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
+export interface DumpHandle {
+  on(listener: (event: DumpEvent) => void): () => void;
+  start(signal?: AbortSignal): Promise<void>;
+  readonly done: Promise<DumpProgress>;
+  stop(): Promise<DumpProgress>;
+  suspend(): Promise<DumpCheckpoint>;
+  checkpoint(): DumpCheckpoint;
+  progress(): DumpProgress;
+  /** Releases what the dump holds besides files (its origin connections). */
+  dispose?(): Promise<void>;
+}
+
+export interface CreateDumpOptions {
+  resumeFrom?: DumpCheckpoint;
+  /** Throws once the worker lost the dump: no write may follow. */
+  beforeWrite: () => void;
+}
+
+export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => DumpHandle;
+
+/**
+ * The real engine. Each dump gets its own OriginClient: its connection pool must not be shared
+ * with other dumps' held blocking playlist requests.
+ */
+export function engineDumpFactory(limits: Partial<DumpLimits> = {}): CreateDump {
+  const storage = new LocalStorage();
+  return (request, options) => {
+    const client = new OriginClient();
+    const dump = new HlsDump(request, {
+      storage,
+      client,
+      limits,
+      beforeWrite: options.beforeWrite,
+      ...(options.resumeFrom && { resumeFrom: options.resumeFrom }),
+    });
+    return Object.assign(dump, { dispose: () => client.close() }) satisfies DumpHandle;
+  };
+}

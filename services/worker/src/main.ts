@@ -1,0 +1,44 @@
+import { ConfigError, loadConfig } from './config.js';
+import { engineDumpFactory } from './engine.js';
+import { createLogger } from './logger.js';
+import { startWorkerService } from './worker-service.js';
+
+/**
+ * The worker process: configuration from the environment only (REDIS_URL, WORKER_ID,
+ * WORKER_CONCURRENCY, QUEUE_NAME, REDIS_PREFIX, HEARTBEAT_MS, SHUTDOWN_TIMEOUT_MS, ...).
+ * SIGTERM/SIGINT hand running dumps back to the queue and exit.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel, 'hlsdump-worker');
+  const service = await startWorkerService({
+    redisUrl: config.redisUrl,
+    workerId: config.workerId,
+    queueName: config.queueName,
+    redisPrefix: config.redisPrefix,
+    concurrency: config.concurrency,
+    heartbeatMs: config.heartbeatMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    lockDurationMs: config.lockDurationMs,
+    recordTtlSeconds: config.recordTtlSeconds,
+    createDump: engineDumpFactory(config.limits),
+    logger,
+  });
+  service.shutdown.installSignalHandlers();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `hlsdump worker failed to start: ${(error as Error).stack ?? String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import {
+  DumpRegistry,
+  ShutdownManager,
+  closeRedis,
+  createRedisConnection,
+  parseDumpJobData,
+  parseMessage,
+  waitForRedisReady,
+  workerControlSchema,
+  type DumpJobData,
+} from '@hlsdump/contracts';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { DumpRun, type RunResult } from './dump-run.js';
+import type { CreateDump } from './engine.js';
+
+export interface WorkerServiceOptions {
+  redisUrl: string;
+  workerId: string;
+  queueName: string;
+  redisPrefix: string;
+  concurrency: number;
+  heartbeatMs: number;
+  shutdownTimeoutMs: number;
+  lockDurationMs?: number;
+  recordTtlSeconds?: number;
+  createDump: CreateDump;
+  logger: Logger;
+}
+
+export interface WorkerService {
+  readonly workerId: string;
+  readonly worker: Worker<DumpJobData, RunResult>;
+  readonly registry: DumpRegistry;
+  readonly shutdown: ShutdownManager;
+  /** The dumps this worker runs now, by dumpKey. */
+  readonly runs: ReadonlyMap<string, DumpRun>;
+}
+
+/**
+ * A worker process's whole life: the BullMQ worker taking dump jobs, the control subscriber
+ * (stops and cancels addressed to this worker), heartbeats, and the one shutdown order:
+ * worker (hand dumps back), heartbeat, subscriber, Redis.
+ */
+export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
+  const { workerId, logger } = options;
+  const log = logger.child({ workerId });
+  const commands = createRedisConnection(options.redisUrl, {
+    role: 'worker',
+    connectionName: `hlsdump-worker-${workerId}`,
+  });
+  const bullConnection = createRedisConnection(options.redisUrl, {
+    role: 'worker',
+    connectionName: `hlsdump-worker-queue-${workerId}`,
+  });
+  const subscriber = createRedisConnection(options.redisUrl, {
+    role: 'subscriber',
+    connectionName: `hlsdump-worker-control-${workerId}`,
+  });
+  for (const [name, connection] of [
+    ['commands', commands],
+    ['queue', bullConnection],
+    ['subscriber', subscriber],
+  ] as const) {
+    connection.on('error', (error: Error) =>
+      log.warn({ connection: name, err: error.message }, 'redis connection error'),
+    );
+  }
+  const registry = new DumpRegistry(commands, {
+    prefix: options.redisPrefix,
+    ...(options.recordTtlSeconds !== undefined && { recordTtlSeconds: options.recordTtlSeconds }),
+  });
+  const runs = new Map<string, DumpRun>();
+  let closing = false;
+
+  subscriber.on('message', (_channel: string, payload: string) => {
+    const message = parseMessage(workerControlSchema, payload);
+    const run = message && runs.get(message.dumpKey);
+    if (!message || !run || run.runId !== message.runId) return;
+    log.info({ dumpKey: message.dumpKey, type: message.type }, 'control message');
+    if (message.type === 'stop') run.requestStop();
+    else run.cancel();
+  });
+  // Subscribed before taking jobs: a stop for a dump we own can never arrive unheard.
+  await subscriber.subscribe(registry.keys.worker(workerId));
+
+  const processor = async (
+    job: Job<DumpJobData, RunResult>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<RunResult> => {
+    if (closing) {
+      // Fetched while shutting down: untouched, straight back for another worker.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    const { dumpKey, runId } = parseDumpJobData(job.data);
+    const run = new DumpRun(
+      { registry, workerId, createDump: options.createDump, logger: log },
+      dumpKey,
+      runId,
+      signal,
+    );
+    runs.set(dumpKey, run);
+    try {
+      const result = await run.run();
+      if (result.outcome === 'suspended') {
+        // Hand-off: the record is Queued with its checkpoint; the job goes back to the queue.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return result;
+    } finally {
+      if (runs.get(dumpKey) === run) runs.delete(dumpKey);
+    }
+  };
+  const worker = new Worker<DumpJobData, RunResult>(options.queueName, processor, {
+    connection: bullConnection,
+    prefix: options.redisPrefix,
+    concurrency: options.concurrency,
+    ...(options.lockDurationMs !== undefined && { lockDuration: options.lockDurationMs }),
+    autorun: true,
+  });
+  worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
+  worker.on('failed', (job, error) =>
+    log.error({ jobId: job?.id, err: error.message }, 'dump job failed'),
+  );
+
+  const beat = async (): Promise<void> => {
+    await registry.workerAlive(workerId).catch(() => {});
+    await Promise.all([...runs.values()].map((run) => run.heartbeat()));
+  };
+  const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
+  heartbeat.unref();
+  await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
+  await registry.workerAlive(workerId);
+
+  const shutdown = new ShutdownManager({ timeoutMs: options.shutdownTimeoutMs, logger: log });
+  shutdown.register('worker', async () => {
+    closing = true;
+    // Stop fetching first; close() resolves once every processor returned.
+    const closed = worker.close();
+    for (const run of runs.values()) run.suspend();
+    await closed;
+  });
+  shutdown.register('heartbeat', async () => {
+    clearInterval(heartbeat);
+    await registry.workerGone(workerId).catch(() => {});
+  });
+  shutdown.register('subscriber', () => closeRedis(subscriber));
+  shutdown.register('redis', async () => {
+    await closeRedis(bullConnection);
+    await closeRedis(commands);
+  });
+  log.info({ queue: options.queueName, concurrency: options.concurrency }, 'worker ready');
+  return { workerId, worker, registry, shutdown, runs };
+}
