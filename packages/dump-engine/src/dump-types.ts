@@ -60,12 +60,14 @@ export interface DumpProgress {
   gaps: number;
 }
 
-/** Everything a new owner needs to continue a dump where it was; JSON-serializable. */
+/**
+ * Everything a new owner needs to continue a dump where it was; JSON-serializable and small (its
+ * size does not grow with the dump). The segments already listed are read back from the local
+ * chunklists, which are always complete on disk; the infoFile's next Seq from the infoFile.
+ */
 export interface DumpCheckpoint {
-  version: 1;
+  version: 2;
   request: DumpRequest;
-  /** Next infoFile Seq (also recoverable from the infoFile itself). */
-  infoFileNextSeq: number;
   renditions: RenditionCheckpoint[];
 }
 
@@ -73,16 +75,25 @@ export interface RenditionCheckpoint {
   /** The origin's absolute chunklist URL. */
   url: string;
   chunklist: string;
-  /** Segments written so far, in chunklist order. */
-  entries: ChunklistEntry[];
+  /** The origin's media sequence number of the last segment recorded or given up as a gap. */
   lastMsn?: number;
+  /** Entries in the local chunklist once `lastEntry` is in it. */
+  entryCount: number;
+  /**
+   * The newest entry. The checkpoint is saved before the chunklist is rewritten, so a chunklist on
+   * disk one entry short (the owner died in between) is completed from here.
+   */
+  lastEntry?: ChunklistEntry;
+  /** Local file of each init segment, by origin URL. */
+  inits: Record<string, string>;
   gaps: number;
   bytes: number;
 }
 
 /** One segment as it stands in a local chunklist. */
 export interface ChunklistEntry {
-  msn: number;
+  /** The origin's media sequence number; unknown for entries read back from a chunklist on disk. */
+  msn?: number;
   file: string;
   duration: number;
   title?: string;
@@ -108,5 +119,10 @@ export interface DumpDependencies {
   beforeWrite?: () => void | Promise<void>;
   /** Continue a dump from its checkpoint instead of starting one. */
   resumeFrom?: DumpCheckpoint;
+  /**
+   * Called with the new checkpoint whenever a rendition advanced, before its chunklist is
+   * rewritten, and once the dump runs. Awaited; a failure (Redis away) does not stop the dump.
+   */
+  onCheckpoint?: (checkpoint: DumpCheckpoint) => Promise<void> | void;
   now?: () => Date;
 }

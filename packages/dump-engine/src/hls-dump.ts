@@ -98,6 +98,7 @@ export class HlsDump {
       signal?.removeEventListener('abort', onAbort);
     }
     this.setStatus('Running');
+    await this.saveCheckpoint();
     void this.run();
   }
 
@@ -122,9 +123,8 @@ export class HlsDump {
 
   checkpoint(): DumpCheckpoint {
     return {
-      version: 1,
+      version: 2,
       request: this.request,
-      infoFileNextSeq: this.infoFile?.nextSeq ?? 0,
       renditions: this.renditions.map((r) => r.recorder.checkpoint()),
     };
   }
@@ -168,11 +168,10 @@ export class HlsDump {
 
     const context = this.recorderContext();
     this.renditions = renditionUrls.map((url, index) => {
-      const checkpoint = resume?.renditions[index];
-      const chunklist = checkpoint?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
+      const chunklist = resume?.renditions[index]?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
       return {
         url,
-        recorder: new RenditionRecorder(index, url, chunklist, context, checkpoint),
+        recorder: new RenditionRecorder(index, url, chunklist, context),
         updates: new RenditionLoader(this.deps.client, url, {
           signal: this.abort.signal,
           limits: this.limits,
@@ -180,8 +179,10 @@ export class HlsDump {
         }).updates(),
       };
     });
-    for (const rendition of this.renditions) {
-      for (const name of rendition.recorder.fileNames()) this.names.reserve(name);
+    if (resume) {
+      await Promise.all(
+        this.renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
+      );
     }
     await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
 
@@ -300,7 +301,17 @@ export class HlsDump {
       signal: this.abort.signal,
       writeFile: (path, kind, write) => this.writeFile(path, kind, write),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
+      saveCheckpoint: () => this.saveCheckpoint(),
     };
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    try {
+      await this.deps.onCheckpoint?.(this.checkpoint());
+    } catch {
+      // The checkpoint store is away (Redis down): the dump goes on writing; the chunklists on
+      // disk let a later owner catch up (see RenditionRecorder.restore).
+    }
   }
 
   /** Every write of the dump: fenced, then listed in the infoFile only once it is complete. */

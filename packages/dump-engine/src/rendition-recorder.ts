@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-client';
 import type { DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
+import { readChunklistEntries } from './chunklist-reader.js';
+import { DumpError } from './dump-error.js';
 import type { LocalNames } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';
 import type { ChunklistEntry, RenditionCheckpoint, RenditionProgress } from './dump-types.js';
@@ -22,6 +24,8 @@ export interface RecorderContext {
     write: () => Promise<number>,
   ): Promise<void>;
   onGap(chunklist: string, msn: number, reason: string): void;
+  /** Persists the dump's checkpoint; called before a chunklist rewrite so it is never behind the disk by more than one entry. */
+  saveCheckpoint(): Promise<void>;
 }
 
 /**
@@ -30,12 +34,15 @@ export interface RecorderContext {
  * discontinuity and a counted gap, never a silent hole.
  */
 export class RenditionRecorder {
-  private readonly chunklist: Chunklist;
+  private chunklist = new Chunklist({ targetDuration: 1, independentSegments: false });
   private readonly initFiles = new Map<string, string>();
   private lastMsn: number | undefined;
+  private lastEntry: ChunklistEntry | undefined;
   private pendingDiscontinuity = false;
-  private gaps: number;
-  private bytes: number;
+  /** Set when the restored chunklist on disk lacked its last entry; written with the first playlist. */
+  private chunklistNeedsWrite = false;
+  private gaps = 0;
+  private bytes = 0;
   private lagSeconds: number | undefined;
 
   constructor(
@@ -43,17 +50,47 @@ export class RenditionRecorder {
     readonly url: string,
     readonly chunklistName: string,
     private readonly context: RecorderContext,
-    resume?: RenditionCheckpoint,
-  ) {
-    this.chunklist = new Chunklist({ targetDuration: 1, independentSegments: false }, resume?.entries);
-    this.lastMsn = resume?.lastMsn;
-    this.gaps = resume?.gaps ?? 0;
-    this.bytes = resume?.bytes ?? 0;
-    for (const entry of resume?.entries ?? []) {
-      if (entry.map !== undefined) this.initFiles.set(entry.map, entry.map);
+  ) {}
+
+  /**
+   * Continues where a previous owner left off: the chunklist as it is on disk, completed by the
+   * checkpoint's last entry when the owner died between saving the checkpoint and rewriting it.
+   */
+  async restore(checkpoint: RenditionCheckpoint): Promise<void> {
+    const path = join(this.context.outputPath, this.chunklistName);
+    let entries: ChunklistEntry[] = [];
+    try {
+      entries = readChunklistEntries((await this.context.storage.readFile(path)).toString('utf8'), path);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'STORAGE_NOT_FOUND') throw error;
     }
-    // A resumed dump continues after a break in fetching: mark it, players must not assume continuity.
-    this.pendingDiscontinuity = resume !== undefined && resume.entries.length > 0;
+    let lastMsn = checkpoint.lastMsn;
+    let completed = false;
+    if (entries.length === checkpoint.entryCount - 1 && checkpoint.lastEntry) {
+      entries.push(checkpoint.lastEntry);
+      completed = true;
+    } else if (entries.length > checkpoint.entryCount && lastMsn !== undefined) {
+      // The checkpoint could not be saved for the newest entries (Redis was away): they followed
+      // the checkpoint's last segment one by one unless a gap intervened, which the disk does not say.
+      lastMsn += entries.length - checkpoint.entryCount;
+    } else if (entries.length < checkpoint.entryCount) {
+      throw new DumpError(
+        'CHECKPOINT_MISMATCH',
+        `${path} lists ${entries.length} segments, the checkpoint ${checkpoint.entryCount}: the output was changed by someone else`,
+      );
+    }
+    this.chunklist = new Chunklist({ targetDuration: 1, independentSegments: false }, entries);
+    this.lastMsn = lastMsn;
+    this.lastEntry = entries.at(-1);
+    this.gaps = checkpoint.gaps;
+    this.bytes = checkpoint.bytes;
+    for (const [url, file] of Object.entries(checkpoint.inits)) {
+      this.initFiles.set(url, file);
+      this.context.names.reserve(file, url);
+    }
+    for (const entry of entries) this.context.names.reserve(entry.file);
+    this.context.names.reserve(this.chunklistName, this.url);
+    if (completed) this.chunklistNeedsWrite = true;
   }
 
   /** Takes in a loaded playlist: fetches and records every complete segment not recorded yet. */
@@ -64,6 +101,10 @@ export class RenditionRecorder {
       independentSegments: details.independentSegments,
     });
     if (this.lastMsn === undefined) this.lastMsn = startMsn - 1;
+    if (this.chunklistNeedsWrite) {
+      this.chunklistNeedsWrite = false;
+      await this.writeChunklist();
+    }
     const dates = programDateTimes(details.segments);
     for (const segment of details.segments) {
       if (segment.msn <= this.lastMsn) continue;
@@ -73,7 +114,6 @@ export class RenditionRecorder {
         this.markGap(this.lastMsn + 1, missing, 'no longer in the origin playlist window');
       }
       await this.recordSegment(segment, dates.get(segment.msn));
-      this.lastMsn = segment.msn;
     }
     this.lagSeconds = details.segments
       .filter((segment) => segment.msn > (this.lastMsn ?? -1))
@@ -92,24 +132,24 @@ export class RenditionRecorder {
   }
 
   checkpoint(): RenditionCheckpoint {
-    return {
+    const checkpoint: RenditionCheckpoint = {
       url: this.url,
       chunklist: this.chunklistName,
-      entries: this.chunklist.snapshot(),
-      lastMsn: this.lastMsn,
+      entryCount: this.chunklist.size,
+      inits: Object.fromEntries(this.initFiles),
       gaps: this.gaps,
       bytes: this.bytes,
     };
-  }
-
-  /** Local file names this recorder's files use (for a resumed dump's name reservations). */
-  fileNames(): string[] {
-    return [this.chunklistName, ...this.chunklist.snapshot().flatMap((e) => (e.map ? [e.file, e.map] : [e.file]))];
+    if (this.lastMsn !== undefined) checkpoint.lastMsn = this.lastMsn;
+    if (this.lastEntry !== undefined) checkpoint.lastEntry = this.lastEntry;
+    return checkpoint;
   }
 
   private async recordSegment(segment: MediaSegment, programDateTime: string | undefined): Promise<void> {
     if (segment.gap) {
       this.markGap(segment.msn, 1, 'the origin marks it EXT-X-GAP');
+      this.lastMsn = segment.msn;
+      await this.context.saveCheckpoint();
       return;
     }
     let map: string | undefined;
@@ -122,6 +162,8 @@ export class RenditionRecorder {
     } catch (error) {
       if (this.context.signal.aborted || !isUnavailable(error)) throw error;
       this.markGap(segment.msn, 1, `could not be fetched: ${(error as Error).message}`);
+      this.lastMsn = segment.msn;
+      await this.context.saveCheckpoint();
       return;
     }
     this.bytes += bytes;
@@ -135,7 +177,10 @@ export class RenditionRecorder {
     if (programDateTime !== undefined) entry.programDateTime = programDateTime;
     if (map !== undefined) entry.map = map;
     this.chunklist.add(entry);
+    this.lastEntry = entry;
+    this.lastMsn = segment.msn;
     this.pendingDiscontinuity = false;
+    await this.context.saveCheckpoint();
     await this.writeChunklist();
   }
 

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
+import type { DumpCheckpoint, DumpRequest } from '@hlsdump/dump-engine';
+import { ffprobe } from '../support/ffprobe.js';
+import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
+import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
+
+/**
+ * A dump whose owner dies: its writes are cut off by the fence (as when a worker is killed or
+ * loses its lease), nothing is finalized, and another dump resumes from the last checkpoint it
+ * saved. Cross-process versions of these run in test/cluster.
+ */
+describe('resuming a dump from its checkpoint', () => {
+  let origin: TestOrigin;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let count = 0;
+
+  beforeAll(async () => {
+    origin = await createTestOrigin({ speed: 8 });
+    dir = await tempDir('resume');
+  });
+  afterAll(async () => {
+    await origin?.close();
+    await dir?.remove();
+  });
+
+  function requestFor(stream: StreamControl, name: string): DumpRequest {
+    return {
+      originBaseUrl: new URL('.', stream.masterUrl).href,
+      playlists: ['llhls.m3u8'],
+      outputPath: join(dir.path, name, 'out'),
+      infoFile: join(dir.path, name, 'info.xml'),
+      streamName: `/default/app/${name}`,
+    };
+  }
+
+  /** Runs a dump until `segments` are written, then cuts it off; returns its last checkpoint. */
+  async function dumpThenDie(
+    request: DumpRequest,
+    segments: number,
+    cutBetweenCheckpointAndChunklist = false,
+  ): Promise<DumpCheckpoint> {
+    let dead = false;
+    let last: DumpCheckpoint | undefined;
+    let armed = false;
+    const run = await startDump(request, {
+      beforeWrite: () => {
+        if (dead) throw new Error('killed');
+      },
+      onCheckpoint: (checkpoint) => {
+        if (dead) return;
+        last = structuredClone(checkpoint);
+        // The owner dies right after saving a checkpoint, before rewriting the chunklist.
+        if (armed && checkpoint.renditions.some((r) => r.entryCount >= segments)) dead = true;
+      },
+    });
+    if (cutBetweenCheckpointAndChunklist) armed = true;
+    else await run.segmentsWritten(segments).then(() => (dead = true));
+    const end = await run.dump.done;
+    await run.close();
+    expect(end.status).toBe('Running'); // never finalized: the next owner does that
+    expect(end.error?.code).toBe('DUMP_FENCED');
+    return last!;
+  }
+
+  async function expectContinuous(stream: StreamControl, request: DumpRequest, expectedGaps: number) {
+    for (const rendition of stream.renditions) {
+      const { details, text } = await readChunklist(join(request.outputPath, baseName(stream.chunklistUrl(rendition.id))));
+      const names = details.segments.map((s) => baseName(s.uri));
+      expect(new Set(names).size, 'no duplicates').toBe(names.length);
+      const first = Number(/seg_\d+_(\d+)_/.exec(names[0]!)![1]);
+      const msns = names.map((n) => Number(/seg_\d+_(\d+)_/.exec(n)![1]));
+      const missing = msns.at(-1)! - first + 1 - msns.length;
+      expect(missing).toBe(expectedGaps);
+      expect((text.match(/#EXT-X-DISCONTINUITY/g) ?? []).length).toBe(expectedGaps > 0 ? 1 : 0);
+      expect((text.match(/#EXT-X-MAP/g) ?? []).length).toBe(expectedGaps > 0 ? 2 : 1);
+      for (const [index, msn] of msns.entries()) {
+        const bytes = await readFile(join(request.outputPath, names[index]!));
+        expect(bytes.equals(stream.segmentBytes(rendition.id, msn)), `${rendition.id} ${msn}`).toBe(true);
+      }
+    }
+    const info = await readInfoFile(request.infoFile!);
+    expect(info.status).toBe('Completed');
+    expectConsistentItems(info);
+    const probe = await ffprobe(join(request.outputPath, 'llhls.m3u8'));
+    expect(probe.durationSeconds).toBeGreaterThan(0);
+  }
+
+  it('continues the chunklists and the infoFile Seq with no missing segment while the window holds them', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'whole');
+    const checkpoint = await dumpThenDie(request, 3);
+    const itemsBefore = (await readInfoFile(request.infoFile!)).items.length;
+
+    const resumed = await startDump(request, { resumeFrom: checkpoint });
+    await resumed.segmentsWritten(6);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    expect(result.gaps).toBe(0);
+    expect((await readInfoFile(request.infoFile!)).items.length).toBeGreaterThan(itemsBefore);
+    await expectContinuous(stream, request, 0);
+  });
+
+  it('completes a chunklist the dead owner saved a checkpoint for but did not rewrite', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'short');
+    const checkpoint = await dumpThenDie(request, 2, true);
+    // The rendition that died mid-way is one entry short on disk; the others match their checkpoint.
+    const shortBy = await Promise.all(
+      checkpoint.renditions.map(async (saved) => {
+        const onDisk = await readChunklist(join(request.outputPath, saved.chunklist));
+        return saved.entryCount - onDisk.details.segments.length;
+      }),
+    );
+    expect(shortBy.filter((n) => n === 1)).toHaveLength(1);
+    expect(shortBy.filter((n) => n !== 0 && n !== 1)).toEqual([]);
+
+    const resumed = await startDump(request, { resumeFrom: checkpoint });
+    await resumed.segmentsWritten(5);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    expect(result.gaps).toBe(0);
+    await expectContinuous(stream, request, 0);
+  });
+
+  it('marks segments that left the window while nobody owned the dump as one discontinuity and counted gaps', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 2 });
+    const request = requestFor(stream, 'window');
+    const checkpoint = await dumpThenDie(request, 2);
+    const lastMsn = checkpoint.renditions[0]!.lastMsn!;
+    // Nobody records while the origin's two-segment window moves past the next three segments.
+    await stream.waitForSegment(lastMsn + 5);
+    const oldestKept = stream.status('video_0').firstMsn;
+    const expectedGaps = oldestKept - lastMsn - 1;
+    expect(expectedGaps).toBeGreaterThan(0);
+
+    const resumed = await startDump(request, { resumeFrom: checkpoint });
+    await resumed.segmentsWritten(4);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    for (const rendition of result.renditions) expect(rendition.gaps).toBe(expectedGaps);
+    expect(result.gaps).toBe(expectedGaps * stream.renditions.length);
+    await expectContinuous(stream, request, expectedGaps);
+  });
+});
