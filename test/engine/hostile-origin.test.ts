@@ -27,7 +27,12 @@ async function hostileOrigin(otherHost: string): Promise<{ server: Server; url: 
     '#EXT-X-ENDLIST',
     '',
   ].join('\n');
-  const master = ['#EXTM3U', '#EXT-X-STREAM-INF:BANDWIDTH=1000', '../../../../tmp/evil/../chunk%2F..%2Flist.m3u8?x=1', ''].join('\n');
+  const master = [
+    '#EXTM3U',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1000',
+    '../../../../tmp/evil/../chunk%2F..%2Flist.m3u8?x=1',
+    '',
+  ].join('\n');
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path.endsWith('master.m3u8')) return void res.end(master);
@@ -92,7 +97,9 @@ describe('a hostile origin', () => {
     expect(new Set(details.segments.map((s) => s.uri)).size).toBe(8);
     const info = await readInfoFile(infoFile);
     for (const item of info.items) {
-      expect(item.file === infoFile || item.file.startsWith(outputPath + '/'), item.file).toBe(true);
+      expect(item.file === infoFile || item.file.startsWith(outputPath + '/'), item.file).toBe(
+        true,
+      );
     }
   });
 });

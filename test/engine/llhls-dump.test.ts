@@ -47,15 +47,21 @@ describe('dumping a live LL-HLS origin', () => {
 
     // Every rendition starts at the same media sequence number: the live edge.
     const firstMsns = new Set(result.renditions.map((r) => (r.lastMsn ?? 0) - r.segments + 1));
-    const dumpedLists = await Promise.all(result.renditions.map((r) => readFile(join(outputPath, r.chunklist), "utf8")));
-    expect(firstMsns.size, JSON.stringify(result.renditions) + dumpedLists.join("\n----\n")).toBe(1);
+    const dumpedLists = await Promise.all(
+      result.renditions.map((r) => readFile(join(outputPath, r.chunklist), 'utf8')),
+    );
+    expect(firstMsns.size, JSON.stringify(result.renditions) + dumpedLists.join('\n----\n')).toBe(
+      1,
+    );
     const firstMsn = [...firstMsns][0]!;
     expect(stream.renditions).toHaveLength(3);
 
     let videoDuration = 0;
     for (const rendition of stream.renditions) {
       const id: RenditionId = rendition.id;
-      const { text, details } = await readChunklist(join(outputPath, baseName(stream.chunklistUrl(id))));
+      const { text, details } = await readChunklist(
+        join(outputPath, baseName(stream.chunklistUrl(id))),
+      );
       expect(details.endList).toBe(true);
       expect(text).not.toMatch(/#EXT-X-(PART|PRELOAD-HINT|SERVER-CONTROL|PART-INF)/);
       expect(text).toContain('#EXT-X-MEDIA-SEQUENCE:0\n');
@@ -66,14 +72,18 @@ describe('dumping a live LL-HLS origin', () => {
         expect(baseName(segment.uri)).toBe(baseName(stream.segmentUrl(id, msn)));
         expect(segment.duration).toBeCloseTo(stream.segmentDuration(id, msn), 5);
         expect(segment.programDateTime).toBeDefined();
-        expect(Date.parse(segment.programDateTime!)).toBe(stream.programDateTime(id, msn).getTime());
+        expect(Date.parse(segment.programDateTime!)).toBe(
+          stream.programDateTime(id, msn).getTime(),
+        );
         const bytes = await readFile(join(outputPath, baseName(segment.uri)));
         expect(bytes.equals(stream.segmentBytes(id, msn)), `${id} segment ${msn} bytes`).toBe(true);
         if (id === 'video_0') videoDuration += segment.duration;
       }
       const map = details.segments[0]!.map!;
       expect(baseName(map.uri)).toBe(baseName(stream.initUrl(id)));
-      expect((await readFile(join(outputPath, baseName(map.uri)))).equals(stream.initBytes(id))).toBe(true);
+      expect(
+        (await readFile(join(outputPath, baseName(map.uri)))).equals(stream.initBytes(id)),
+      ).toBe(true);
     }
 
     // Both masters were copied with URIs pointing at the local chunklists.
@@ -89,8 +99,12 @@ describe('dumping a live LL-HLS origin', () => {
     }
 
     const probe = await ffprobe(join(outputPath, 'llhls.m3u8'));
-    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(expect.arrayContaining(['audio', 'video']));
-    expect(Math.abs(probe.durationSeconds - videoDuration)).toBeLessThanOrEqual(stream.targetDuration);
+    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(
+      expect.arrayContaining(['audio', 'video']),
+    );
+    expect(Math.abs(probe.durationSeconds - videoDuration)).toBeLessThanOrEqual(
+      stream.targetDuration,
+    );
 
     const info = await readInfoFile(infoFile);
     expect(info.status).toBe('Completed');
@@ -99,9 +113,12 @@ describe('dumping a live LL-HLS origin', () => {
     expectConsistentItems(info);
     const fileEvents = run.events.filter((e) => e.type === 'file');
     expect(info.items).toHaveLength(fileEvents.length);
-    expect(info.items.map((i) => i.file)).toEqual(fileEvents.map((e) => e.type === 'file' && e.path));
+    expect(info.items.map((i) => i.file)).toEqual(
+      fileEvents.map((e) => e.type === 'file' && e.path),
+    );
     // Every file in outputPath is listed; no temporary file is left behind.
     const listed = new Set(info.items.map((i) => i.file));
-    for (const name of await readdir(outputPath)) expect(listed.has(join(outputPath, name)), name).toBe(true);
+    for (const name of await readdir(outputPath))
+      expect(listed.has(join(outputPath, name)), name).toBe(true);
   });
 });

@@ -45,14 +45,20 @@ describe('origin and storage faults', () => {
     expect(result.gaps).toBe(stream.renditions.length);
     for (const rendition of result.renditions) expect(rendition.gaps).toBe(1);
     const gapEvents = run.events.filter((e) => e.type === 'gap');
-    expect(gapEvents.map((e) => e.type === 'gap' && e.msn)).toEqual(stream.renditions.map(() => lost));
+    expect(gapEvents.map((e) => e.type === 'gap' && e.msn)).toEqual(
+      stream.renditions.map(() => lost),
+    );
     for (const rendition of stream.renditions) {
-      const { details } = await readChunklist(join(dir.path, 'lost', 'out', baseName(stream.chunklistUrl(rendition.id))));
+      const { details } = await readChunklist(
+        join(dir.path, 'lost', 'out', baseName(stream.chunklistUrl(rendition.id))),
+      );
       const names = details.segments.map((s) => baseName(s.uri));
       expect(names).not.toContain(baseName(stream.segmentUrl(rendition.id, lost)));
       const after = names.indexOf(baseName(stream.segmentUrl(rendition.id, lost + 1)));
       expect(after).toBeGreaterThan(0);
-      expect(details.segments.map((s) => s.discontinuity)).toEqual(details.segments.map((_, i) => i === after));
+      expect(details.segments.map((s) => s.discontinuity)).toEqual(
+        details.segments.map((_, i) => i === after),
+      );
     }
   });
 
@@ -68,7 +74,9 @@ describe('origin and storage faults', () => {
     expect(result.status).toBe('Completed');
     expect(result.gaps).toBe(0);
     for (const rendition of stream.renditions) {
-      const { details } = await readChunklist(join(dir.path, 'burst', 'out', baseName(stream.chunklistUrl(rendition.id))));
+      const { details } = await readChunklist(
+        join(dir.path, 'burst', 'out', baseName(stream.chunklistUrl(rendition.id))),
+      );
       const first = result.renditions[0]!.lastMsn! - result.renditions[0]!.segments + 1;
       expect(details.segments.map((s) => baseName(s.uri))).toEqual(
         details.segments.map((_, i) => baseName(stream.segmentUrl(rendition.id, first + i))),
@@ -126,7 +134,10 @@ describe('origin and storage faults', () => {
     await writeFile(blocker, 'a regular file where a directory should be');
     const attempt = startDump({ ...request(stream, 'blocked'), outputPath: join(blocker, 'out') });
     await expect(attempt).rejects.toBeInstanceOf(DumpError);
-    await expect(attempt).rejects.toMatchObject({ code: expect.stringMatching(/^STORAGE_/), message: expect.stringContaining(blocker) });
+    await expect(attempt).rejects.toMatchObject({
+      code: expect.stringMatching(/^STORAGE_/),
+      message: expect.stringContaining(blocker),
+    });
   });
 
   it('losing the outputPath mid-dump ends it in Error, with the reason in the infoFile', async () => {

@@ -65,9 +65,15 @@ describe('resuming a dump from its checkpoint', () => {
     return last!;
   }
 
-  async function expectContinuous(stream: StreamControl, request: DumpRequest, expectedGaps: number) {
+  async function expectContinuous(
+    stream: StreamControl,
+    request: DumpRequest,
+    expectedGaps: number,
+  ) {
     for (const rendition of stream.renditions) {
-      const { details, text } = await readChunklist(join(request.outputPath, baseName(stream.chunklistUrl(rendition.id))));
+      const { details, text } = await readChunklist(
+        join(request.outputPath, baseName(stream.chunklistUrl(rendition.id))),
+      );
       const names = details.segments.map((s) => baseName(s.uri));
       expect(new Set(names).size, 'no duplicates').toBe(names.length);
       const first = Number(/seg_\d+_(\d+)_/.exec(names[0]!)![1]);
@@ -78,7 +84,9 @@ describe('resuming a dump from its checkpoint', () => {
       expect((text.match(/#EXT-X-MAP/g) ?? []).length).toBe(expectedGaps > 0 ? 2 : 1);
       for (const [index, msn] of msns.entries()) {
         const bytes = await readFile(join(request.outputPath, names[index]!));
-        expect(bytes.equals(stream.segmentBytes(rendition.id, msn)), `${rendition.id} ${msn}`).toBe(true);
+        expect(bytes.equals(stream.segmentBytes(rendition.id, msn)), `${rendition.id} ${msn}`).toBe(
+          true,
+        );
       }
     }
     const info = await readInfoFile(request.infoFile!);

@@ -128,8 +128,9 @@ describe('claim, markRunning, heartbeat, finish', () => {
     expect(claim).toMatchObject({ ok: true, record: { state: 'Starting', owner: 'w1' } });
     expect(await registry.claim(r.dumpKey, r.runId, 'w2')).toEqual({
       ok: false,
-      reason: 'NOT_QUEUED',
+      reason: 'OWNED',
       state: 'Starting',
+      owner: 'w1',
     });
     expect(await registry.markRunning(r.dumpKey, r.runId, 'w2')).toMatchObject({ outcome: 'LOST' });
     expect(await registry.markRunning(r.dumpKey, r.runId, 'w1')).toEqual({
@@ -149,7 +150,10 @@ describe('claim, markRunning, heartbeat, finish', () => {
       stopRequested: false,
       cancel: false,
     });
-    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w2')).toEqual({ outcome: 'LOST' });
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w2')).toEqual({
+      outcome: 'LOST',
+      gone: false,
+    });
     expect((await registry.get(r.dumpKey))?.progress).toEqual(progress);
     expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Completed', { progress })).toBe('OK');
     expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Error')).toBe('ALREADY');
@@ -304,5 +308,89 @@ describe('list', () => {
     await redis.del(registry.keys.dump(a.dumpKey));
     expect((await registry.list()).map((r) => r.id)).toEqual(['b']);
     expect(await redis.scard(registry.keys.dumps())).toBe(1);
+  });
+});
+
+describe('takeover and fencing', () => {
+  /** A registry whose clock the test moves: heartbeats and staleness without waiting. */
+  function clocked() {
+    let now = 1_000_000;
+    const clock = new DumpRegistry(redis, { prefix: registry.keys.prefix, now: () => now });
+    return { clock, advance: (ms: number) => (now += ms) };
+  }
+
+  it('takes a running dump over only once its owner stopped heartbeating', async () => {
+    const { clock, advance } = clocked();
+    registry = clock;
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1', 30_000);
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    advance(10_000);
+    await registry.heartbeat(r.dumpKey, r.runId, 'w1');
+    advance(29_000);
+    expect(await registry.claim(r.dumpKey, r.runId, 'w2', 30_000)).toMatchObject({
+      ok: false,
+      reason: 'OWNED',
+      owner: 'w1',
+    });
+    advance(2_000);
+    const taken = await registry.claim(r.dumpKey, r.runId, 'w2', 30_000);
+    expect(taken).toMatchObject({
+      ok: true,
+      previousOwner: 'w1',
+      record: { state: 'Starting', owner: 'w2' },
+    });
+    // The old owner is fenced off: no checkpoint, no heartbeat, no ownership.
+    expect(await registry.owns(r.dumpKey, r.runId, 'w1')).toBe(false);
+    expect(await registry.owns(r.dumpKey, r.runId, 'w2')).toBe(true);
+    expect(await registry.saveCheckpoint(r.dumpKey, r.runId, 'w1', { version: 2 })).toBe(false);
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w1')).toEqual({
+      outcome: 'LOST',
+      gone: false,
+    });
+    expect(await registry.saveCheckpoint(r.dumpKey, r.runId, 'w2', { version: 2, n: 1 })).toBe(
+      true,
+    );
+    expect((await registry.get(r.dumpKey))?.checkpoint).toBe(JSON.stringify({ version: 2, n: 1 }));
+  });
+
+  it('never lets two workers win a takeover race', async () => {
+    const { clock, advance } = clocked();
+    registry = clock;
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w0', 1_000);
+    advance(5_000);
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => registry.claim(r.dumpKey, r.runId, `w${i + 1}`, 1_000)),
+    );
+    expect(claims.filter((c) => c.ok)).toHaveLength(1);
+  });
+
+  it('writes a lost record back only when Redis has none', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    const record = (await registry.get(r.dumpKey))!;
+    expect(await registry.restore(record, 'w1', { version: 2 })).toBe(false);
+
+    await redis.del(
+      registry.keys.dump(r.dumpKey),
+      registry.keys.infoFiles(),
+      registry.keys.active(r.vhost, r.app, r.outputStreamName),
+    );
+    expect(await registry.heartbeat(r.dumpKey, r.runId, 'w1')).toEqual({
+      outcome: 'LOST',
+      gone: true,
+    });
+    expect(await registry.restore(record, 'w1', { version: 2 })).toBe(true);
+    expect(await registry.get(r.dumpKey)).toMatchObject({
+      state: 'Running',
+      owner: 'w1',
+      id: r.id,
+      infoFile: r.infoFile,
+    });
+    expect(await registry.isActive(r.vhost, r.app, r.outputStreamName, r.id)).toBe(true);
+    expect(await registry.infoFileHolder(r.infoFile!)).toBe(r.dumpKey);
+    expect((await registry.heartbeat(r.dumpKey, r.runId, 'w1')).outcome).toBe('OK');
   });
 });

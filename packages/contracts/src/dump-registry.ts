@@ -18,6 +18,8 @@ import {
   markStoppingScript,
   requestStopScript,
   reserveScript,
+  restoreScript,
+  saveCheckpointScript,
   suspendScript,
   withdrawScript,
   type ScriptDefinition,
@@ -36,11 +38,16 @@ const SCRIPTS = {
   hlsdumpFinish: finishScript,
   hlsdumpRequestStop: requestStopScript,
   hlsdumpSuspend: suspendScript,
+  hlsdumpSaveCheckpoint: saveCheckpointScript,
+  hlsdumpRestore: restoreScript,
 } satisfies Record<string, ScriptDefinition>;
 type ScriptName = keyof typeof SCRIPTS;
 
 export type ClaimResult =
-  | { ok: true; record: DumpRecord }
+  /** `previousOwner` is set when the dump was taken over from a worker that stopped heartbeating. */
+  | { ok: true; record: DumpRecord; previousOwner?: string }
+  /** Another worker owns it and is alive: the job was redelivered too early; try again later. */
+  | { ok: false; reason: 'OWNED'; state?: DumpState; owner: string }
   | { ok: false; reason: 'GONE' | 'STALE' | 'NOT_QUEUED'; state?: DumpState };
 
 export type MarkRunningResult =
@@ -57,7 +64,9 @@ export type WithdrawResult =
   | { outcome: 'PROGRESSED'; state: DumpState; owner: string };
 
 export type HeartbeatResult =
-  { outcome: 'OK'; stopRequested: boolean; cancel: boolean } | { outcome: 'LOST' };
+  | { outcome: 'OK'; stopRequested: boolean; cancel: boolean }
+  /** `gone`: no record at all (Redis lost it), as opposed to another owner or an ended dump. */
+  | { outcome: 'LOST'; gone: boolean };
 
 export type RequestStopResult =
   | { outcome: 'STOPPED_QUEUED'; runId: string; jobId: string }
@@ -128,18 +137,97 @@ export class DumpRegistry {
     if (reply !== 'OK') throw new ProtocolError(`reserve answered ${String(reply)}`);
   }
 
-  /** Queued → Starting for `owner`; anything else means the job must be dropped. */
-  async claim(dumpKey: string, runId: string, owner: string): Promise<ClaimResult> {
-    const [outcome, state] = asArray(
-      await this.run('hlsdumpClaim', this.keys.dump(dumpKey), runId, owner, this.now()),
+  /**
+   * Queued → Starting for `owner`, or a takeover of a dump whose owner has not heartbeaten for
+   * `staleAfterMs`; anything else means the job must be dropped (or, OWNED, retried later).
+   */
+  async claim(
+    dumpKey: string,
+    runId: string,
+    owner: string,
+    staleAfterMs = Number.MAX_SAFE_INTEGER,
+  ): Promise<ClaimResult> {
+    const now = this.now();
+    const [outcome, a, b] = asArray(
+      await this.run(
+        'hlsdumpClaim',
+        this.keys.dump(dumpKey),
+        runId,
+        owner,
+        now,
+        now - staleAfterMs,
+      ),
     );
-    if (outcome !== 'OK') {
+    if (outcome === 'OWNED')
+      return { ok: false, reason: 'OWNED', state: a as DumpState, owner: b ?? '' };
+    if (outcome !== 'OK' && outcome !== 'TAKEOVER') {
       const reason = outcome === 'STALE' || outcome === 'NOT_QUEUED' ? outcome : 'GONE';
-      return state ? { ok: false, reason, state: state as DumpState } : { ok: false, reason };
+      return a ? { ok: false, reason, state: a as DumpState } : { ok: false, reason };
     }
     const record = await this.get(dumpKey);
     if (!record) return { ok: false, reason: 'GONE' };
-    return { ok: true, record };
+    return outcome === 'TAKEOVER'
+      ? { ok: true, record, previousOwner: a ?? '' }
+      : { ok: true, record };
+  }
+
+  /** The running dump's latest checkpoint; false when `owner` no longer owns it. */
+  async saveCheckpoint(
+    dumpKey: string,
+    runId: string,
+    owner: string,
+    checkpoint: unknown,
+  ): Promise<boolean> {
+    const reply = await this.run(
+      'hlsdumpSaveCheckpoint',
+      this.keys.dump(dumpKey),
+      runId,
+      owner,
+      this.now(),
+      JSON.stringify(checkpoint),
+    );
+    return reply === 'OK';
+  }
+
+  /** Whether `owner` still owns the dump's run: the fence a worker checks before writing. */
+  async owns(dumpKey: string, runId: string, owner: string): Promise<boolean> {
+    const [state, recordRunId, recordOwner] = await this.redis.hmget(
+      this.keys.dump(dumpKey),
+      'state',
+      'runId',
+      'owner',
+    );
+    return (
+      recordRunId === runId &&
+      recordOwner === owner &&
+      (state === 'Starting' || state === 'Running' || state === 'Stopping')
+    );
+  }
+
+  /**
+   * Writes back the record of a dump this worker is still running after Redis lost it (a
+   * restart without persistence). False when a record exists: then it is not ours to rewrite.
+   */
+  async restore(record: DumpRecord, owner: string, checkpoint: unknown): Promise<boolean> {
+    const fields = Object.entries(startParamsToFields(record)).flat();
+    const reply = await this.run(
+      'hlsdumpRestore',
+      this.keys.dump(record.dumpKey),
+      this.keys.active(record.vhost, record.app, record.outputStreamName),
+      this.keys.infoFiles(),
+      this.keys.dumps(),
+      record.dumpKey,
+      record.id,
+      record.infoFile ?? '',
+      this.now(),
+      record.runId,
+      record.jobId,
+      owner,
+      'Running',
+      checkpoint === undefined ? '' : JSON.stringify(checkpoint),
+      ...fields,
+    );
+    return reply === 'OK';
   }
 
   async markRunning(dumpKey: string, runId: string, owner: string): Promise<MarkRunningResult> {
@@ -193,7 +281,7 @@ export class DumpRegistry {
         progress ? JSON.stringify(progress) : '',
       ),
     );
-    if (outcome !== 'OK') return { outcome: 'LOST' };
+    if (outcome !== 'OK') return { outcome: 'LOST', gone: !stop };
     return { outcome, stopRequested: stop === '1', cancel: cancel === '1' };
   }
 

@@ -8,3 +8,4 @@ export * from './publish.js';
 export * from './redis-connection.js';
 export * from './dump-registry.js';
 export * from './shutdown-manager.js';
+export * from './local-redis-server.js';

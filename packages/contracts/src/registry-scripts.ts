@@ -55,8 +55,11 @@ return 'OK'
 };
 
 /**
- * A worker took the job. KEYS: dump hash. ARGV: runId, owner, now.
- * → {'OK'} | {'GONE'} | {'STALE', state} | {'NOT_QUEUED', state}
+ * A worker took the job. KEYS: dump hash. ARGV: runId, owner, now, staleBefore.
+ * A dump another worker owns is taken over only when that owner's heartbeat is older than
+ * `staleBefore`: BullMQ redelivered the job because its owner died or froze.
+ * → {'OK'} | {'TAKEOVER', previousOwner} | {'OWNED', state, owner} | {'GONE'} | {'STALE', state}
+ *   | {'NOT_QUEUED', state}
  */
 export const claimScript: ScriptDefinition = {
   numberOfKeys: 1,
@@ -64,10 +67,61 @@ export const claimScript: ScriptDefinition = {
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'GONE'} end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
-if state ~= 'Queued' then return {'NOT_QUEUED', state} end
-redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
-  'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
-return {'OK'}
+if state == 'Queued' then
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
+    'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  return {'OK'}
+end
+if state == 'Starting' or state == 'Running' or state == 'Stopping' then
+  local owner = redis.call('HGET', KEYS[1], 'owner') or ''
+  local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
+  if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner} end
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
+    'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  redis.call('HINCRBY', KEYS[1], 'takeovers', 1)
+  return {'TAKEOVER', owner}
+end
+return {'NOT_QUEUED', state}
+`,
+};
+
+/**
+ * The running dump's checkpoint, saved as it advances. KEYS: dump hash.
+ * ARGV: runId, owner, now, checkpoint JSON. → 'OK' | 'LOST'
+ */
+export const saveCheckpointScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return 'LOST'
+end
+if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
+return 'OK'
+`,
+};
+
+/**
+ * Redis lost the registry (restarted without persistence) while a worker kept the dump running:
+ * the owner writes its record back. Only when no record exists, so nothing newer is overwritten.
+ * KEYS: dump hash, active set, infofiles hash, dumps set.
+ * ARGV: dumpKey, id, infoFile ('' = none), now, runId, jobId, owner, state, checkpoint, then field/value pairs.
+ * → 'OK' | 'EXISTS'
+ */
+export const restoreScript: ScriptDefinition = {
+  numberOfKeys: 4,
+  lua: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
+redis.call('HSET', KEYS[1], 'state', ARGV[8], 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
+  'owner', ARGV[7], 'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
+  'heartbeatAt', ARGV[4], 'restoredAt', ARGV[4])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[9]) end
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('SADD', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[1]) end
+redis.call('SADD', KEYS[4], ARGV[1])
+return 'OK'
 `,
 };
 

@@ -11,8 +11,21 @@ describe('Chunklist', () => {
 
   it('writes MAP, PDT, DISCONTINUITY and EXTINF per segment, in order', () => {
     const list = new Chunklist({ version: 6, targetDuration: 4, independentSegments: false });
-    list.add({ msn: 10, file: 's10.m4s', duration: 4.0, discontinuity: false, map: 'init.mp4', programDateTime: '2026-01-01T00:00:00.000Z' });
-    list.add({ msn: 11, file: 's11.m4s', duration: 3.966667, discontinuity: false, map: 'init.mp4' });
+    list.add({
+      msn: 10,
+      file: 's10.m4s',
+      duration: 4.0,
+      discontinuity: false,
+      map: 'init.mp4',
+      programDateTime: '2026-01-01T00:00:00.000Z',
+    });
+    list.add({
+      msn: 11,
+      file: 's11.m4s',
+      duration: 3.966667,
+      discontinuity: false,
+      map: 'init.mp4',
+    });
     list.add({ msn: 13, file: 's13.m4s', duration: 4.5, discontinuity: true, map: 'init.mp4' });
     expect(list.render()).toBe(
       [
@@ -40,7 +53,10 @@ describe('Chunklist', () => {
   it('continues from a checkpoint as if never interrupted', () => {
     const first = new Chunklist({ targetDuration: 2, independentSegments: false });
     first.add({ msn: 1, file: 'a.ts', duration: 2, discontinuity: false });
-    const resumed = new Chunklist({ targetDuration: 2, independentSegments: false }, first.snapshot());
+    const resumed = new Chunklist(
+      { targetDuration: 2, independentSegments: false },
+      first.snapshot(),
+    );
     resumed.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
     first.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
     expect(resumed.render()).toBe(first.render());

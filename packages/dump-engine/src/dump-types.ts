@@ -104,7 +104,13 @@ export interface ChunklistEntry {
 }
 
 export type DumpEvent =
-  | { type: 'file'; path: string; kind: 'init' | 'segment' | 'chunklist' | 'master'; bytes: number; seq?: number }
+  | {
+      type: 'file';
+      path: string;
+      kind: 'init' | 'segment' | 'chunklist' | 'master';
+      bytes: number;
+      seq?: number;
+    }
   | { type: 'gap'; chunklist: string; msn: number; reason: string }
   | { type: 'status'; status: DumpStatus; error?: DumpFailure };
 

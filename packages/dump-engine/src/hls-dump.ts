@@ -147,9 +147,7 @@ export class HlsDump {
     const { outputPath, infoFile } = this.request;
     const resume = this.deps.resumeFrom;
     const masters = resume ? [] : await this.loadMasters();
-    const renditionUrls = resume
-      ? resume.renditions.map((r) => r.url)
-      : renditionsOf(masters);
+    const renditionUrls = resume ? resume.renditions.map((r) => r.url) : renditionsOf(masters);
 
     await this.fenced(() => this.deps.storage.ensureDir(outputPath));
     if (infoFile !== undefined) {
@@ -162,13 +160,15 @@ export class HlsDump {
             { stream: this.request.streamName, userData: this.request.userData },
             { now: this.deps.now },
           );
-      if (resolve(dirname(infoFile)) === resolve(outputPath)) this.names.reserve(basename(infoFile));
+      if (resolve(dirname(infoFile)) === resolve(outputPath))
+        this.names.reserve(basename(infoFile));
     }
     for (const master of masters) this.names.stableNameFor(master.url, 'm');
 
     const context = this.recorderContext();
     this.renditions = renditionUrls.map((url, index) => {
-      const chunklist = resume?.renditions[index]?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
+      const chunklist =
+        resume?.renditions[index]?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
       return {
         url,
         recorder: new RenditionRecorder(index, url, chunklist, context),
@@ -244,7 +244,11 @@ export class HlsDump {
     );
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed === undefined) {
-      await this.finish('Completed', undefined, this.endReason ?? 'the origin ended the stream (EXT-X-ENDLIST)');
+      await this.finish(
+        'Completed',
+        undefined,
+        this.endReason ?? 'the origin ended the stream (EXT-X-ENDLIST)',
+      );
     } else if (codeOf(fatal) === 'DUMP_FENCED' || this.ending === 'suspend') {
       await this.release(fatal);
     } else if (this.ending === 'stop' && fatal === undefined) {
@@ -271,7 +275,11 @@ export class HlsDump {
     }
   }
 
-  private async finish(status: 'Completed' | 'Error', failure: DumpFailure | undefined, reason: string): Promise<void> {
+  private async finish(
+    status: 'Completed' | 'Error',
+    failure: DumpFailure | undefined,
+    reason: string,
+  ): Promise<void> {
     this.endReason = reason;
     try {
       await this.infoFile?.finish(status, failure?.message);
@@ -331,9 +339,13 @@ export class HlsDump {
     try {
       await this.deps.beforeWrite?.();
     } catch (error) {
-      throw new DumpError('DUMP_FENCED', `This process no longer owns the dump: ${describeFailure(error).message}`, {
-        cause: error,
-      });
+      throw new DumpError(
+        'DUMP_FENCED',
+        `This process no longer owns the dump: ${describeFailure(error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     return write();
   }
@@ -361,7 +373,8 @@ function renditionsOf(masters: MasterCopy[]): string[] {
     for (const variant of parsed.variants) urls.add(variant.uri);
     for (const media of parsed.media) if (media.uri !== undefined) urls.add(media.uri);
   }
-  if (urls.size === 0) throw new DumpError('PLAYLIST_INVALID', 'The master playlists reference no rendition');
+  if (urls.size === 0)
+    throw new DumpError('PLAYLIST_INVALID', 'The master playlists reference no rendition');
   return [...urls];
 }
 
@@ -383,5 +396,7 @@ function codeOf(error: unknown): string | undefined {
 
 function asDumpError(error: unknown): DumpError {
   const { code, message } = describeFailure(error);
-  return new DumpError(code === 'STORAGE_EXISTS' ? 'INFO_FILE_EXISTS' : code, message, { cause: error });
+  return new DumpError(code === 'STORAGE_EXISTS' ? 'INFO_FILE_EXISTS' : code, message, {
+    cause: error,
+  });
 }

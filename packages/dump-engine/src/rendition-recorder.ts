@@ -60,7 +60,10 @@ export class RenditionRecorder {
     const path = join(this.context.outputPath, this.chunklistName);
     let entries: ChunklistEntry[] = [];
     try {
-      entries = readChunklistEntries((await this.context.storage.readFile(path)).toString('utf8'), path);
+      entries = readChunklistEntries(
+        (await this.context.storage.readFile(path)).toString('utf8'),
+        path,
+      );
     } catch (error) {
       if ((error as { code?: string }).code !== 'STORAGE_NOT_FOUND') throw error;
     }
@@ -145,7 +148,10 @@ export class RenditionRecorder {
     return checkpoint;
   }
 
-  private async recordSegment(segment: MediaSegment, programDateTime: string | undefined): Promise<void> {
+  private async recordSegment(
+    segment: MediaSegment,
+    programDateTime: string | undefined,
+  ): Promise<void> {
     if (segment.gap) {
       this.markGap(segment.msn, 1, 'the origin marks it EXT-X-GAP');
       this.lastMsn = segment.msn;
@@ -187,7 +193,9 @@ export class RenditionRecorder {
   async writeChunklist(): Promise<void> {
     const path = join(this.context.outputPath, this.chunklistName);
     const text = this.chunklist.render();
-    await this.context.writeFile(path, 'chunklist', () => this.context.storage.writeFile(path, text));
+    await this.context.writeFile(path, 'chunklist', () =>
+      this.context.storage.writeFile(path, text),
+    );
   }
 
   private async ensureInit(url: string): Promise<string> {

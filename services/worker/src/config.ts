@@ -29,6 +29,8 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
   /** BullMQ's job lock: a dead worker's jobs stall after this long. */
   LOCK_DURATION_MS: positiveInt(30_000),
+  /** How often BullMQ looks for dumps whose worker died; with LOCK_DURATION_MS, the failover time. */
+  STALLED_INTERVAL_MS: positiveInt(30_000),
   RECORD_TTL_SECONDS: positiveInt(DEFAULT_RECORD_TTL_SECONDS),
   /** Engine limits; the engine's defaults when unset. */
   DUMP_GONE_AFTER_MS: optionalMs,
@@ -45,6 +47,7 @@ export interface WorkerConfig {
   heartbeatMs: number;
   shutdownTimeoutMs: number;
   lockDurationMs: number;
+  stalledIntervalMs: number;
   recordTtlSeconds: number;
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
 }
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     heartbeatMs: e.HEARTBEAT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: e.LOCK_DURATION_MS,
+    stalledIntervalMs: e.STALLED_INTERVAL_MS,
     recordTtlSeconds: e.RECORD_TTL_SECONDS,
     limits,
   };

@@ -14,11 +14,25 @@ export interface RunContext {
   workerId: string;
   createDump: CreateDump;
   logger: Logger;
+  /**
+   * A dump whose owner has not heartbeaten for this long is taken over when BullMQ redelivers its
+   * job (the lock duration: BullMQ does not redeliver sooner).
+   */
+  staleAfterMs: number;
+  /** How long a confirmed ownership is trusted before the next write must confirm it again. */
+  leaseMs: number;
+  /** Puts a watchdog job for the dump back in the queue (after Redis lost the original). */
+  requeue?: (record: DumpRecord) => Promise<void>;
 }
+
+/** Redis calls on the write path are skipped when it is away and never wait longer than this. */
+const REGISTRY_CALL_TIMEOUT_MS = 1_000;
 
 /** How a run ended, as the BullMQ job's return value. */
 export type RunResult =
   | { outcome: 'dropped'; reason: string }
+  /** Its owner is alive: the job was redelivered early and goes back to wait. */
+  | { outcome: 'deferred'; owner: string }
   | { outcome: 'withdrawn' }
   | { outcome: 'failed'; error: DumpFailureInfo }
   | { outcome: 'ended'; state: 'Completed' | 'Error'; stopped: boolean }
@@ -41,6 +55,10 @@ export class DumpRun {
   private cancelled = false;
   private lost = false;
   private heartbeatInFlight = false;
+  private record: DumpRecord | undefined;
+  /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
+  private leaseUntil = 0;
+  private ownershipCheck: Promise<void> | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -91,13 +109,22 @@ export class DumpRun {
 
   async run(): Promise<RunResult> {
     const { registry, workerId } = this.ctx;
-    const claim = await registry.claim(this.dumpKey, this.runId, workerId);
+    const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
     if (!claim.ok) {
+      if (claim.reason === 'OWNED') return { outcome: 'deferred', owner: claim.owner };
       // Withdrawn, stopped, or someone else's: this job must not start anything.
       this.log.info({ reason: claim.reason, state: claim.state }, 'job dropped');
       return { outcome: 'dropped', reason: claim.state ?? claim.reason };
     }
     const record = claim.record;
+    this.record = record;
+    this.renewLease();
+    if (claim.previousOwner !== undefined) {
+      this.log.warn(
+        { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
+        'taking over a dump whose owner stopped heartbeating',
+      );
+    }
     const resumeFrom = record.checkpoint
       ? (JSON.parse(record.checkpoint) as DumpCheckpoint)
       : undefined;
@@ -107,9 +134,8 @@ export class DumpRun {
     });
     const dump = this.ctx.createDump(requestOf(record), {
       ...(resumeFrom && { resumeFrom }),
-      beforeWrite: () => {
-        if (this.lost) throw new Error('this worker no longer owns the dump');
-      },
+      beforeWrite: () => this.fence(),
+      onCheckpoint: (checkpoint) => this.saveCheckpoint(checkpoint),
     });
     this.dump = dump;
     dump.on((event) => {
@@ -231,10 +257,92 @@ export class DumpRun {
     }
   }
 
+  /**
+   * The fence before every write. Within the lease the ownership confirmed by the last heartbeat
+   * holds; past it (the worker was frozen, or cut off), Redis must confirm it first, so an owner
+   * that comes back after another worker took the dump over stops instead of writing. While Redis
+   * is unreachable the dump keeps writing: no other worker can take it over through Redis either.
+   */
+  private async fence(): Promise<void> {
+    if (this.lost) throw new Error('this worker no longer owns the dump');
+    if (Date.now() <= this.leaseUntil) return;
+    this.ownershipCheck ??= this.confirmOwnership().finally(
+      () => (this.ownershipCheck = undefined),
+    );
+    await this.ownershipCheck;
+    if (this.lost) throw new Error('this worker no longer owns the dump');
+  }
+
+  private async confirmOwnership(): Promise<void> {
+    const { registry, workerId } = this.ctx;
+    const askedAt = Date.now();
+    const owns = await this.registryCall(() => registry.owns(this.dumpKey, this.runId, workerId));
+    if (owns === undefined) return;
+    if (owns) this.renewLease(askedAt);
+    else this.markLost();
+  }
+
+  /** Saved before each chunklist rewrite, so a new owner resumes exactly where this one was. */
+  private async saveCheckpoint(checkpoint: DumpCheckpoint): Promise<void> {
+    const { registry, workerId } = this.ctx;
+    const saved = await this.registryCall(() =>
+      registry.saveCheckpoint(this.dumpKey, this.runId, workerId, checkpoint),
+    );
+    if (saved === false) this.markLost();
+  }
+
+  /** A registry call on the write path: undefined, at once, when Redis is not reachable. */
+  private async registryCall<T>(call: () => Promise<T>): Promise<T | undefined> {
+    if (this.ctx.registry.redis.status !== 'ready') return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        call(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), REGISTRY_CALL_TIMEOUT_MS);
+        }),
+      ]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Counted from when the confirmation was asked, never from when its answer arrived. */
+  private renewLease(confirmedAt = Date.now()): void {
+    this.leaseUntil = Math.max(this.leaseUntil, confirmedAt + this.ctx.leaseMs);
+  }
+
+  private markLost(): void {
+    this.lost = true;
+    this.setInterrupt('lost');
+  }
+
+  /**
+   * Redis came back without the record (restarted without persistence): the dump never stopped,
+   * so write it back as this worker's, with a watchdog job that lets another worker take it over
+   * should this one die later.
+   */
+  private async restoreRecord(): Promise<boolean> {
+    if (!this.record || !this.dump) return false;
+    const restored = await this.ctx.registry.restore(
+      this.record,
+      this.ctx.workerId,
+      this.dump.checkpoint(),
+    );
+    if (!restored) return false;
+    await this.ctx.requeue?.(this.record);
+    this.renewLease();
+    this.log.warn('Redis had lost the dump record; written back');
+    return true;
+  }
+
   /** Progress to the registry; the durable stop and cancel flags back. */
   async heartbeat(): Promise<void> {
     if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
     this.heartbeatInFlight = true;
+    const sentAt = Date.now();
     try {
       const progress = this.phase === 'running' ? this.dump?.progress() : undefined;
       const result = await this.ctx.registry.heartbeat(
@@ -244,10 +352,11 @@ export class DumpRun {
         progress,
       );
       if (result.outcome === 'LOST') {
-        this.lost = true;
-        this.setInterrupt('lost');
+        if (result.gone && this.phase === 'running' && (await this.restoreRecord())) return;
+        this.markLost();
         return;
       }
+      this.renewLease(sentAt);
       if (result.cancel) this.cancel();
       if (result.stopRequested) this.requestStop();
     } catch (error) {

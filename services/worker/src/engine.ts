@@ -25,7 +25,9 @@ export interface DumpHandle {
 export interface CreateDumpOptions {
   resumeFrom?: DumpCheckpoint;
   /** Throws once the worker lost the dump: no write may follow. */
-  beforeWrite: () => void;
+  beforeWrite: () => void | Promise<void>;
+  /** Persists the checkpoint as the dump advances. */
+  onCheckpoint?: (checkpoint: DumpCheckpoint) => Promise<void>;
 }
 
 export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => DumpHandle;
@@ -43,6 +45,7 @@ export function engineDumpFactory(limits: Partial<DumpLimits> = {}): CreateDump 
       client,
       limits,
       beforeWrite: options.beforeWrite,
+      ...(options.onCheckpoint && { onCheckpoint: options.onCheckpoint }),
       ...(options.resumeFrom && { resumeFrom: options.resumeFrom }),
     });
     return Object.assign(dump, { dispose: () => client.close() }) satisfies DumpHandle;

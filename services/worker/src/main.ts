@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     heartbeatMs: config.heartbeatMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
     createDump: engineDumpFactory(config.limits),
     logger,

@@ -8,11 +8,14 @@ import {
   waitForRedisReady,
   workerControlSchema,
   type DumpJobData,
+  type DumpRecord,
 } from '@hlsdump/contracts';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
+
+const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -23,6 +26,8 @@ export interface WorkerServiceOptions {
   heartbeatMs: number;
   shutdownTimeoutMs: number;
   lockDurationMs?: number;
+  /** How often BullMQ looks for jobs whose worker died (their lock expired). */
+  stalledIntervalMs?: number;
   recordTtlSeconds?: number;
   createDump: CreateDump;
   logger: Logger;
@@ -72,6 +77,19 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   const runs = new Map<string, DumpRun>();
   let closing = false;
+  const lockDurationMs = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
+  let queue: Queue<DumpJobData> | undefined;
+  const requeue = async (record: DumpRecord): Promise<void> => {
+    queue ??= new Queue<DumpJobData>(options.queueName, {
+      connection: bullConnection,
+      prefix: options.redisPrefix,
+    });
+    await queue.add(
+      'dump',
+      { dumpKey: record.dumpKey, runId: record.runId },
+      { jobId: record.jobId, delay: lockDurationMs, removeOnComplete: true, removeOnFail: true },
+    );
+  };
 
   subscriber.on('message', (_channel: string, payload: string) => {
     const message = parseMessage(workerControlSchema, payload);
@@ -96,7 +114,16 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     }
     const { dumpKey, runId } = parseDumpJobData(job.data);
     const run = new DumpRun(
-      { registry, workerId, createDump: options.createDump, logger: log },
+      {
+        registry,
+        workerId,
+        createDump: options.createDump,
+        logger: log,
+        staleAfterMs: lockDurationMs,
+        // Well inside the takeover delay: a frozen owner re-checks before anyone may take over.
+        leaseMs: lockDurationMs / 2,
+        requeue,
+      },
       dumpKey,
       runId,
       signal,
@@ -104,6 +131,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     runs.set(dumpKey, run);
     try {
       const result = await run.run();
+      if (result.outcome === 'deferred') {
+        // Redelivered while its owner is alive: look again once that owner could have died.
+        await job.moveToDelayed(Date.now() + lockDurationMs, token);
+        throw new DelayedError();
+      }
       if (result.outcome === 'suspended') {
         // Hand-off: the record is Queued with its checkpoint; the job goes back to the queue.
         await job.moveToDelayed(Date.now(), token);
@@ -118,7 +150,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     connection: bullConnection,
     prefix: options.redisPrefix,
     concurrency: options.concurrency,
-    ...(options.lockDurationMs !== undefined && { lockDuration: options.lockDurationMs }),
+    lockDuration: lockDurationMs,
+    // A dump outlives any number of worker crashes: never fail its job for having stalled.
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    ...(options.stalledIntervalMs !== undefined && { stalledInterval: options.stalledIntervalMs }),
     autorun: true,
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
@@ -149,6 +184,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   shutdown.register('subscriber', () => closeRedis(subscriber));
   shutdown.register('redis', async () => {
+    await queue?.close();
     await closeRedis(bullConnection);
     await closeRedis(commands);
   });
