@@ -8,14 +8,15 @@ import { expectConsistentItems, readInfoFile } from '../support/info-file-check.
 import { tempDir } from '../support/dump-kit.js';
 import { REPO_ROOT, spawnNode } from '../support/spawn-node.js';
 
-const CLI = join(REPO_ROOT, 'services/cli/dist/main.js');
+// The bin npm links as `hlsdump` (npx hlsdump), which runs the built dist/main.js.
+const CLI = join(REPO_ROOT, 'services/cli/bin/hlsdump.js');
 
 describe('the hlsdump command line', () => {
   let origin: TestOrigin;
   let dir: Awaited<ReturnType<typeof tempDir>>;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    if (!existsSync(join(REPO_ROOT, 'services/cli/dist/main.js'))) throw new Error('run npm run build first');
     origin = await createTestOrigin({ speed: 4 });
     dir = await tempDir('cli');
   });

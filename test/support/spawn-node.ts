@@ -12,9 +12,14 @@ export interface Spawned {
 }
 
 /** Runs a built entry point of the repo (`services/.../dist/main.js`) as its own OS process. */
-export function spawnNode(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
+export function spawnNode(
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
+): Spawned {
   const child = spawn(process.execPath, [entry, ...args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
