@@ -131,6 +131,7 @@ describe('claim, markRunning, heartbeat, finish', () => {
       reason: 'OWNED',
       state: 'Starting',
       owner: 'w1',
+      staleInMs: expect.any(Number),
     });
     expect(await registry.markRunning(r.dumpKey, r.runId, 'w2')).toMatchObject({ outcome: 'LOST' });
     expect(await registry.markRunning(r.dumpKey, r.runId, 'w1')).toEqual({

@@ -46,8 +46,11 @@ type ScriptName = keyof typeof SCRIPTS;
 export type ClaimResult =
   /** `previousOwner` is set when the dump was taken over from a worker that stopped heartbeating. */
   | { ok: true; record: DumpRecord; previousOwner?: string }
-  /** Another worker owns it and is alive: the job was redelivered too early; try again later. */
-  | { ok: false; reason: 'OWNED'; state?: DumpState; owner: string }
+  /**
+   * Another worker owns it and is alive: the job was redelivered too early. `staleInMs`: when its
+   * heartbeat, unless renewed, will be old enough for a takeover.
+   */
+  | { ok: false; reason: 'OWNED'; state?: DumpState; owner: string; staleInMs: number }
   | { ok: false; reason: 'GONE' | 'STALE' | 'NOT_QUEUED'; state?: DumpState };
 
 export type MarkRunningResult =
@@ -148,7 +151,7 @@ export class DumpRegistry {
     staleAfterMs = Number.MAX_SAFE_INTEGER,
   ): Promise<ClaimResult> {
     const now = this.now();
-    const [outcome, a, b] = asArray(
+    const [outcome, a, b, c] = asArray(
       await this.run(
         'hlsdumpClaim',
         this.keys.dump(dumpKey),
@@ -158,8 +161,10 @@ export class DumpRegistry {
         now - staleAfterMs,
       ),
     );
-    if (outcome === 'OWNED')
-      return { ok: false, reason: 'OWNED', state: a as DumpState, owner: b ?? '' };
+    if (outcome === 'OWNED') {
+      const staleInMs = Math.max(0, Number(c) + staleAfterMs - now);
+      return { ok: false, reason: 'OWNED', state: a as DumpState, owner: b ?? '', staleInMs };
+    }
     if (outcome !== 'OK' && outcome !== 'TAKEOVER') {
       const reason = outcome === 'STALE' || outcome === 'NOT_QUEUED' ? outcome : 'GONE';
       return a ? { ok: false, reason, state: a as DumpState } : { ok: false, reason };

@@ -58,7 +58,7 @@ return 'OK'
  * A worker took the job. KEYS: dump hash. ARGV: runId, owner, now, staleBefore.
  * A dump another worker owns is taken over only when that owner's heartbeat is older than
  * `staleBefore`: BullMQ redelivered the job because its owner died or froze.
- * → {'OK'} | {'TAKEOVER', previousOwner} | {'OWNED', state, owner} | {'GONE'} | {'STALE', state}
+ * → {'OK'} | {'TAKEOVER', previousOwner} | {'OWNED', state, owner, heartbeatAt} | {'GONE'} | {'STALE', state}
  *   | {'NOT_QUEUED', state}
  */
 export const claimScript: ScriptDefinition = {
@@ -75,7 +75,7 @@ end
 if state == 'Starting' or state == 'Running' or state == 'Stopping' then
   local owner = redis.call('HGET', KEYS[1], 'owner') or ''
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
-  if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner} end
+  if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
   redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
     'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
   redis.call('HINCRBY', KEYS[1], 'takeovers', 1)

@@ -31,8 +31,8 @@ const REGISTRY_CALL_TIMEOUT_MS = 1_000;
 /** How a run ended, as the BullMQ job's return value. */
 export type RunResult =
   | { outcome: 'dropped'; reason: string }
-  /** Its owner is alive: the job was redelivered early and goes back to wait. */
-  | { outcome: 'deferred'; owner: string }
+  /** Its owner looked alive: the job was redelivered early and waits `delayMs` to look again. */
+  | { outcome: 'deferred'; owner: string; delayMs: number }
   | { outcome: 'withdrawn' }
   | { outcome: 'failed'; error: DumpFailureInfo }
   | { outcome: 'ended'; state: 'Completed' | 'Error'; stopped: boolean }
@@ -111,7 +111,10 @@ export class DumpRun {
     const { registry, workerId } = this.ctx;
     const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
     if (!claim.ok) {
-      if (claim.reason === 'OWNED') return { outcome: 'deferred', owner: claim.owner };
+      if (claim.reason === 'OWNED') {
+        // Look again as soon as the owner's heartbeat would be stale, not a whole lock later.
+        return { outcome: 'deferred', owner: claim.owner, delayMs: claim.staleInMs + 100 };
+      }
       // Withdrawn, stopped, or someone else's: this job must not start anything.
       this.log.info({ reason: claim.reason, state: claim.state }, 'job dropped');
       return { outcome: 'dropped', reason: claim.state ?? claim.reason };

@@ -132,8 +132,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     try {
       const result = await run.run();
       if (result.outcome === 'deferred') {
-        // Redelivered while its owner is alive: look again once that owner could have died.
-        await job.moveToDelayed(Date.now() + lockDurationMs, token);
+        // Redelivered while its owner looked alive: look again once that owner could have died.
+        await job.moveToDelayed(Date.now() + result.delayMs, token);
         throw new DelayedError();
       }
       if (result.outcome === 'suspended') {
