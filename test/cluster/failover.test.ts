@@ -72,6 +72,8 @@ describe('reliability across worker processes', () => {
     const stream = origin.addStream('app', name, { windowSegments });
     const dump = await cluster.startDump({ stream: name, id: 'd' });
     expect(dump.status, JSON.stringify(dump.body)).toBe(200);
+    // Once started, the status already names every rendition (no wait for a heartbeat).
+    expect((await statusOf(dump))?.renditions).toHaveLength(stream.renditions.length);
     return { stream, dump };
   }
 
@@ -315,5 +317,35 @@ describe('reliability across worker processes', () => {
     const next = await cluster.startDump({ stream: dump.stream, id: 'after-redis' });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'after-redis' })).status).toBe(200);
+  });
+
+  it('a gateway restart has no effect on running dumps', async () => {
+    onTestFailed(() => console.error(cluster.logs(20_000)));
+    const { stream, dump } = await start(12);
+    await recorded(dump, 2);
+    const owner = (await ownerOf(dump)).id;
+    await cluster.gateway.kill('SIGKILL');
+    const itemsAtKill = (await readInfoFile(dump.infoFile!)).items.length;
+    await waitFor(
+      'Items while the gateway is down',
+      async () => (await readInfoFile(dump.infoFile!)).items.length >= itemsAtKill + 6,
+    );
+    await cluster.gateway.restart();
+    await cluster.gatewayReady();
+    const s = await statusOf(dump);
+    expect(s?.status).toBe('Running');
+    expect(s?.owner).toBe(owner);
+    const atRestart = segmentsOf(s);
+    await recorded(dump, atRestart + 1);
+    expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
+    await verifyDump(
+      stream,
+      {
+        outputPath: dump.outputPath,
+        infoFile: dump.infoFile!,
+        streamName: `/default/app/${dump.stream}`,
+      },
+      { minSegments: atRestart + 1, context: () => cluster.logs(4000) },
+    );
   });
 });

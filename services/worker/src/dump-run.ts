@@ -177,6 +177,8 @@ export class DumpRun {
         return { outcome: 'lost' };
       }
       this.phase = 'running';
+      // The renditions in the status at once, not only after the first heartbeat interval.
+      await this.heartbeat();
       await this.publish({ type: 'running' });
       log.info('dump running');
       if (marked.stopRequested) this.requestStop();
