@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,4 +11,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Plain JavaScript (bench scripts, bin shims, workers in tests) runs on Node.
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
 );

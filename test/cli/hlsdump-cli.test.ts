@@ -16,7 +16,8 @@ describe('the hlsdump command line', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'services/cli/dist/main.js'))) throw new Error('run npm run build first');
+    if (!existsSync(join(REPO_ROOT, 'services/cli/dist/main.js')))
+      throw new Error('run npm run build first');
     origin = await createTestOrigin({ speed: 4 });
     dir = await tempDir('cli');
   });
@@ -29,7 +30,20 @@ describe('the hlsdump command line', () => {
     const stream = origin.addStream('app', 'timed', { windowSegments: 6 });
     const out = join(dir.path, 'timed');
     const infoFile = join(out, 'info.xml');
-    const cli = spawnNode(CLI, ['dump', stream.masterUrl, '--out', out, '--playlist', 'abr.m3u8', '--info-file', infoFile, '--user-data', 'job=7', '--duration', '4']);
+    const cli = spawnNode(CLI, [
+      'dump',
+      stream.masterUrl,
+      '--out',
+      out,
+      '--playlist',
+      'abr.m3u8',
+      '--info-file',
+      infoFile,
+      '--user-data',
+      'job=7',
+      '--duration',
+      '4',
+    ]);
     const { code } = await cli.exited;
     expect(code, cli.output()).toBe(0);
     expect(cli.output()).toMatch(/completed: \d+ files/);
@@ -37,7 +51,9 @@ describe('the hlsdump command line', () => {
     expect(info.status).toBe('Completed');
     expect(info.userData).toBe('job=7');
     expectConsistentItems(info);
-    expect((await readdir(out)).filter((f) => f.startsWith('seg_')).length).toBeGreaterThanOrEqual(3);
+    expect((await readdir(out)).filter((f) => f.startsWith('seg_')).length).toBeGreaterThanOrEqual(
+      3,
+    );
     const probe = await ffprobe(join(out, 'llhls.m3u8'));
     expect(probe.durationSeconds).toBeGreaterThan(0);
   });
@@ -45,7 +61,14 @@ describe('the hlsdump command line', () => {
   it('Ctrl-C finalizes the dump and exits 0', async () => {
     const stream = origin.addStream('app', 'interrupted', { windowSegments: 6 });
     const out = join(dir.path, 'interrupted');
-    const cli = spawnNode(CLI, ['dump', stream.masterUrl, '--out', out, '--info-file', join(out, 'info.xml')]);
+    const cli = spawnNode(CLI, [
+      'dump',
+      stream.masterUrl,
+      '--out',
+      out,
+      '--info-file',
+      join(out, 'info.xml'),
+    ]);
     await cli.waitForOutput(/recording/);
     await stream.waitForSegment(stream.status('video_0').completeSegments + 1);
     cli.child.kill('SIGINT');
@@ -55,7 +78,12 @@ describe('the hlsdump command line', () => {
   });
 
   it('exits non-zero with the reason when the dump cannot start', async () => {
-    const cli = spawnNode(CLI, ['dump', `${origin.url}/app/nosuchstream/llhls.m3u8`, '--out', join(dir.path, 'none')]);
+    const cli = spawnNode(CLI, [
+      'dump',
+      `${origin.url}/app/nosuchstream/llhls.m3u8`,
+      '--out',
+      join(dir.path, 'none'),
+    ]);
     const { code } = await cli.exited;
     expect(code).toBe(1);
     expect(cli.output()).toMatch(/cannot start: .*404/);

@@ -2,12 +2,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HlsDump, type DumpDependencies, type DumpEvent, type DumpRequest } from '@hlsdump/dump-engine';
+import {
+  HlsDump,
+  type DumpDependencies,
+  type DumpEvent,
+  type DumpRequest,
+} from '@hlsdump/dump-engine';
 import { OriginClient, parseMediaPlaylist, type RenditionDetails } from '@hlsdump/hls-client';
 import { LocalStorage } from '@hlsdump/storage';
 
 /** A fresh directory under the OS temp dir, removed by the returned function. */
-export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function tempDir(
+  prefix: string,
+): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `hlsdump-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
@@ -26,7 +33,11 @@ export async function startDump(
   request: DumpRequest,
   deps: Partial<DumpDependencies> = {},
 ): Promise<RunningDump> {
-  const client = deps.client ?? new OriginClient({ retry: { maxRetries: 5, retryDelayMs: 20, maxRetryDelayMs: 200, backoff: 'exponential' } });
+  const client =
+    deps.client ??
+    new OriginClient({
+      retry: { maxRetries: 5, retryDelayMs: 20, maxRetryDelayMs: 200, backoff: 'exponential' },
+    });
   const dump = new HlsDump(request, { storage: new LocalStorage(), client, ...deps });
   const events: DumpEvent[] = [];
   const waiters = new Set<() => void>();
@@ -48,7 +59,11 @@ export async function startDump(
             resolve();
           } else if (progress.status === 'Completed' || progress.status === 'Error') {
             waiters.delete(check);
-            reject(new Error(`dump ended (${progress.status}) before ${count} segments: ${JSON.stringify(progress)}`));
+            reject(
+              new Error(
+                `dump ended (${progress.status}) before ${count} segments: ${JSON.stringify(progress)}`,
+              ),
+            );
           }
         };
         waiters.add(check);
@@ -59,7 +74,9 @@ export async function startDump(
 }
 
 /** A dumped chunklist, parsed by the project's parser (the same one that reads origins). */
-export async function readChunklist(path: string): Promise<{ text: string; details: RenditionDetails }> {
+export async function readChunklist(
+  path: string,
+): Promise<{ text: string; details: RenditionDetails }> {
   const text = await readFile(path, 'utf8');
   return { text, details: parseMediaPlaylist(text, pathToFileURL(path).href) };
 }

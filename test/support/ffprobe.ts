@@ -12,7 +12,15 @@ export interface ProbeResult {
 export async function ffprobe(path: string): Promise<ProbeResult> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name', '-of', 'json', path],
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,codec_name',
+      '-of',
+      'json',
+      path,
+    ],
     { maxBuffer: 16 * 1024 * 1024 },
   );
   const parsed = JSON.parse(stdout) as {
@@ -24,5 +32,7 @@ export async function ffprobe(path: string): Promise<ProbeResult> {
 
 /** Decodes every frame of a playlist; rejects on a decoding error (a broken or torn segment). */
 export async function ffmpegDecodes(path: string): Promise<void> {
-  await run('ffmpeg', ['-v', 'error', '-xerror', '-i', path, '-f', 'null', '-'], { maxBuffer: 16 * 1024 * 1024 });
+  await run('ffmpeg', ['-v', 'error', '-xerror', '-i', path, '-f', 'null', '-'], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }

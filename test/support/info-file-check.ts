@@ -22,7 +22,9 @@ export async function readInfoFile(path: string): Promise<InfoDocument> {
   const xml = await readFile(path, 'utf8');
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`invalid infoFile XML: ${JSON.stringify(valid.err)}`);
-  const doc = new XMLParser({ parseTagValue: false, isArray: (name) => name === 'Item' }).parse(xml) as {
+  const doc = new XMLParser({ parseTagValue: false, isArray: (name) => name === 'Item' }).parse(
+    xml,
+  ) as {
     HLSDumpInfo: {
       UserData?: string;
       Stream: string;

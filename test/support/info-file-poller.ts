@@ -9,7 +9,9 @@ export interface PollResult {
 /** Starts a reader thread polling the infoFile; `stop()` returns how many reads were invalid XML. */
 export function pollInfoFile(path: string): { stop: () => Promise<PollResult> } {
   const stopFlag = new SharedArrayBuffer(4);
-  const worker = new Worker(new URL('./info-file-poller.mjs', import.meta.url), { workerData: { path, stopFlag } });
+  const worker = new Worker(new URL('./info-file-poller.mjs', import.meta.url), {
+    workerData: { path, stopFlag },
+  });
   const result = new Promise<PollResult>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

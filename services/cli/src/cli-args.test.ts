@@ -36,9 +36,18 @@ describe('parseCliArgs', () => {
     [['dump', 'ftp://x/a.m3u8', '--out', 'o'], 'Only http and https origins are supported'],
     [['dump', 'http://x/a.m3u8'], '--out DIR is required'],
     [['dump', 'http://x/', '--out', 'o'], 'The URL names no playlist file'],
-    [['dump', 'http://x/a.m3u8', '--out', 'o', '--playlist', '../b.m3u8'], '--playlist takes a plain file name'],
-    [['dump', 'http://x/a.m3u8', '--out', 'o', '--duration=-1'], '--duration takes a positive number'],
-    [['dump', 'http://x/a.m3u8', '--out', 'o', '--duration', '-1'], "Option '--duration' argument is ambiguous"],
+    [
+      ['dump', 'http://x/a.m3u8', '--out', 'o', '--playlist', '../b.m3u8'],
+      '--playlist takes a plain file name',
+    ],
+    [
+      ['dump', 'http://x/a.m3u8', '--out', 'o', '--duration=-1'],
+      '--duration takes a positive number',
+    ],
+    [
+      ['dump', 'http://x/a.m3u8', '--out', 'o', '--duration', '-1'],
+      "Option '--duration' argument is ambiguous",
+    ],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);

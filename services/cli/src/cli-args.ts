@@ -43,7 +43,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
   const { values, positionals } = parsed;
   if (values.help) throw new UsageError('');
   const [command, masterUrl, ...rest] = positionals;
-  if (command !== 'dump') throw new UsageError(command ? `Unknown command: ${command}` : 'No command given');
+  if (command !== 'dump')
+    throw new UsageError(command ? `Unknown command: ${command}` : 'No command given');
   if (!masterUrl) throw new UsageError('dump needs the master playlist URL');
   if (rest.length > 0) throw new UsageError(`Unexpected arguments: ${rest.join(' ')}`);
   let url: URL;

@@ -19,7 +19,8 @@ async function dump({ request, durationSeconds }: CliCommand): Promise<number> {
   const stop = () => void dump.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const timer = durationSeconds === undefined ? undefined : setTimeout(stop, durationSeconds * 1000);
+  const timer =
+    durationSeconds === undefined ? undefined : setTimeout(stop, durationSeconds * 1000);
   const result = await dump.done;
   clearTimeout(timer);
   process.off('SIGINT', stop);
@@ -30,13 +31,17 @@ async function dump({ request, durationSeconds }: CliCommand): Promise<number> {
     process.stderr.write(`hlsdump: completed: ${summary}\n`);
     return 0;
   }
-  process.stderr.write(`hlsdump: ${result.status}: ${result.error?.message ?? 'unknown error'} (${summary})\n`);
+  process.stderr.write(
+    `hlsdump: ${result.status}: ${result.error?.message ?? 'unknown error'} (${summary})\n`,
+  );
   return 1;
 }
 
 function report(event: DumpEvent): void {
   if (event.type === 'gap') {
-    process.stderr.write(`hlsdump: gap in ${event.chunklist} at segment ${event.msn}: ${event.reason}\n`);
+    process.stderr.write(
+      `hlsdump: gap in ${event.chunklist} at segment ${event.msn}: ${event.reason}\n`,
+    );
   } else if (event.type === 'status' && event.error) {
     process.stderr.write(`hlsdump: ${event.status}: ${event.error.code}: ${event.error.message}\n`);
   }
