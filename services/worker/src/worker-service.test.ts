@@ -265,8 +265,8 @@ describe('shutdown', () => {
     expect(suspended).toMatchObject({ state: 'Queued', stopRequested: false });
     expect(suspended?.owner).toBeUndefined();
     expect(JSON.parse(suspended?.checkpoint ?? '{}')).toMatchObject({
-      version: 1,
-      infoFileNextSeq: 1,
+      version: 2,
+      renditions: [{ entryCount: 1 }],
     });
     // Still active while it waits: its id and infoFile stay reserved.
     expect(await registry.isActive('default', 'app', 'out', 'handoff')).toBe(true);
@@ -275,7 +275,10 @@ describe('shutdown', () => {
     const resumed = engineB.nextDump();
     await startWorker(engineB, 'w-new');
     await nextEvent((e) => e.runId === runId && e.type === 'running' && e.owner === 'w-new');
-    expect((await resumed).options.resumeFrom).toMatchObject({ version: 1, infoFileNextSeq: 1 });
+    expect((await resumed).options.resumeFrom).toMatchObject({
+      version: 2,
+      renditions: [{ entryCount: 1 }],
+    });
     expect(await registry.get(dumpKey)).toMatchObject({ state: 'Running', owner: 'w-new' });
   });
 

@@ -24,7 +24,7 @@ export class FakeDump implements DumpHandle {
     private readonly behaviour: FakeBehaviour,
   ) {
     this.done = new Promise((resolve) => (this.settle = resolve));
-    this.segments = options.resumeFrom?.infoFileNextSeq ?? 0;
+    this.segments = options.resumeFrom?.renditions[0]?.entryCount ?? 0;
   }
 
   on(_listener: (event: DumpEvent) => void): () => void {
@@ -73,7 +73,20 @@ export class FakeDump implements DumpHandle {
   }
 
   checkpoint(): DumpCheckpoint {
-    return { version: 1, request: this.request, infoFileNextSeq: this.segments, renditions: [] };
+    return {
+      version: 2,
+      request: this.request,
+      renditions: [
+        {
+          url: 'http://origin/chunklist_0.m3u8',
+          chunklist: 'chunklist_0.m3u8',
+          entryCount: this.segments,
+          inits: {},
+          gaps: 0,
+          bytes: 0,
+        },
+      ],
+    };
   }
 
   progress(): DumpProgress {
