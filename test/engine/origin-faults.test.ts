@@ -140,6 +140,18 @@ describe('origin and storage faults', () => {
     });
   });
 
+  it('a rendition that cannot be read refuses the start, and the infoFile it created says Error with the reason', async () => {
+    const stream = origin.addStream('app', `s${streams++}`, { windowSegments: 6 });
+    stream.failNext(50, 404, /chunklist_2_/);
+    const attempt = startDump(request(stream, 'badrendition'), {
+      limits: { ...FAST_LIMITS, goneAfterMs: 300 },
+    });
+    await expect(attempt).rejects.toBeInstanceOf(DumpError);
+    const info = await readInfoFile(join(dir.path, 'badrendition', 'info.xml'));
+    expect(info.status).toBe('Error');
+    expect(info.error).toContain('chunklist_2_');
+  });
+
   it('losing the outputPath mid-dump ends it in Error, with the reason in the infoFile', async () => {
     const stream = origin.addStream('app', `s${streams++}`, { windowSegments: 6 });
     const run = await startDump(request(stream, 'lostdir'), { limits: FAST_LIMITS });

@@ -90,8 +90,10 @@ export class HlsDump {
     } catch (error) {
       this.abort.abort();
       await Promise.allSettled(this.renditions.map((r) => r.updates.return(undefined)));
-      await this.infoFile?.close().catch(() => undefined);
-      this.setStatus('Error', describeFailure(error));
+      const failure = describeFailure(error);
+      // An infoFile already created says why the dump never ran, rather than Running forever.
+      await this.infoFile?.finish('Error', failure.message).catch(() => this.infoFile?.close());
+      this.setStatus('Error', failure);
       this.settle(this.progress());
       throw error instanceof DumpError ? error : asDumpError(error);
     } finally {
