@@ -61,6 +61,10 @@ export interface RequestRecord {
   status: number;
   /** Origin clock (media seconds) when the request arrived. */
   readonly at: number;
+  /** Wall clock (epoch ms) when the request arrived. */
+  readonly wallMs?: number;
+  /** The client's User-Agent header, when it sent one (tells peers apart in benchmarks). */
+  readonly userAgent?: string;
 }
 
 export interface Reply {
@@ -101,6 +105,8 @@ export interface StreamControl {
   partDuration(rendition: RenditionId, msn: number, part: number): number;
   /** EXT-X-PROGRAM-DATE-TIME of the segment. */
   programDateTime(rendition: RenditionId, msn: number): Date;
+  /** Wall clock (epoch ms) at which segment `msn` is (or was) complete at the origin, at any speed. */
+  segmentCompletedAt(rendition: RenditionId, msn: number): number;
 
   /** Delay added before every response of this stream. */
   setLatency(ms: number): void;
@@ -318,6 +324,11 @@ export class LiveStream implements StreamControl {
     return new Date(this.#pdtBaseMs + this.#track(rendition).timeline.segmentStart(msn) * 1000);
   }
 
+  segmentCompletedAt(rendition: RenditionId, msn: number): number {
+    const end = this.#track(rendition).timeline.partEnd((msn + 1) * this.partsPerSegment - 1);
+    return Date.now() + ((end - this.streamTime()) * 1000) / this.#clock.speed;
+  }
+
   #partIndex(msn: number, part: number): number {
     if (part < 0 || part >= this.partsPerSegment) throw new Error(`part ${part} out of range`);
     return msn * this.partsPerSegment + part;
@@ -362,8 +373,15 @@ export class LiveStream implements StreamControl {
 
   // ---- request log ----
 
-  record(path: string, kind: RequestKind): RequestRecord {
-    const record: RequestRecord = { path, kind, status: 0, at: this.#clock.now() };
+  record(path: string, kind: RequestKind, userAgent?: string): RequestRecord {
+    const record: RequestRecord = {
+      path,
+      kind,
+      status: 0,
+      at: this.#clock.now(),
+      wallMs: Date.now(),
+      ...(userAgent !== undefined ? { userAgent } : {}),
+    };
     this.requests.push(record);
     return record;
   }

@@ -65,7 +65,7 @@ export async function createTestOrigin(options: TestOriginOptions = {}): Promise
       return;
     }
     const ref = parseResourceName(file, live.streamKey);
-    const record = live.record(url.pathname, ref.kind);
+    const record = live.record(url.pathname, ref.kind, req.headers['user-agent']);
 
     await abortableDelay(live.faults.latencyMs, closing.signal);
     const failure = live.faults.takeFailure(url.pathname);

@@ -1,0 +1,38 @@
+// Small statistics helpers for the bench: percentiles, least-squares slope, formatting.
+
+export function percentile(values, p) {
+  if (values.length === 0) return undefined;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function summary(values) {
+  return {
+    n: values.length,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    max: values.length ? Math.max(...values) : undefined,
+    mean: values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined,
+  };
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points) {
+  const n = points.length;
+  if (n < 2) return undefined;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? undefined : num / den;
+}
+
+export const fmt = (x, digits = 1) =>
+  x === undefined || x === null || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(digits);
+export const mb = (bytes, digits = 1) => fmt(bytes / 2 ** 20, digits);
+export const ms = (x) => fmt(x, 0);
