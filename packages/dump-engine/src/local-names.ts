@@ -28,16 +28,22 @@ export function sanitizeFileName(uri: string): string {
 
 /**
  * Gives each origin URL one local file name, unique within a dump: two different URLs whose base
- * names clash (e.g. `v0/seg1.ts` and `v1/seg1.ts`) get distinct names.
+ * names clash (e.g. `v0/seg1.ts` and `v1/seg1.ts`, or an origin that reuses segment names) get
+ * distinct names, so no file still listed in a chunklist is ever overwritten.
  */
 export class LocalNames {
-  private readonly urlByName = new Map<string, string>();
+  /**
+   * Every name in use, as a 32-bit hash: a day-long dump names over 100 000 segments, and this
+   * keeps that to a few bytes each. Two names whose hashes clash only cost a prefixed name.
+   */
+  private readonly taken = new Set<number>();
+  /** Names asked for again by URL (init segments, playlists); segments are asked once each. */
   private readonly nameByUrl = new Map<string, string>();
 
-  /** Marks names as taken (a resumed dump's existing files, the infoFile). */
-  reserve(name: string, url = `reserved:${name}`): void {
-    this.urlByName.set(name, url);
-    this.nameByUrl.set(url, name);
+  /** Marks a name as taken (a resumed dump's existing files, the infoFile), optionally as `url`'s. */
+  reserve(name: string, url?: string): void {
+    this.taken.add(hashName(name));
+    if (url !== undefined) this.nameByUrl.set(url, name);
   }
 
   /** The local name for `url`; `prefix` disambiguates a clash (the rendition's index). */
@@ -46,12 +52,10 @@ export class LocalNames {
     if (known !== undefined) return known;
     const base = sanitizeFileName(url);
     let name = base;
-    for (let attempt = 1; this.urlByName.has(name); attempt++) {
+    for (let attempt = 1; this.taken.has(hashName(name)); attempt++) {
       name = attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`;
     }
-    this.urlByName.set(name, url);
-    // Segment URLs are asked once each; only keep the reverse entry for names reused across
-    // segments (init segments, chunklists), so memory does not grow with every segment.
+    this.taken.add(hashName(name));
     return name;
   }
 
@@ -61,4 +65,14 @@ export class LocalNames {
     this.nameByUrl.set(url, name);
     return name;
   }
+}
+
+/** FNV-1a over the name's UTF-16 code units. */
+function hashName(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

@@ -4,6 +4,7 @@ import type { MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-
 import type { DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
 import { readChunklistEntries } from './chunklist-reader.js';
+import { detached } from './detached.js';
 import { DumpError } from './dump-error.js';
 import type { LocalNames } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';
@@ -179,8 +180,8 @@ export class RenditionRecorder {
       duration: segment.duration,
       discontinuity: segment.discontinuity || this.pendingDiscontinuity,
     };
-    if (segment.title) entry.title = segment.title;
-    if (programDateTime !== undefined) entry.programDateTime = programDateTime;
+    if (segment.title) entry.title = detached(segment.title);
+    if (programDateTime !== undefined) entry.programDateTime = detached(programDateTime);
     if (map !== undefined) entry.map = map;
     this.chunklist.add(entry);
     this.lastEntry = entry;

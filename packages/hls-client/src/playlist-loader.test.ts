@@ -50,7 +50,7 @@ const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_v, i) => from + i);
 
 describe('RenditionLoader with CAN-BLOCK-RELOAD', () => {
-  it('issues blocking reloads and yields every new segment until ENDLIST', async () => {
+  async function blockingRun(blockFor?: 'segment' | 'part') {
     const origin = await new LiveOrigin({
       lowLatency: true,
       tickMs: 30,
@@ -63,25 +63,36 @@ describe('RenditionLoader with CAN-BLOCK-RELOAD', () => {
       signal: new AbortController().signal,
       limits: roomy,
       retry: fast,
+      ...(blockFor ? { blockFor } : {}),
     });
-
     const { yields, newMsns } = await collect(loader);
-
     expect(newMsns.flat()).toEqual(range(0, 7));
     expect(newMsns[0]).toEqual([0, 1]);
     for (const msns of newMsns.slice(1, -1)) expect(msns.length).toBeGreaterThan(0);
     expect(yields[yields.length - 1]!.endList).toBe(true);
-
     const blocking = origin.server.requests.filter((r) => r.url.includes('_HLS_msn='));
     expect(blocking.length).toBeGreaterThan(0);
-    expect(blocking.some((r) => /_HLS_part=\d+/.test(r.url))).toBe(true);
     // the original query survives, and the directives are the last thing on the URL
     for (const r of blocking)
       expect(r.url).toMatch(
         /^\/app\/stream\/chunklist\.m3u8\?session=s1&_HLS_msn=\d+(&_HLS_part=\d+)?$/,
       );
+    return { requests: origin.server.requests, blocking };
+  }
+
+  it('by default blocks for each next complete segment (_HLS_msn alone): one reload a segment', async () => {
+    const { requests, blocking } = await blockingRun();
+    expect(blocking.some((r) => r.url.includes('_HLS_part'))).toBe(false);
+    // six new segments after the first load, give or take one: no reload per part
+    expect(requests.length).toBeLessThanOrEqual(9);
+  });
+
+  it('with blockFor part, follows every part (_HLS_msn and _HLS_part)', async () => {
+    const { requests, blocking } = await blockingRun('part');
+    expect(blocking.some((r) => /_HLS_part=\d+/.test(r.url))).toBe(true);
     // one request per part (24) plus the first load, give or take: no polling storm
-    expect(origin.server.requests.length).toBeLessThan(40);
+    expect(requests.length).toBeLessThan(40);
+    expect(requests.length).toBeGreaterThan(15);
   });
 
   it('backs off when a blocking request comes back unchanged instead of spinning', async () => {

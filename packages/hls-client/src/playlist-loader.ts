@@ -25,6 +25,12 @@ export interface RenditionLoaderOptions {
   now?: () => number;
   /** Backoff between failed loads; past maxRetries the capped delay repeats until a limit is hit. */
   retry?: RetryPolicy;
+  /**
+   * What a blocking reload waits for. `segment` (the default) asks for the next complete segment
+   * only (`_HLS_msn` alone): a client that never downloads parts gets the same segment at the same
+   * moment with a quarter of the reloads (four parts a segment). `part` follows every part.
+   */
+  blockFor?: 'segment' | 'part';
 }
 
 const BLOCKING_PARAMS = new Set(['_HLS_msn', '_HLS_part', '_HLS_skip']);
@@ -43,6 +49,7 @@ export class RenditionLoader {
   private readonly limits: LoaderLimits;
   private readonly now: () => number;
   private readonly retry: RetryPolicy;
+  private readonly blockFor: 'segment' | 'part';
 
   constructor(client: OriginClient, url: string, options: RenditionLoaderOptions) {
     this.client = client;
@@ -51,6 +58,7 @@ export class RenditionLoader {
     this.limits = options.limits;
     this.now = options.now ?? (() => performance.now());
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.blockFor = options.blockFor ?? 'segment';
   }
 
   /** Yields the first load, then every reload that advanced; returns after a playlist with ENDLIST. */
@@ -68,7 +76,9 @@ export class RenditionLoader {
       throwIfAborted(signal);
       const target =
         current && current.canBlockReload && blockingAllowed
-          ? current.nextBlockingTarget()
+          ? this.blockFor === 'part'
+            ? current.nextBlockingTarget()
+            : { msn: current.endSn + 1 }
           : undefined;
       const requestUrl = target ? withBlockingParams(this.url, target) : this.url;
 

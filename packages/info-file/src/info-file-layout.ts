@@ -38,17 +38,17 @@ export function renderHead(head: InfoFileHead): string {
 }
 
 /**
- * The whole document. `pad` is the number of spaces in the padding comment, or undefined for a
- * finished file that will not grow. Returns the text and the character offset of the comment
- * opener (all ASCII, so also the byte offset).
+ * The whole document. `items` is every Item line with its indentation, as the file holds them.
+ * `pad` is the number of spaces in the padding comment, or undefined for a finished file that will
+ * not grow. Returns the text and the character offset of the comment opener (all ASCII, so also
+ * the byte offset).
  */
 export function renderDocument(
   head: InfoFileHead,
-  items: readonly string[],
+  items: string,
   pad: number | undefined,
 ): { text: string; padOffset: number } {
-  const headText = renderHead(head);
-  const prefix = items.length > 0 ? headText + itemIndent + items.join(itemIndent) : headText;
+  const prefix = renderHead(head) + items;
   const end = pad === undefined ? closing : `${padOpener}${' '.repeat(pad)}${padTail}`;
   return { text: prefix + end, padOffset: prefix.length };
 }

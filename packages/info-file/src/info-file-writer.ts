@@ -2,7 +2,14 @@ import { isAbsolute } from 'node:path';
 import type { DumpStorage, PatchableFile } from '@hlsdump/storage';
 import { formatItemTime } from './format-item-time.js';
 import type { InfoFileHeader, InfoFileStatus } from './info-file-document.js';
-import { itemIndent, padOpener, padTail, renderDocument, renderItem } from './info-file-layout.js';
+import {
+  itemIndent,
+  padOpener,
+  padTail,
+  renderDocument,
+  renderHead,
+  renderItem,
+} from './info-file-layout.js';
 import type { InfoFileHead } from './info-file-layout.js';
 import { parseInfoFile } from './parse-info-file.js';
 
@@ -33,8 +40,12 @@ export class InfoFileWriter {
   private readonly storage: DumpStorage;
   private readonly now: () => Date;
   private readonly header: InfoFileHeader;
-  /** Rendered Item lines; a rewrite renders the file from these rather than trusting the disk. */
-  private readonly items: string[];
+  /**
+   * The Items are not kept in memory (a day-long dump has over 100 000): a rewrite reads them back
+   * from the file, where they are intact even after a failed patch. Only a resumed file whose
+   * padding was torn gets its Items rendered from the parse, once.
+   */
+  private itemsToRender: string | undefined;
   private seq: number;
   private currentStatus: InfoFileStatus = 'Running';
   private file: PatchableFile | undefined;
@@ -51,14 +62,14 @@ export class InfoFileWriter {
     storage: DumpStorage,
     path: string,
     header: InfoFileHeader,
-    items: string[],
+    itemsToRender: string | undefined,
     nextSeq: number,
     options: InfoFileWriterOptions | undefined,
   ) {
     this.storage = storage;
     this.path = path;
     this.header = header;
-    this.items = items;
+    this.itemsToRender = itemsToRender;
     this.seq = nextSeq;
     this.now = options?.now ?? (() => new Date());
   }
@@ -74,7 +85,7 @@ export class InfoFileWriter {
     if (header.userData !== undefined && typeof header.userData !== 'string') {
       throw new TypeError('header.userData must be a string when given.');
     }
-    const writer = new InfoFileWriter(storage, path, { ...header }, [], 0, options);
+    const writer = new InfoFileWriter(storage, path, { ...header }, '', 0, options);
     // Exclusive and atomic: the file never exists empty or half-written.
     await writer.rewrite(true);
     return writer;
@@ -97,17 +108,21 @@ export class InfoFileWriter {
     }
     const header: InfoFileHeader = { stream: document.stream };
     if (document.userData !== undefined) header.userData = document.userData;
-    const items = document.items.map((item) => renderItem(item.seq, item.time, item.file));
     const last = document.items[document.items.length - 1];
+    const pad = findPad(bytes);
+    const itemsToRender = pad
+      ? undefined
+      : document.items
+          .map((item) => itemIndent + renderItem(item.seq, item.time, item.file))
+          .join('');
     const writer = new InfoFileWriter(
       storage,
       path,
       header,
-      items,
+      itemsToRender,
       last ? last.seq + 1 : 0,
       options,
     );
-    const pad = findPad(bytes);
     if (pad) {
       const file = await storage.openPatchable(path, { create: 'existing' });
       writer.file = file;
@@ -158,11 +173,9 @@ export class InfoFileWriter {
       const item = renderItem(seq, timeText, file);
       const bytes = Buffer.from(item, 'latin1'); // renderItem output is pure ASCII
       if (this.dirty || bytes.length + padOpener.length > this.padLength) {
-        this.items.push(item);
         try {
-          await this.rewrite(false);
+          await this.rewrite(false, item);
         } catch (error) {
-          this.items.pop();
           this.dirty = true;
           throw error;
         }
@@ -173,7 +186,6 @@ export class InfoFileWriter {
           this.dirty = true;
           throw error;
         }
-        this.items.push(item);
       }
       this.seq = seq + 1;
       return seq;
@@ -202,7 +214,8 @@ export class InfoFileWriter {
     this.finishing = true;
     return this.enqueue(async () => {
       try {
-        const { text } = renderDocument(this.head(status, error), this.items, undefined);
+        const items = await this.itemsText();
+        const { text } = renderDocument(this.head(status, error), items, undefined);
         await this.storage.writeFile(this.path, text);
         const final = await this.storage.openPatchable(this.path, { create: 'existing' });
         try {
@@ -250,12 +263,17 @@ export class InfoFileWriter {
     this.padLength -= n + 4;
   }
 
-  /** Renders the whole Running file with fresh padding, replaces it atomically and reopens it. */
-  private async rewrite(exclusive: boolean): Promise<void> {
-    const bodyLength = this.items.reduce((sum, item) => sum + itemIndent.length + item.length, 0);
-    const pad = Math.max(minPad, Math.floor(bodyLength / 2));
-    const { text, padOffset } = renderDocument(this.head('Running'), this.items, pad);
+  /**
+   * Renders the whole Running file, with `extraItem` after the Items it has and fresh padding,
+   * replaces it atomically and reopens it.
+   */
+  private async rewrite(exclusive: boolean, extraItem?: string): Promise<void> {
+    let items = await this.itemsText();
+    if (extraItem !== undefined) items += itemIndent + extraItem;
+    const pad = Math.max(minPad, Math.floor(items.length / 2));
+    const { text, padOffset } = renderDocument(this.head('Running'), items, pad);
     await this.storage.writeFile(this.path, text, { exclusive });
+    this.itemsToRender = undefined;
     // The old handle points at the replaced file; everything from now on goes to the new one.
     const file = await this.storage.openPatchable(this.path, { create: 'existing' });
     await this.releaseFile();
@@ -263,6 +281,14 @@ export class InfoFileWriter {
     this.padOffset = padOffset;
     this.padLength = pad;
     this.dirty = false;
+  }
+
+  /** Every Item line, indented, as the file holds them between its head and the padding. */
+  private async itemsText(): Promise<string> {
+    if (this.itemsToRender !== undefined) return this.itemsToRender;
+    const bytes = await this.storage.readFile(this.path);
+    // The file is pure ASCII (renderItem and renderHead escape everything else), so latin1 is exact.
+    return bytes.toString('latin1', renderHead(this.head('Running')).length, this.padOffset);
   }
 
   private head(status: InfoFileStatus, error?: string): InfoFileHead {
