@@ -77,6 +77,18 @@ describe('reliability across worker processes', () => {
     return { stream, dump };
   }
 
+  /** The engine test's on-disk checks: the origin's bytes, in order, playable, listed, Completed. */
+  const verifyFinished = (stream: StreamControl, dump: StartedDump, minSegments: number) =>
+    verifyDump(
+      stream,
+      {
+        outputPath: dump.outputPath,
+        infoFile: dump.infoFile!,
+        streamName: `/default/app/${dump.stream}`,
+      },
+      { minSegments, context: () => cluster.logs(4000) },
+    );
+
   /** Per rendition: origin sequence numbers of the chunklist's segments, and its discontinuities. */
   async function chunklists(stream: StreamControl, dump: StartedDump) {
     return Promise.all(
@@ -126,15 +138,7 @@ describe('reliability across worker processes', () => {
     await recorded(dump, atTakeover + 3);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
 
-    const verified = await verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments: atTakeover + 3, context: () => cluster.logs(4000) },
-    );
+    const verified = await verifyFinished(stream, dump, atTakeover + 3);
     expect(verified.info.status).toBe('Completed');
     expect((await statusOf(dump))?.gaps).toBe(0);
     await replace(victim);
@@ -199,15 +203,7 @@ describe('reliability across worker processes', () => {
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Running');
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
 
-    await verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments: atHandoff + 2, context: () => cluster.logs(4000) },
-    );
+    await verifyFinished(stream, dump, atHandoff + 2);
     expect((await statusOf(dump))?.gaps).toBe(0);
     await replace(leaving);
   });
@@ -262,15 +258,7 @@ describe('reliability across worker processes', () => {
     await recorded(dump, atThaw + 2);
     expect((await statusOf(dump))?.owner).toBe(taker);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
-    await verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments: atThaw + 2, context: () => cluster.logs(4000) },
-    );
+    await verifyFinished(stream, dump, atThaw + 2);
   });
 
   it('Redis restarted empty mid-dump: the dump keeps writing, nothing is lost or doubled, the API recovers by itself', async () => {
@@ -304,15 +292,7 @@ describe('reliability across worker processes', () => {
     const again = segmentsOf(await statusOf(dump));
     await recorded(dump, again + 1);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
-    await verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments: again + 1, context: () => cluster.logs(4000) },
-    );
+    await verifyFinished(stream, dump, again + 1);
     // A new dump starts normally afterwards.
     const next = await cluster.startDump({ stream: dump.stream, id: 'after-redis' });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
@@ -338,14 +318,6 @@ describe('reliability across worker processes', () => {
     const atRestart = segmentsOf(s);
     await recorded(dump, atRestart + 1);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
-    await verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments: atRestart + 1, context: () => cluster.logs(4000) },
-    );
+    await verifyFinished(stream, dump, atRestart + 1);
   });
 });

@@ -9,3 +9,4 @@ export * from './redis-connection.js';
 export * from './dump-registry.js';
 export * from './shutdown-manager.js';
 export * from './local-redis-server.js';
+export { ConfigError, parseEnv, loadConfigOrExit } from './service-config.js';

@@ -26,6 +26,13 @@ local function finalize(dumpHash, infoFilesKey, dumpKey, state, now, ttl)
 end
 `;
 
+/** KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds. */
+const HELD = `
+local function held()
+  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
+end
+`;
+
 export interface ScriptDefinition {
   numberOfKeys: number;
   lua: string;
@@ -91,9 +98,9 @@ return {'NOT_QUEUED', state}
  */
 export const saveCheckpointScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+if not state or not held() then
   return 'LOST'
 end
 if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end
@@ -131,9 +138,9 @@ return 'OK'
  */
 export const markRunningScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+if not state or not held() then
   return {'LOST', state or ''}
 end
 if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'CANCELLED'} end
@@ -174,10 +181,10 @@ return {state, owner}
  */
 export const heartbeatScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${FINALIZE}
+  lua: `${HELD}${FINALIZE}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or isFinal(state) or state == 'Queued'
-  or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  or not held() then
   return {'LOST', state or ''}
 end
 redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
@@ -190,9 +197,9 @@ return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', K
 /** Running → Stopping. KEYS: dump hash. ARGV: runId, owner, now. → 'OK' | 'LOST' */
 export const markStoppingScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+if not state or not held() then
   return 'LOST'
 end
 if state ~= 'Running' and state ~= 'Starting' then return 'LOST' end
@@ -253,9 +260,9 @@ return {'REQUESTED', runId, jobId, redis.call('HGET', KEYS[1], 'owner') or ''}
  */
 export const suspendScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+if not state or not held() then
   return 'LOST'
 end
 if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end

@@ -1,3 +1,4 @@
+import { ConfigError, parseEnv } from '@hlsdump/contracts';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -40,25 +41,15 @@ export interface AllInOneConfig {
   demoPort: number;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG';
-}
-
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): AllInOneConfig {
   // An empty variable (`REDIS_URL= npm start`) means unset: the default applies.
-  const parsed = envSchema.safeParse(
+  const e = parseEnv(
+    envSchema,
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
   );
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
-    );
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
   const roots = (e.OUTPUT_ROOTS ?? 'dumps')
     .split(/[,:]/)
     .map((root) => root.trim())
@@ -80,3 +71,5 @@ export function loadConfig(
     demoPort: e.HLSDUMP_DEMO_PORT,
   };
 }
+
+export { ConfigError };

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { RedisServerNotFoundError } from '@hlsdump/contracts';
 import { startAllInOne } from './all-in-one.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from '@hlsdump/contracts';
+import { loadConfig } from './config.js';
 import { instructions } from './instructions.js';
 
 /**
@@ -9,16 +10,7 @@ import { instructions } from './instructions.js';
  * it (dumps first, then gateway and worker, the origin, Redis).
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadConfig);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const logger = {
     info: (obj: object, msg?: string) => say(`${msg ?? ''} ${JSON.stringify(obj)}`),

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_PREFIX } from '@hlsdump/contracts';
+import { ConfigError, parseEnv } from '@hlsdump/contracts';
 import { z } from 'zod';
 import { Origins } from './origins.js';
 
@@ -64,19 +65,8 @@ export interface GatewayConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG';
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
-    );
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   let origins: Origins;
   try {
     origins = Origins.fromFile(e.HLSDUMP_ORIGINS);
@@ -102,3 +92,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: e.LOG_LEVEL,
   };
 }
+
+export { ConfigError };

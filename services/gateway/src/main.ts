@@ -1,19 +1,11 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from '@hlsdump/contracts';
+import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 
 /** The gateway process: configuration from the environment, then listen. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadConfig);
   const logger = createLogger(config.logLevel, 'hlsdump-gateway');
   const gateway = await createGateway(config, { logger });
   gateway.shutdown.installSignalHandlers();

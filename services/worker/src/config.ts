@@ -3,6 +3,8 @@ import {
   DEFAULT_QUEUE_NAME,
   DEFAULT_RECORD_TTL_SECONDS,
   DEFAULT_REDIS_PREFIX,
+  ConfigError,
+  parseEnv,
 } from '@hlsdump/contracts';
 import { z } from 'zod';
 
@@ -52,19 +54,8 @@ export interface WorkerConfig {
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG';
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
-    );
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const limits: WorkerConfig['limits'] = {};
   if (e.DUMP_GONE_AFTER_MS !== undefined) limits.goneAfterMs = e.DUMP_GONE_AFTER_MS;
   if (e.DUMP_UNREACHABLE_AFTER_MS !== undefined)
@@ -84,3 +75,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     limits,
   };
 }
+
+export { ConfigError };

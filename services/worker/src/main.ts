@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from '@hlsdump/contracts';
+import { loadConfig } from './config.js';
 import { engineDumpFactory } from './engine.js';
 import { createLogger } from './logger.js';
 import { startWorkerService } from './worker-service.js';
@@ -9,16 +10,7 @@ import { startWorkerService } from './worker-service.js';
  * SIGTERM/SIGINT hand running dumps back to the queue and exit.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(loadConfig);
   const logger = createLogger(config.logLevel, 'hlsdump-worker');
   const service = await startWorkerService({
     redisUrl: config.redisUrl,
