@@ -4,7 +4,7 @@ import { Chunklist } from './chunklist.js';
 describe('Chunklist', () => {
   it('renders a VOD playlist with ENDLIST even before the first segment', () => {
     const list = new Chunklist({ version: 7, targetDuration: 4, independentSegments: true });
-    expect(list.render()).toBe(
+    expect(list.render().toString()).toBe(
       '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n',
     );
   });
@@ -27,7 +27,7 @@ describe('Chunklist', () => {
       map: 'init.mp4',
     });
     list.add({ msn: 13, file: 's13.m4s', duration: 4.5, discontinuity: true, map: 'init.mp4' });
-    expect(list.render()).toBe(
+    expect(list.render().toString()).toBe(
       [
         '#EXTM3U',
         '#EXT-X-VERSION:6',
@@ -59,6 +59,21 @@ describe('Chunklist', () => {
     ]);
     resumed.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
     first.add({ msn: 2, file: 'b.ts', duration: 2, discontinuity: true });
-    expect(resumed.render()).toBe(first.render());
+    expect(resumed.render().equals(first.render())).toBe(true);
+  });
+});
+
+describe('Chunklist memory', () => {
+  it('grows its body past the first buffer without losing or reordering a byte', () => {
+    const list = new Chunklist({ targetDuration: 4, independentSegments: false });
+    const expected: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      list.add({ file: `seg_${i}.m4s`, duration: 4, discontinuity: false });
+      expected.push(`#EXTINF:4,\nseg_${i}.m4s`);
+    }
+    const text = list.render().toString();
+    expect(text).toBe(
+      `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n${expected.join('\n')}\n#EXT-X-ENDLIST\n`,
+    );
   });
 });
