@@ -1,8 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
 import type { DumpCheckpoint, DumpRequest } from '@hlsdump/dump-engine';
+import { tempPathFor } from '@hlsdump/storage';
 import { ffprobe } from '../support/ffprobe.js';
 import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
@@ -92,6 +94,11 @@ describe('resuming a dump from its checkpoint', () => {
     const info = await readInfoFile(request.infoFile!);
     expect(info.status).toBe('Completed');
     expectConsistentItems(info);
+    // Nothing in outputPath that the infoFile does not list: no leftover temporary file.
+    const listed = new Set(info.items.map((item) => item.file));
+    for (const name of await readdir(request.outputPath)) {
+      expect(listed.has(join(request.outputPath, name)), name).toBe(true);
+    }
     const probe = await ffprobe(join(request.outputPath, 'llhls.m3u8'));
     expect(probe.durationSeconds).toBeGreaterThan(0);
   }
@@ -101,6 +108,12 @@ describe('resuming a dump from its checkpoint', () => {
     const request = requestFor(stream, 'whole');
     const checkpoint = await dumpThenDie(request, 3);
     const itemsBefore = (await readInfoFile(request.infoFile!)).items.length;
+    // The dead owner was killed mid-write: its temporary files are still there.
+    const leftovers = [
+      tempPathFor(join(request.outputPath, 'seg_9_999_video_x_llhls.m4s')),
+      tempPathFor(request.infoFile!),
+    ];
+    for (const path of leftovers) await writeFile(path, 'partial');
 
     const resumed = await startDump(request, { resumeFrom: checkpoint });
     await resumed.segmentsWritten(6);
@@ -108,6 +121,7 @@ describe('resuming a dump from its checkpoint', () => {
     await resumed.close();
     expect(result.gaps).toBe(0);
     expect((await readInfoFile(request.infoFile!)).items.length).toBeGreaterThan(itemsBefore);
+    for (const path of leftovers) expect(existsSync(path), path).toBe(false);
     await expectContinuous(stream, request, 0);
   });
 

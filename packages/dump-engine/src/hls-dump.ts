@@ -152,6 +152,8 @@ export class HlsDump {
     const renditionUrls = resume ? resume.renditions.map((r) => r.url) : renditionsOf(masters);
 
     await this.fenced(() => this.deps.storage.ensureDir(outputPath));
+    // A previous owner killed mid-write left its temporary files; they are never a dump file.
+    if (resume) await this.fenced(() => this.removeTemporaries());
     if (infoFile !== undefined) {
       await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
       this.infoFile = resume
@@ -283,6 +285,8 @@ export class HlsDump {
     reason: string,
   ): Promise<void> {
     this.endReason = reason;
+    // Whatever a former owner that came back too late left behind goes before the end is told.
+    await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
     try {
       await this.infoFile?.finish(status, failure?.message);
     } catch (error) {
@@ -299,6 +303,14 @@ export class HlsDump {
     await this.infoFile?.close().catch(() => undefined);
     if (codeOf(reason) === 'DUMP_FENCED') this.failure = describeFailure(reason);
     this.settle(this.progress());
+  }
+
+  private async removeTemporaries(): Promise<void> {
+    const { storage } = this.deps;
+    const { outputPath, infoFile } = this.request;
+    await storage.removeTemporaries(outputPath);
+    if (infoFile !== undefined)
+      await storage.removeTemporaries(dirname(infoFile), basename(infoFile));
   }
 
   private recorderContext(): RecorderContext {

@@ -31,6 +31,12 @@ export interface DumpStorage {
     signal?: AbortSignal,
   ): Promise<number>;
   exists(path: string): Promise<boolean>;
+  /**
+   * Removes the temporary files a writer killed mid-write left in `dir` (of every file, or only
+   * of `name`). Returns the paths removed. A dump's new owner calls it, so no partial file stays
+   * beside the dump for an uploader to copy.
+   */
+  removeTemporaries(dir: string, name?: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
   /**
    * Opens a file for in-place writes at offsets (the infoFile). `create: 'exclusive'` fails with

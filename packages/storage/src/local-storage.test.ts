@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalStorage } from './local-storage.js';
+import { LocalStorage, tempPathFor } from './local-storage.js';
 import { StorageError } from './storage-error.js';
 
 let dir: string;
@@ -199,5 +199,26 @@ describe('LocalStorage.openPatchable', () => {
     } finally {
       await file.close();
     }
+  });
+});
+
+describe('LocalStorage.removeTemporaries', () => {
+  it('removes what a writer killed mid-write left, and nothing else', async () => {
+    // A write whose process died before the rename: its temporary file, named as tempPathFor does.
+    const leftovers = [tempPathFor(join(dir, 'seg_1.m4s')), tempPathFor(join(dir, 'info.xml'))];
+    for (const path of leftovers) await writeFile(path, 'partial');
+    const kept = [
+      'seg_1.m4s',
+      '.hidden',
+      'x.tmp',
+      '.seg.m4s.nothex000000.tmp',
+      '.a.0123456789ab.tmp.bak',
+    ];
+    for (const name of kept) await writeFile(join(dir, name), 'keep');
+
+    expect(await storage.removeTemporaries(dir, 'seg_1.m4s')).toEqual([leftovers[0]]);
+    expect(await storage.removeTemporaries(dir)).toEqual([leftovers[1]]);
+    expect((await readdir(dir)).sort()).toEqual([...kept].sort());
+    expect(await storage.removeTemporaries(join(dir, 'missing'))).toEqual([]);
   });
 });

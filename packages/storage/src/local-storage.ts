@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -95,6 +95,30 @@ export class LocalStorage implements DumpStorage {
     }
   }
 
+  async removeTemporaries(dir: string, name?: string): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw toStorageError(error, 'list', dir);
+    }
+    const removed: string[] = [];
+    for (const entry of entries) {
+      const match = TEMPORARY_NAME.exec(entry);
+      if (!match || (name !== undefined && match[1] !== name)) continue;
+      const path = join(dir, entry);
+      try {
+        await unlink(path);
+        removed.push(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw toStorageError(error, 'remove', path);
+      }
+    }
+    return removed;
+  }
+
   async readFile(path: string): Promise<Buffer> {
     try {
       return await readFile(path);
@@ -174,6 +198,9 @@ class LocalPatchableFile implements PatchableFile {
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
 }
+
+/** The name tempPathFor gives: `.<name>.<12 hex>.tmp`; the group is the final file's name. */
+const TEMPORARY_NAME = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
 
 /**
  * link() fails with EEXIST instead of replacing, which makes "create if absent" atomic. File
