@@ -154,9 +154,7 @@ export class RenditionRecorder {
     programDateTime: string | undefined,
   ): Promise<void> {
     if (segment.gap) {
-      this.markGap(segment.msn, 1, 'the origin marks it EXT-X-GAP');
-      this.lastMsn = segment.msn;
-      await this.context.saveCheckpoint();
+      await this.giveUp(segment.msn, 'the origin marks it EXT-X-GAP');
       return;
     }
     let map: string | undefined;
@@ -168,9 +166,7 @@ export class RenditionRecorder {
       bytes = await this.download(segment.uri, file, 'segment');
     } catch (error) {
       if (this.context.signal.aborted || !isUnavailable(error)) throw error;
-      this.markGap(segment.msn, 1, `could not be fetched: ${(error as Error).message}`);
-      this.lastMsn = segment.msn;
-      await this.context.saveCheckpoint();
+      await this.giveUp(segment.msn, `could not be fetched: ${(error as Error).message}`);
       return;
     }
     this.bytes += bytes;
@@ -229,6 +225,13 @@ export class RenditionRecorder {
         await delay(250 * attempt, undefined, { signal: this.context.signal });
       }
     }
+  }
+
+  /** A segment that cannot be had: a counted gap, and the dump moves past it. */
+  private async giveUp(msn: number, reason: string): Promise<void> {
+    this.markGap(msn, 1, reason);
+    this.lastMsn = msn;
+    await this.context.saveCheckpoint();
   }
 
   private markGap(firstMsn: number, count: number, reason: string): void {
