@@ -56,6 +56,8 @@ export class HlsDump {
   private readonly abort = new AbortController();
   private readonly names = new LocalNames();
   private renditions: Rendition[] = [];
+  /** Fetched at start, written when the dump runs (none for a resumed dump). */
+  private mastersToWrite: MasterCopy[] = [];
   private infoFile: InfoFileWriter | undefined;
   private status: DumpStatus = 'Starting';
   private failure: DumpFailure | undefined;
@@ -190,10 +192,20 @@ export class HlsDump {
     }
     await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
 
-    if (!resume) {
-      for (const rendition of this.renditions) await rendition.recorder.writeChunklist();
-      for (const master of masters) await this.writeMaster(master);
-    }
+    this.mastersToWrite = masters;
+  }
+
+  /**
+   * A new dump's first files: each rendition's chunklist (empty, valid), then the masters that
+   * point at them, so a master on disk never names a missing file. Written once the dump runs: a
+   * start is acknowledged as soon as outputPath and the infoFile exist.
+   */
+  private async writeFirstFiles(): Promise<void> {
+    const masters = this.mastersToWrite;
+    this.mastersToWrite = [];
+    if (masters.length === 0) return;
+    for (const rendition of this.renditions) await rendition.recorder.writeChunklist();
+    for (const master of masters) await this.writeMaster(master);
   }
 
   private async loadMasters(): Promise<MasterCopy[]> {
@@ -234,18 +246,26 @@ export class HlsDump {
   private async run(): Promise<void> {
     const startMsn = liveEdge(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
     let fatal: unknown;
+    const firstFiles = this.writeFirstFiles().catch((error: unknown) => {
+      fatal = error;
+      this.abort.abort(error);
+      throw error;
+    });
     // Every recorder must have settled before the dump is finalized: none may still be writing.
-    const outcomes = await Promise.allSettled(
-      this.renditions.map((rendition) =>
-        this.follow(rendition, startMsn).catch((error: unknown) => {
-          if (!this.abort.signal.aborted) {
-            fatal = error;
-            this.abort.abort(error);
-          }
-          throw error;
-        }),
+    const outcomes = await Promise.allSettled([
+      firstFiles,
+      ...this.renditions.map((rendition) =>
+        firstFiles
+          .then(() => this.follow(rendition, startMsn))
+          .catch((error: unknown) => {
+            if (!this.abort.signal.aborted) {
+              fatal = error;
+              this.abort.abort(error);
+            }
+            throw error;
+          }),
       ),
-    );
+    ]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed === undefined) {
       await this.finish(
