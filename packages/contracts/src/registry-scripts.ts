@@ -26,6 +26,18 @@ local function finalize(dumpHash, infoFilesKey, dumpKey, state, now, ttl)
 end
 `;
 
+/**
+ * Makes a dump active: its id on its output stream (KEYS[2]), its infoFile reserved (KEYS[3]),
+ * listed (KEYS[4]); finalize() undoes the first two. ARGV[1] dumpKey, ARGV[2] id, ARGV[3] infoFile.
+ */
+const REGISTER = `
+local function register()
+  redis.call('SADD', KEYS[2], ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[1]) end
+  redis.call('SADD', KEYS[4], ARGV[1])
+end
+`;
+
 /** KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds. */
 const HELD = `
 local function held()
@@ -45,7 +57,7 @@ export interface ScriptDefinition {
  */
 export const reserveScript: ScriptDefinition = {
   numberOfKeys: 4,
-  lua: `${FINALIZE}
+  lua: `${FINALIZE}${REGISTER}
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 'DUPLICATE_ID' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and not isFinal(state) then return 'DUPLICATE_ID' end
@@ -54,9 +66,7 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
   'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4])
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('SADD', KEYS[2], ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[1]) end
-redis.call('SADD', KEYS[4], ARGV[1])
+register()
 return 'OK'
 `,
 };
@@ -118,16 +128,14 @@ return 'OK'
  */
 export const restoreScript: ScriptDefinition = {
   numberOfKeys: 4,
-  lua: `
+  lua: `${REGISTER}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 redis.call('HSET', KEYS[1], 'state', ARGV[8], 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
   'owner', ARGV[7], 'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
   'heartbeatAt', ARGV[4], 'restoredAt', ARGV[4])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[9]) end
 for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('SADD', KEYS[2], ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[1]) end
-redis.call('SADD', KEYS[4], ARGV[1])
+register()
 return 'OK'
 `,
 };

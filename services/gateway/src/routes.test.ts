@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAuthorization } from './auth.js';
 import { AuthError } from './errors.js';
 import { startHarness, startPath, type Harness } from './testing/harness.js';
-import { ProtocolWorker } from './testing/protocol-worker.js';
+import type { ProtocolWorker } from './testing/protocol-worker.js';
 
 let h: Harness;
 
@@ -89,12 +89,7 @@ describe('routing', () => {
 describe('list and status', () => {
   let worker: ProtocolWorker;
   beforeAll(async () => {
-    worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: h.config.queueName,
-      prefix: h.config.redisPrefix,
-      workerId: 'status-worker',
-    });
+    worker = await h.startWorker('status-worker');
   });
   afterAll(async () => {
     await worker?.close();

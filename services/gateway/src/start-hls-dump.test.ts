@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { dumpKeyOf, jobIdFor, newRunId } from '@hlsdump/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, startPath, type Harness } from './testing/harness.js';
-import { ProtocolWorker } from './testing/protocol-worker.js';
+import type { ProtocolWorker } from './testing/protocol-worker.js';
 
 let h: Harness;
 
@@ -305,12 +305,7 @@ describe('start without a worker', () => {
     // Released: the same id and infoFile may be used again.
     expect(await h.gateway.registry.isActive('default', 'app', 'stream_o', body.id)).toBe(false);
 
-    const worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: h.config.queueName,
-      prefix: h.config.redisPrefix,
-      workerId: 'late-worker',
-    });
+    const worker = await h.startWorker('late-worker');
     try {
       // The worker has looked at the queue and found nothing to do.
       await new Promise<void>((resolve) => worker.bullWorker.once('drained', () => resolve()));
@@ -334,12 +329,7 @@ describe('start without a worker', () => {
 describe('start with a worker', () => {
   let worker: ProtocolWorker;
   beforeAll(async () => {
-    worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: h.config.queueName,
-      prefix: h.config.redisPrefix,
-      workerId: 'worker-a',
-    });
+    worker = await h.startWorker('worker-a');
   });
   afterAll(async () => {
     await worker?.close();
@@ -394,12 +384,8 @@ describe('a worker that cannot start the dump', () => {
   ])('maps %s', async (code, status, text) => {
     const other = await startHarness({}, h.redis);
     other.origin.streams.add('/app/stream_o/llhls.m3u8');
-    const worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: other.config.queueName,
-      prefix: other.config.redisPrefix,
-      workerId: 'failing',
-      behaviour: { fail: { code, message: 'EACCES: permission denied' } },
+    const worker = await other.startWorker('failing', {
+      fail: { code, message: 'EACCES: permission denied' },
     });
     try {
       const body = { outputStreamName: 'stream_o', id: 'x', outputPath: join(other.root, 'x') };
@@ -420,13 +406,7 @@ describe('a worker that takes the job but does not acknowledge in time', () => {
   it('503s, cancels the worker, and the dump ends Withdrawn', async () => {
     const other = await startHarness({ START_TIMEOUT_MS: '800' }, h.redis);
     other.origin.streams.add('/app/stream_o/llhls.m3u8');
-    const worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: other.config.queueName,
-      prefix: other.config.redisPrefix,
-      workerId: 'slow',
-      behaviour: 'hang',
-    });
+    const worker = await other.startWorker('slow', 'hang');
     try {
       const body = {
         outputStreamName: 'stream_o',

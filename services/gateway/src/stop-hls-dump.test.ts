@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { dumpKeyOf, jobIdFor, newRunId } from '@hlsdump/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, startPath, stopPath, type Harness } from './testing/harness.js';
-import { ProtocolWorker } from './testing/protocol-worker.js';
+import type { ProtocolWorker } from './testing/protocol-worker.js';
 
 let h: Harness;
 
@@ -138,12 +138,7 @@ describe('stop: an owner that never acknowledges', () => {
 describe('stop: running dumps', () => {
   let worker: ProtocolWorker;
   beforeAll(async () => {
-    worker = await ProtocolWorker.start({
-      redisUrl: h.redis.url,
-      queueName: h.config.queueName,
-      prefix: h.config.redisPrefix,
-      workerId: 'stop-worker',
-    });
+    worker = await h.startWorker('stop-worker');
   });
   afterAll(async () => {
     await worker?.close();

@@ -7,6 +7,7 @@ import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/t
 import { pino } from 'pino';
 import { loadConfig, type GatewayConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
+import { ProtocolWorker, type Behaviour } from './protocol-worker.js';
 
 export const ACCESS_TOKEN = 'ome-user:s3cret';
 export const AUTH = `Basic ${Buffer.from(ACCESS_TOKEN).toString('base64')}`;
@@ -60,6 +61,8 @@ export interface Harness {
     options?: { auth?: string | null; raw?: string; headers?: Record<string, string> },
   ): Promise<ApiResponse>;
   get(path: string, options?: { auth?: string | null }): Promise<ApiResponse>;
+  /** A protocol-level worker on this gateway's Redis, queue and key prefix. */
+  startWorker(workerId: string, behaviour?: Behaviour): Promise<ProtocolWorker>;
   close(): Promise<void>;
 }
 
@@ -156,6 +159,14 @@ export async function startHarness(
     outside,
     post: (path, body, options) => call('POST', path, body, options),
     get: (path, options) => call('GET', path, undefined, options),
+    startWorker: (workerId, behaviour) =>
+      ProtocolWorker.start({
+        redisUrl: testRedis.url,
+        queueName: config.queueName,
+        prefix: config.redisPrefix,
+        workerId,
+        ...(behaviour !== undefined && { behaviour }),
+      }),
     close: async () => {
       await gateway.shutdown.close();
       await origin.close();
