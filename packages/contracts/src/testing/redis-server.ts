@@ -25,7 +25,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const external = process.env.REDIS_URL;
   if (external) return { url: external, stop: async () => {} };
   const binary = findRedisServerBinary();
-  if (!binary) throw new Error('No redis-server binary found and REDIS_URL is not set');
+  if (!binary) return startRedisContainer();
   let current: LocalRedisServer = await startLocalRedisServer({ binary });
   const redis: TestRedis = {
     url: current.url,
@@ -41,6 +41,37 @@ export async function startTestRedis(): Promise<TestRedis> {
   };
   return redis;
 }
+
+/**
+ * Without a redis-server binary, a pinned Redis container where a Docker engine answers
+ * (testcontainers). Loaded only then, so machines without Docker never load it. No outage
+ * controls: the failover tests need the binary.
+ */
+async function startRedisContainer(): Promise<TestRedis> {
+  let container;
+  try {
+    const { GenericContainer, Wait } = await import('testcontainers');
+    container = await new GenericContainer(REDIS_IMAGE)
+      .withCommand(['redis-server', '--save', '', '--appendonly', 'no'])
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+      .start();
+  } catch (error) {
+    throw new Error(
+      `No redis-server binary, REDIS_URL unset, and no Redis container could be started (${(error as Error).message}): apt-get install redis-server`,
+    );
+  }
+  const started = container;
+  return {
+    url: `redis://${started.getHost()}:${started.getMappedPort(6379)}`,
+    stop: async () => {
+      await started.stop();
+    },
+  };
+}
+
+/** The same pinned tag as docker-compose.yml. */
+const REDIS_IMAGE = 'redis:7.4.2-alpine';
 
 /** A name no other test file or run uses (queue names, key prefixes). */
 export function uniqueName(base: string): string {
