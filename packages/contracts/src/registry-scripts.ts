@@ -38,10 +38,16 @@ local function register()
 end
 `;
 
-/** KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds. */
+/**
+ * KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds; heldActive() also
+ * that it has not ended or gone back to the queue.
+ */
 const HELD = `
 local function held()
   return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
+end
+local function heldActive(state)
+  return held() and (state == 'Starting' or state == 'Running' or state == 'Stopping')
 end
 `;
 
@@ -110,10 +116,7 @@ export const saveCheckpointScript: ScriptDefinition = {
   numberOfKeys: 1,
   lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or not held() then
-  return 'LOST'
-end
-if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end
+if not state or not heldActive(state) then return 'LOST' end
 redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 return 'OK'
 `,
@@ -270,10 +273,7 @@ export const suspendScript: ScriptDefinition = {
   numberOfKeys: 1,
   lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or not held() then
-  return 'LOST'
-end
-if state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping' then return 'LOST' end
+if not state or not heldActive(state) then return 'LOST' end
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'owner')
