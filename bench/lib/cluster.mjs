@@ -151,6 +151,8 @@ export async function startWorker({
       REDIS_PREFIX: prefix,
       LOG_LEVEL: 'info',
       HLSDUMP_BENCH_PROBE_DIR: probeDir,
+      // Several workers per host: each serves its metrics on a free port.
+      METRICS_PORT: '0',
     },
     join(runDir, `${workerId}.log`),
     'worker ready',

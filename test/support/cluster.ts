@@ -190,6 +190,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         LOCK_DURATION_MS: '4000',
         STALLED_INTERVAL_MS: '1000',
         SHUTDOWN_TIMEOUT_MS: '8000',
+        // Metrics and probes on a free port each (logged as metricsPort).
+        METRICS_PORT: '0',
         ...options.workerEnv,
         ...env,
       }),

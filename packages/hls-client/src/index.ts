@@ -13,6 +13,7 @@ export type {
   DownloadInfo,
   GetTextOptions,
   OriginClientOptions,
+  OriginRequestEvent,
   ResponseHeaders,
   RetryEvent,
 } from './origin-client.js';

@@ -31,7 +31,13 @@ export interface OriginClientOptions {
   userAgent?: string;
   /** Observability hook, called before each backoff wait. */
   onRetry?: (event: RetryEvent) => void;
+  /** Observability hook, called once per HTTP exchange (each redirect hop counts). */
+  onRequest?: (event: OriginRequestEvent) => void;
 }
+
+/** How one request to the origin went: the status it answered, or why none came. */
+export type OriginRequestEvent =
+  { url: string; status: number } | { url: string; failure: 'timeout' | 'network' | 'aborted' };
 
 export interface GetTextOptions {
   signal?: AbortSignal;
@@ -87,6 +93,7 @@ export class OriginClient {
   readonly retry: RetryPolicy;
   private readonly userAgent: string;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  private readonly onRequest: ((event: OriginRequestEvent) => void) | undefined;
   private readonly agent: Agent;
   private closed = false;
 
@@ -97,6 +104,7 @@ export class OriginClient {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.userAgent = options.userAgent ?? 'hlsdump/0.1';
     this.onRetry = options.onRetry;
+    this.onRequest = options.onRequest;
     this.agent = new Agent({
       connect: { timeout: this.connectTimeoutMs },
       headersTimeout: this.headersTimeoutMs,
@@ -239,8 +247,11 @@ export class OriginClient {
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
       } catch (error) {
-        throw toOriginError(error, current, signal);
+        const failure = toOriginError(error, current, signal);
+        this.onRequest?.({ url: current, failure: failureKind(failure, signal) });
+        throw failure;
       }
+      this.onRequest?.({ url: current, status: res.statusCode });
       const response: OpenResponse = {
         status: res.statusCode,
         headers: res.headers,
@@ -254,6 +265,14 @@ export class OriginClient {
       current = new URL(location, current).href;
     }
   }
+}
+
+function failureKind(
+  error: unknown,
+  signal: AbortSignal | undefined,
+): 'timeout' | 'network' | 'aborted' {
+  if (signal?.aborted) return 'aborted';
+  return error instanceof OriginTimeoutError ? 'timeout' : 'network';
 }
 
 function httpError(res: OpenResponse): OriginHttpError {

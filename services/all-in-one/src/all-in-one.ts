@@ -118,6 +118,8 @@ export async function startAllInOne(
         WORKER_ID: process.env.WORKER_ID ?? `all-in-one-${hostname()}`,
         // Progress reaches the status endpoint with each heartbeat: make the demo's status lively.
         HEARTBEAT_MS: process.env.HEARTBEAT_MS ?? '1000',
+        // Its /metrics on a free port (logged), unless one is asked for: never a clash on a shared host.
+        METRICS_PORT: process.env.METRICS_PORT ?? '0',
       },
       join(logDir, 'worker.log'),
     );

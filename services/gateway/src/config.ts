@@ -45,6 +45,8 @@ const envSchema = z.object({
     .refine((name) => !name.includes(':'), 'must not contain ":"')
     .default(DEFAULT_QUEUE_NAME),
   REDIS_PREFIX: z.string().min(1).default(DEFAULT_REDIS_PREFIX),
+  /** Dumps one worker is meant to hold: `/scaling`'s divisor (the worker's default WORKER_CONCURRENCY). */
+  WORKER_CAPACITY: z.coerce.number().int().positive().default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -63,6 +65,7 @@ export interface GatewayConfig {
   queueName: string;
   redisPrefix: string;
   logLevel: string;
+  workerCapacity: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -90,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     queueName: e.QUEUE_NAME,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    workerCapacity: e.WORKER_CAPACITY,
   };
 }
 

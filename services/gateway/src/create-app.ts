@@ -8,11 +8,14 @@ import { errorHandler } from './http-errors.js';
 import type { OriginProbe } from './origin-probe.js';
 import type { Origins } from './origins.js';
 import type { OutputRoots } from './path-policy.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { getHlsDump, listHlsDumps } from './routes/hls-dumps.js';
+import { operationsRoutes } from './routes/operations.js';
 import { startHlsDump } from './routes/start-hls-dump.js';
 import { stopHlsDump } from './routes/stop-hls-dump.js';
 import { streamActions } from './routes/stream-action.js';
+import type { ScalingFigure } from './scaling.js';
 
 export interface AppDependencies {
   accessToken: string;
@@ -23,6 +26,10 @@ export interface AppDependencies {
   probe: OriginProbe;
   logger: Logger;
   bodyLimitBytes?: number;
+  /** Prometheus metrics at `/metrics` and of every request. */
+  metrics?: GatewayMetrics;
+  /** The autoscaler's figure at `/scaling`. */
+  scaling?: () => Promise<ScalingFigure>;
 }
 
 const emptyBodies = new WeakSet<object>();
@@ -33,7 +40,9 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(logger));
+  if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(healthRoutes(registry.redis));
+  app.use(operationsRoutes({ metrics: deps.metrics, scaling: deps.scaling }));
 
   const redisReady: RequestHandler = (_req, _res, next) => {
     // No offline queue: while Redis is away every command fails at once; say so before trying.

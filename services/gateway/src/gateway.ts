@@ -14,8 +14,10 @@ import type { GatewayConfig } from './config.js';
 import { createApp } from './create-app.js';
 import { DumpEventHub } from './dump-events.js';
 import { DumpService } from './dump-service.js';
+import { GatewayMetrics } from './gateway-metrics.js';
 import { httpOriginProbe, type OriginProbe } from './origin-probe.js';
 import { OutputRoots } from './path-policy.js';
+import { scalingFigure } from './scaling.js';
 
 export interface Gateway {
   app: Express;
@@ -78,6 +80,8 @@ export async function createGateway(
     probe: options.probe ?? httpOriginProbe(config.originTimeoutMs),
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    metrics: new GatewayMetrics({ registry, queue }),
+    scaling: () => scalingFigure(queue, config.workerCapacity),
   });
   const shutdown = new ShutdownManager({ timeoutMs: config.shutdownTimeoutMs, logger });
   let server: Server | undefined;

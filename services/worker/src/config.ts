@@ -37,6 +37,11 @@ const envSchema = z.object({
   /** Engine limits; the engine's defaults when unset. */
   DUMP_GONE_AFTER_MS: optionalMs,
   DUMP_UNREACHABLE_AFTER_MS: optionalMs,
+  /** The worker's /metrics, /healthz and /readyz; 0: a free port (logged). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** How often the worker looks at its fair share of the dumps; 0: no balancing. */
+  REBALANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
 });
 
 export interface WorkerConfig {
@@ -52,6 +57,9 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   recordTtlSeconds: number;
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
+  metricsPort: number;
+  metricsHost: string;
+  rebalanceIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -73,6 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     recordTtlSeconds: e.RECORD_TTL_SECONDS,
     limits,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    rebalanceIntervalMs: e.REBALANCE_INTERVAL_MS,
   };
 }
 

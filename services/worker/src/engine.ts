@@ -6,7 +6,7 @@ import {
   type DumpProgress,
   type DumpRequest,
 } from '@hlsdump/dump-engine';
-import { OriginClient } from '@hlsdump/hls-client';
+import { OriginClient, type OriginClientOptions } from '@hlsdump/hls-client';
 import { LocalStorage } from '@hlsdump/storage';
 
 /** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
@@ -36,10 +36,14 @@ export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => D
  * The real engine. Each dump gets its own OriginClient: its connection pool must not be shared
  * with other dumps' held blocking playlist requests.
  */
-export function engineDumpFactory(limits: Partial<DumpLimits> = {}): CreateDump {
+export function engineDumpFactory(
+  limits: Partial<DumpLimits> = {},
+  /** Observability hooks of every dump's origin client (metrics). */
+  observe: Pick<OriginClientOptions, 'onRequest' | 'onRetry'> = {},
+): CreateDump {
   const storage = new LocalStorage();
   return (request, options) => {
-    const client = new OriginClient();
+    const client = new OriginClient(observe);
     const dump = new HlsDump(request, {
       storage,
       client,

@@ -1,17 +1,41 @@
 import { loadConfigOrExit } from '@hlsdump/contracts';
 import { loadConfig } from './config.js';
 import { engineDumpFactory } from './engine.js';
+import { FairShareBalancer } from './fair-share.js';
+import { startHealthServer } from './health-server.js';
+import { instrumentedDumpFactory } from './instrumented-dump.js';
 import { createLogger } from './logger.js';
+import { WorkerMetrics } from './worker-metrics.js';
 import { startWorkerService } from './worker-service.js';
 
 /**
  * The worker process: configuration from the environment only (REDIS_URL, WORKER_ID,
- * WORKER_CONCURRENCY, QUEUE_NAME, REDIS_PREFIX, HEARTBEAT_MS, SHUTDOWN_TIMEOUT_MS, ...).
- * SIGTERM/SIGINT hand running dumps back to the queue and exit.
+ * WORKER_CONCURRENCY, QUEUE_NAME, REDIS_PREFIX, HEARTBEAT_MS, SHUTDOWN_TIMEOUT_MS, METRICS_PORT,
+ * REBALANCE_INTERVAL_MS, ...). SIGTERM/SIGINT hand running dumps back to the queue and exit.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(loadConfig);
   const logger = createLogger(config.logLevel, 'hlsdump-worker');
+  const balancer =
+    config.rebalanceIntervalMs > 0
+      ? new FairShareBalancer({
+          redisPrefix: config.redisPrefix,
+          queueName: config.queueName,
+          workerId: config.workerId,
+          maxConcurrency: config.concurrency,
+          intervalMs: config.rebalanceIntervalMs,
+          logger: logger.child({ workerId: config.workerId }),
+          onShed: (count) => metrics.handedOff('rebalance', count),
+        })
+      : undefined;
+  const metrics = new WorkerMetrics();
+  const createDump = instrumentedDumpFactory(
+    engineDumpFactory(config.limits, {
+      onRequest: (event) => metrics.observeOriginRequest(event),
+      onRetry: (event) => metrics.observeOriginRetry(event),
+    }),
+    metrics,
+  );
   const service = await startWorkerService({
     redisUrl: config.redisUrl,
     workerId: config.workerId,
@@ -23,9 +47,30 @@ async function main(): Promise<void> {
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
-    createDump: engineDumpFactory(config.limits),
+    createDump,
     logger,
+    ...(balancer && {
+      admit: (held: number) => balancer.admits(held),
+      onWorker: (worker) => balancer.attach(worker),
+    }),
   });
+  const { worker, runs, registry } = service;
+  metrics.watch({
+    heldDumps: () => runs.size,
+    dumpCapacity: () => balancer?.capacity ?? worker.concurrency,
+  });
+  worker.on('closing', () => metrics.handedOff('shutdown', runs.size));
+  balancer?.start(runs, registry.redis);
+  const health = await startHealthServer({
+    port: config.metricsPort,
+    host: config.metricsHost,
+    metrics: metrics.registry,
+    redis: registry.redis,
+    takingJobs: () => worker.isRunning() && worker.closing === undefined,
+  });
+  // Served until the very end: a probe during the hand-off sees 503, not a refused connection.
+  service.shutdown.register('health server', () => health.close());
+  logger.info({ workerId: config.workerId, metricsPort: health.port }, 'metrics listening');
   service.shutdown.installSignalHandlers();
 }
 

@@ -31,6 +31,10 @@ export interface WorkerServiceOptions {
   recordTtlSeconds?: number;
   createDump: CreateDump;
   logger: Logger;
+  /** Whether a fetched job may start with `held` dumps running here; false: straight back to the queue. */
+  admit?: (held: number) => boolean;
+  /** Called with the BullMQ worker before it takes a job (balancing adjusts its concurrency). */
+  onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
 }
 
 export interface WorkerService {
@@ -107,8 +111,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     token?: string,
     signal?: AbortSignal,
   ): Promise<RunResult> => {
-    if (closing) {
-      // Fetched while shutting down: untouched, straight back for another worker.
+    if (closing || options.admit?.(runs.size) === false) {
+      // Fetched while shutting down (or over this worker's share): untouched, straight back for another worker.
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
@@ -156,6 +160,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.stalledIntervalMs !== undefined && { stalledInterval: options.stalledIntervalMs }),
     autorun: true,
   });
+  options.onWorker?.(worker);
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
   worker.on('failed', (job, error) =>
     log.error({ jobId: job?.id, err: error.message }, 'dump job failed'),

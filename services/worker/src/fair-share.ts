@@ -1,0 +1,156 @@
+import type { DumpJobData } from '@hlsdump/contracts';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** What the balancer needs of a dump run: the hand-off used on SIGTERM. */
+export interface Sheddable {
+  suspend(): void;
+}
+
+/** What the balancer needs of the BullMQ worker: its concurrency, and when it starts closing. */
+export interface BalancedWorker {
+  concurrency: number;
+  on(event: 'closing', listener: () => void): unknown;
+}
+
+export interface FairShareOptions {
+  redisPrefix: string;
+  queueName: string;
+  workerId: string;
+  /** WORKER_CONCURRENCY: never more than this, whatever the share. */
+  maxConcurrency: number;
+  intervalMs: number;
+  logger: Logger;
+  /** Called with the number of dumps handed back for being over the share. */
+  onShed?: (count: number) => void;
+}
+
+/**
+ * Spreads dumps evenly over the workers taking jobs. BullMQ only hands a worker new or handed-off
+ * jobs, so a worker that joins a busy cluster would otherwise stay idle while the first one holds
+ * everything. Each tick, every worker announces itself in a sorted set, reads how many dumps the
+ * queue holds (active + waiting + delayed) and how many workers take jobs, and:
+ * - takes at most its fair share, ceil(dumps / workers) (its BullMQ concurrency, capped by
+ *   WORKER_CONCURRENCY), so a joining worker does not grab more than its part;
+ * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
+ *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
+ * A worker that starts closing leaves the set at once, so the others make room for its dumps.
+ */
+export class FairShareBalancer {
+  private worker: BalancedWorker | undefined;
+  private runs: ReadonlyMap<string, Sheddable> = new Map();
+  private redis: Redis | undefined;
+  /** The dump queue on the worker's commands connection, for its job counts. */
+  private queue: Queue<DumpJobData> | undefined;
+  private target = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private leaving = false;
+  private readonly shed = new WeakSet<Sheddable>();
+  private readonly key: string;
+
+  constructor(private readonly options: FairShareOptions) {
+    this.key = `${options.redisPrefix}:takers:${options.queueName}`;
+  }
+
+  /** Before the worker takes its first job: one at a time until the first tick knows the share. */
+  attach(worker: BalancedWorker): void {
+    this.worker = worker;
+    worker.concurrency = this.target;
+    worker.on('closing', () => void this.leave());
+  }
+
+  /** Starts ticking over the runs the worker holds; `redis` is its commands connection. */
+  start(runs: ReadonlyMap<string, Sheddable>, redis: Redis): void {
+    this.runs = runs;
+    this.redis = redis;
+    this.queue = new Queue<DumpJobData>(this.options.queueName, {
+      connection: redis,
+      prefix: this.options.redisPrefix,
+    });
+    this.queue.on('error', () => {});
+    if (this.leaving) return;
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Whether a job just fetched may start here (a fetch already in flight may overshoot the share). */
+  admits(held: number): boolean {
+    return held < this.target;
+  }
+
+  /** The most dumps this worker takes now. */
+  get capacity(): number {
+    return this.target;
+  }
+
+  /** One look at the cluster; never two at once. */
+  tick(): Promise<void> {
+    this.ticking ??= this.rebalance()
+      .catch((error: unknown) =>
+        // Redis away: keep the last share; the dumps go on writing.
+        this.options.logger.warn({ err: (error as Error).message }, 'fair share not updated'),
+      )
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async rebalance(): Promise<void> {
+    const { redis, queue } = this;
+    if (this.leaving || !redis || !queue) return;
+    const { workerId, intervalMs, maxConcurrency } = this.options;
+    const now = Date.now();
+    const replies = await redis
+      .multi()
+      .zadd(this.key, now, workerId)
+      // A worker that missed three ticks is gone (killed): it takes nothing any more.
+      .zremrangebyscore(this.key, '-inf', now - 3 * intervalMs)
+      .zcard(this.key)
+      .exec();
+    const workers = Number(replies?.[2]?.[1] ?? 1);
+    const counts = await queue.getJobCounts(
+      'active',
+      'waiting',
+      'delayed',
+      'prioritized',
+      'paused',
+    );
+    const dumps = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    if (this.leaving) return;
+    const share = Math.max(1, Math.ceil(dumps / Math.max(1, workers)));
+    const target = Math.min(maxConcurrency, share);
+    if (target !== this.target) {
+      this.options.logger.info(
+        { dumps, workers, capacity: target, previous: this.target },
+        'fair share changed',
+      );
+    }
+    this.target = target;
+    if (this.worker) this.worker.concurrency = target;
+    const held = [...this.runs.values()].filter((run) => !this.shed.has(run));
+    const excess = held.length - target;
+    if (excess <= 0) return;
+    // The oldest first: they are running (a young one may still be starting).
+    for (const run of held.slice(0, excess)) {
+      this.shed.add(run);
+      run.suspend();
+    }
+    this.options.logger.info(
+      { handedBack: excess, held: held.length, capacity: target, workers, dumps },
+      'handing dumps back over the fair share',
+    );
+    this.options.onShed?.(excess);
+  }
+
+  /** Closing: out of the set at once, so the others make room for the dumps handed back. */
+  private async leave(): Promise<void> {
+    if (this.leaving) return;
+    this.leaving = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.redis?.zrem(this.key, this.options.workerId).catch(() => {});
+    await this.queue?.close().catch(() => {});
+  }
+}
