@@ -41,7 +41,7 @@ const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** How often the worker looks at its fair share of the dumps; 0: no balancing. */
-  REBALANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+  REBALANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(500),
 });
 
 export interface WorkerConfig {

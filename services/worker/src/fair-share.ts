@@ -8,9 +8,8 @@ export interface Sheddable {
   suspend(): void;
 }
 
-/** What the balancer needs of the BullMQ worker: its concurrency, and when it starts closing. */
+/** What the balancer needs of the BullMQ worker: when it starts closing. */
 export interface BalancedWorker {
-  concurrency: number;
   on(event: 'closing', listener: () => void): unknown;
 }
 
@@ -31,14 +30,15 @@ export interface FairShareOptions {
  * jobs, so a worker that joins a busy cluster would otherwise stay idle while the first one holds
  * everything. Each tick, every worker announces itself in a sorted set, reads how many dumps the
  * queue holds (active + waiting + delayed) and how many workers take jobs, and:
- * - takes at most its fair share, ceil(dumps / workers) (its BullMQ concurrency, capped by
- *   WORKER_CONCURRENCY), so a joining worker does not grab more than its part;
+ * - takes at most its fair share, ceil(dumps / workers) (capped by WORKER_CONCURRENCY), so a
+ *   joining worker does not grab more than its part: a job fetched beyond it goes straight back,
+ *   delayed by half a tick (BullMQ's concurrency cannot do this: raised while the worker is full,
+ *   it takes effect only once one of its jobs ends, and a dump runs for hours);
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.
  */
 export class FairShareBalancer {
-  private worker: BalancedWorker | undefined;
   private runs: ReadonlyMap<string, Sheddable> = new Map();
   private redis: Redis | undefined;
   /** The dump queue on the worker's commands connection, for its job counts. */
@@ -54,10 +54,8 @@ export class FairShareBalancer {
     this.key = `${options.redisPrefix}:takers:${options.queueName}`;
   }
 
-  /** Before the worker takes its first job: one at a time until the first tick knows the share. */
+  /** Before the worker takes its first job (one at a time until the first tick knows the share). */
   attach(worker: BalancedWorker): void {
-    this.worker = worker;
-    worker.concurrency = this.target;
     worker.on('closing', () => void this.leave());
   }
 
@@ -76,9 +74,14 @@ export class FairShareBalancer {
     this.timer.unref();
   }
 
-  /** Whether a job just fetched may start here (a fetch already in flight may overshoot the share). */
+  /** Whether a job just fetched may start here, with `held` dumps running. */
   admits(held: number): boolean {
     return held < this.target;
+  }
+
+  /** How long a job this worker refused waits before any worker may fetch it again. */
+  get refusedDelayMs(): number {
+    return Math.ceil(this.options.intervalMs / 2);
   }
 
   /** The most dumps this worker takes now. */
@@ -128,7 +131,6 @@ export class FairShareBalancer {
       );
     }
     this.target = target;
-    if (this.worker) this.worker.concurrency = target;
     const held = [...this.runs.values()].filter((run) => !this.shed.has(run));
     const excess = held.length - target;
     if (excess <= 0) return;

@@ -50,14 +50,17 @@ async function main(): Promise<void> {
     createDump,
     logger,
     ...(balancer && {
-      admit: (held: number) => balancer.admits(held),
+      admit: {
+        accepts: (held: number) => balancer.admits(held),
+        refusedDelayMs: balancer.refusedDelayMs,
+      },
       onWorker: (worker) => balancer.attach(worker),
     }),
   });
   const { worker, runs, registry } = service;
   metrics.watch({
     heldDumps: () => runs.size,
-    dumpCapacity: () => balancer?.capacity ?? worker.concurrency,
+    dumpCapacity: () => balancer?.capacity ?? config.concurrency,
   });
   worker.on('closing', () => metrics.handedOff('shutdown', runs.size));
   balancer?.start(runs, registry.redis);

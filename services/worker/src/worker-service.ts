@@ -31,9 +31,9 @@ export interface WorkerServiceOptions {
   recordTtlSeconds?: number;
   createDump: CreateDump;
   logger: Logger;
-  /** Whether a fetched job may start with `held` dumps running here; false: straight back to the queue. */
-  admit?: (held: number) => boolean;
-  /** Called with the BullMQ worker before it takes a job (balancing adjusts its concurrency). */
+  /** Whether a fetched job may start with `held` dumps running here; if not, it goes back delayed. */
+  admit?: { accepts: (held: number) => boolean; refusedDelayMs: number };
+  /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
 }
 
@@ -111,9 +111,14 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     token?: string,
     signal?: AbortSignal,
   ): Promise<RunResult> => {
-    if (closing || options.admit?.(runs.size) === false) {
-      // Fetched while shutting down (or over this worker's share): untouched, straight back for another worker.
+    if (closing) {
+      // Fetched while shutting down: untouched, straight back for another worker.
       await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    if (options.admit && !options.admit.accepts(runs.size)) {
+      // Over this worker's share: untouched, back to the queue for a worker with room.
+      await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
       throw new DelayedError();
     }
     const { dumpKey, runId } = parseDumpJobData(job.data);
