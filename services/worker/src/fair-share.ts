@@ -108,8 +108,8 @@ export class FairShareBalancer {
     const replies = await redis
       .multi()
       .zadd(this.key, now, workerId)
-      // A worker that missed three ticks is gone (killed): it takes nothing any more.
-      .zremrangebyscore(this.key, '-inf', now - 3 * intervalMs)
+      // A worker silent for five ticks (at least 3 s: a busy event loop ticks late) is gone.
+      .zremrangebyscore(this.key, '-inf', now - Math.max(5 * intervalMs, 3_000))
       .zcard(this.key)
       .exec();
     const workers = Number(replies?.[2]?.[1] ?? 1);
