@@ -1,10 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startCluster, originsFor, type Cluster, type StartedDump } from '../support/cluster.js';
 import { baseName, readChunklist } from '../support/dump-kit.js';
 import { scrape, total, workerMetricsUrl, type Scrape } from '../support/prometheus.js';
+import { REPO_ROOT } from '../support/spawn-node.js';
 import { verifyDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -203,6 +204,19 @@ describe('metrics of the gateway and the workers', () => {
     expect(gateway.sum('hlsdump_dump_start_duration_seconds_count', { status: '200' })).toBe(4);
     expect(gateway.sum('hlsdump_dump_stop_duration_seconds_count', { status: '200' })).toBe(2);
     expect(gateway.sum('hlsdump_dump_start_duration_seconds_sum')).toBeGreaterThan(0);
+    // The Grafana dashboard beside the manifests queries only what the services serve.
+    const dashboard = await readFile(
+      join(REPO_ROOT, 'deploy/kubernetes/grafana/hlsdump-dashboard.json'),
+      'utf8',
+    );
+    const queried = new Set(dashboard.match(/hlsdump_[a-z_]+/g));
+    expect(queried.size).toBeGreaterThan(10);
+    const served = [gateway, ...ended];
+    for (const name of queried)
+      expect(
+        served.some((s) => s.has(name)),
+        `${name} is served`,
+      ).toBe(true);
     // No label carries a dump's names: the series stay bounded however many dumps run.
     expect(gateway.text).not.toMatch(/m0|m1/);
     for (const w of ended) expect(w.text).not.toMatch(/m0|m1|"a"|"b"/);

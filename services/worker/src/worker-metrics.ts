@@ -76,6 +76,16 @@ export class WorkerMetrics {
       labelNames: ['reason'],
       registers,
     });
+    // Every known label value from the start: a series that appears only on its first event
+    // breaks rate() and alerts on it.
+    for (const kind of ['segment', 'init', 'chunklist', 'master']) {
+      this.files.inc({ kind }, 0);
+      this.bytes.inc({ kind }, 0);
+    }
+    for (const status of ['Running', 'Completed', 'Error']) this.statuses.inc({ status }, 0);
+    for (const outcome of ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'aborted'])
+      this.originRequests.inc({ outcome }, 0);
+    for (const reason of ['shutdown', 'rebalance']) this.handoffs.inc({ reason }, 0);
   }
 
   /** The gauges read at each scrape, once the worker runs. */
