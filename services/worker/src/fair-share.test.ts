@@ -1,0 +1,108 @@
+import { EventEmitter } from 'node:events';
+import { createRedisConnection, closeRedis, type DumpJobData } from '@hlsdump/contracts';
+import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FairShareBalancer, type Sheddable } from './fair-share.js';
+
+/** A dump run as the balancer sees it: something it can hand back. */
+class Run implements Sheddable {
+  handedBack = false;
+  suspend(): void {
+    this.handedBack = true;
+  }
+}
+
+/**
+ * The fair share against a real Redis and a real BullMQ queue: the share follows the queue's dumps
+ * and the workers taking jobs; dumps beyond it are handed back, the oldest first; a closing worker
+ * leaves at once; a silent one drops out.
+ */
+describe('FairShareBalancer', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let queue: Queue<DumpJobData>;
+  const prefix = uniqueName('fair');
+  const queueName = uniqueName('dumps');
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = createRedisConnection(server.url, { role: 'worker' });
+    queue = new Queue<DumpJobData>(queueName, { connection: redis, prefix });
+    // Six dumps in the queue (no worker takes them: the figure is all that matters here).
+    for (let i = 0; i < 6; i++) await queue.add('dump', { dumpKey: `k${i}`, runId: `r${i}` });
+  });
+  afterAll(async () => {
+    await queue?.obliterate({ force: true });
+    await queue?.close();
+    if (redis) await closeRedis(redis);
+    await server?.stop();
+  });
+
+  const balancer = (workerId: string, maxConcurrency = 50) => {
+    const worker = new EventEmitter();
+    const b = new FairShareBalancer({
+      redisPrefix: prefix,
+      queueName,
+      workerId,
+      maxConcurrency,
+      intervalMs: 60_000, // ticks by hand
+      logger: pino({ level: 'silent' }),
+    });
+    b.attach(worker as unknown as Parameters<FairShareBalancer['attach']>[0]);
+    return { b, worker };
+  };
+
+  it('shares the queued dumps among the workers taking jobs, and hands back what is beyond', async () => {
+    const runsA = new Map(Array.from({ length: 6 }, (_, i) => [`k${i}`, new Run()]));
+    const a = balancer('a');
+    expect(a.b.admits(0), 'one at a time before the first tick').toBe(true);
+    expect(a.b.admits(1)).toBe(false);
+    a.b.start(runsA, redis);
+    await a.b.tick();
+    expect(a.b.capacity).toBe(6);
+    expect([...runsA.values()].some((r) => r.handedBack)).toBe(false);
+
+    // A second worker: the share halves; the first hands its three oldest dumps back.
+    const b = balancer('b');
+    b.b.start(new Map(), redis);
+    await b.b.tick();
+    expect(b.b.capacity).toBe(3);
+    expect(b.b.admits(2)).toBe(true);
+    expect(b.b.admits(3)).toBe(false);
+    await a.b.tick();
+    expect(a.b.capacity).toBe(3);
+    expect([...runsA.values()].map((r) => r.handedBack)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    // Handed back once: the next tick does not count them again.
+    await a.b.tick();
+    expect([...runsA.values()].filter((r) => r.handedBack)).toHaveLength(3);
+
+    // The second starts closing: it leaves the set at once; the first takes all again.
+    b.worker.emit('closing');
+    await new Promise((resolve) => setImmediate(resolve));
+    await b.b.tick();
+    await expect.poll(async () => (await a.b.tick(), a.b.capacity)).toBe(6);
+    a.worker.emit('closing');
+  });
+
+  it('never exceeds WORKER_CONCURRENCY, and forgets a worker that went silent', async () => {
+    const c = balancer('c', 2);
+    c.b.start(new Map(), redis);
+    await c.b.tick(); // the first tick, started by start()
+    // A worker killed long ago still in the set: dropped at the next tick.
+    await redis.zadd(`${prefix}:takers:${queueName}`, Date.now() - 3_600_000, 'dead');
+    await c.b.tick();
+    expect(await redis.zrange(`${prefix}:takers:${queueName}`, 0, -1)).toEqual(['c']);
+    expect(c.b.capacity).toBe(2);
+    c.worker.emit('closing');
+  });
+});
