@@ -74,8 +74,15 @@ export class FairShareBalancer {
     this.timer.unref();
   }
 
-  /** Whether a job just fetched may start here, with `held` dumps running. */
-  admits(held: number): boolean {
+  /**
+   * Whether a job just fetched may start here, with `held` dumps running. At the share, the share
+   * is looked at again first: in a burst of starts the queue grew since the last tick, and a
+   * refusal costs the job a round trip through the queue.
+   */
+  async admits(held: number): Promise<boolean> {
+    if (held < this.target) return true;
+    await this.ticking;
+    await this.tick();
     return held < this.target;
   }
 

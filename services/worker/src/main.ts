@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     logger,
     ...(balancer && {
       admit: {
-        accepts: (held: number) => balancer.admits(held),
+        accepts: (held) => balancer.admits(held),
         refusedDelayMs: balancer.refusedDelayMs,
       },
       onWorker: (worker) => balancer.attach(worker),

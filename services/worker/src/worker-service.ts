@@ -32,7 +32,7 @@ export interface WorkerServiceOptions {
   createDump: CreateDump;
   logger: Logger;
   /** Whether a fetched job may start with `held` dumps running here; if not, it goes back delayed. */
-  admit?: { accepts: (held: number) => boolean; refusedDelayMs: number };
+  admit?: { accepts: (held: number) => Promise<boolean>; refusedDelayMs: number };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
 }
@@ -116,7 +116,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
-    if (options.admit && !options.admit.accepts(runs.size)) {
+    if (options.admit && !(await options.admit.accepts(runs.size))) {
       // Over this worker's share: untouched, back to the queue for a worker with room.
       await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
       throw new DelayedError();
