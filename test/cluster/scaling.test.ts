@@ -203,7 +203,7 @@ describe('scaling workers 1 → 4 → 1 while 40 dumps run', () => {
       async () => {
         const now = await perWorker();
         const written = now.map((w, i) => w.segments - from[i]!.segments);
-        return Math.min(...written) >= 240 && { written, held: now.map((w) => w.held) };
+        return Math.min(...written) >= 450 && { written, held: now.map((w) => w.held) };
       },
       { timeoutMs: 30_000, intervalMs: 500, details: () => cluster.logs(3_000) },
     );

@@ -18,8 +18,15 @@ export function parsePrometheusText(text: string): Sample[] {
     for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g))
       labels[key!] = value!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const raw = match[3]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
+    // Go's ParseFloat, which Prometheus uses, reads NaN in any case (prom-client writes `Nan`).
+    const value = /^nan$/i.test(raw)
+      ? NaN
+      : raw === '+Inf'
+        ? Infinity
+        : raw === '-Inf'
+          ? -Infinity
+          : Number(raw);
+    if (Number.isNaN(value) && !/^nan$/i.test(raw)) throw new Error(`bad value in: ${line}`);
     samples.push({ name: match[1]!, labels, value });
   }
   return samples;
