@@ -246,6 +246,29 @@ describe('metrics of the gateway and the workers', () => {
     await poll;
     expect(exit.code, owner.tail()).toBe(0);
     expect(seen.has(503), `statuses seen: ${[...seen].join(',')}`).toBe(true);
-    await cluster.stopDump({ stream: 'm0', id: 'handoff' });
+    // The dump went on with the other worker, which finalizes it.
+    const stopped = await cluster.stopDump({ stream: 'm0', id: 'handoff' });
+    expect(stopped.body, cluster.logs()).toEqual({
+      statusCode: 200,
+      message: 'OK',
+      response: ['m0'],
+    });
+  });
+
+  it('a worker answers 503 on /readyz while Redis is away, 200 once it is back', async () => {
+    const outage = cluster.redis.outage;
+    expect(outage, 'an ephemeral redis-server the test can stop').toBeDefined();
+    const worker = cluster.workers.find((w) => w.running)!;
+    const url = workerUrls[cluster.workers.indexOf(worker)]!;
+    const readyz = async () => (await fetch(`${url}/readyz`)).status;
+    expect(await readyz()).toBe(200);
+    await outage!.kill();
+    await waitFor('/readyz to answer 503 without Redis', async () => (await readyz()) === 503);
+    expect((await fetch(`${url}/healthz`)).status, 'the process itself is fine').toBe(200);
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    await outage!.restart();
+    await waitFor('/readyz to answer 200 again', async () => (await readyz()) === 200, {
+      timeoutMs: 20_000,
+    });
   });
 });
