@@ -109,7 +109,8 @@ export class FairShareBalancer {
 
   private async rebalance(): Promise<void> {
     const { redis, queue } = this;
-    if (this.leaving || !redis || !queue) return;
+    // Redis away: keep the last share rather than queue commands until it is back.
+    if (this.leaving || !redis || !queue || redis.status !== 'ready') return;
     const { workerId, intervalMs, maxConcurrency } = this.options;
     const now = Date.now();
     const replies = await redis
