@@ -49,7 +49,7 @@ export class WorkerMetrics {
     });
     this.lag = new Histogram({
       name: 'hlsdump_dump_lag_seconds',
-      help: "How far a rendition's last written segment is behind the origin's live edge, observed at each chunklist update.",
+      help: "The engine's lag of a rendition (media seconds the origin listed beyond the last segment written, as of its last playlist reload), observed at each chunklist update.",
       buckets: LAG_BUCKETS,
       registers,
     });
