@@ -39,6 +39,8 @@ export const progressSchema = z.object({
   filesWritten: z.number(),
   bytesWritten: z.number(),
   gaps: z.number(),
+  /** What the dump could not honour in the origin's playlists (the engine's notices). */
+  notices: z.array(z.string()).optional(),
   /** Why the dump ended (ENDLIST, gone, stopped...), once it has. */
   endReason: z.string().optional(),
 });

@@ -18,6 +18,7 @@ import type {
   DumpProgress,
   DumpRequest,
   DumpStatus,
+  FileKind,
 } from './dump-types.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
@@ -65,6 +66,8 @@ export class HlsDump {
   private endReason: string | undefined;
   private filesWritten = 0;
   private bytesWritten = 0;
+  /** What could not be honoured, one line per rendition and tag and reason. */
+  private readonly notices = new Set<string>();
 
   constructor(
     request: DumpRequest,
@@ -141,6 +144,7 @@ export class HlsDump {
       filesWritten: this.filesWritten,
       bytesWritten: this.bytesWritten,
       gaps: renditions.reduce((sum, r) => sum + r.gaps, 0),
+      notices: [...this.notices],
     };
     if (this.failure) progress.error = this.failure;
     if (this.endReason !== undefined) progress.endReason = this.endReason;
@@ -343,6 +347,12 @@ export class HlsDump {
       signal: this.abort.signal,
       writeFile: (path, kind, write) => this.writeFile(path, kind, write),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
+      onNotice: (chunklist, tag, message) => {
+        const line = `${chunklist}: ${tag} ${message}`;
+        if (this.notices.has(line)) return;
+        this.notices.add(line);
+        this.emit({ type: 'notice', chunklist, tag, message });
+      },
       saveCheckpoint: () => this.saveCheckpoint(),
     };
   }
@@ -359,7 +369,7 @@ export class HlsDump {
   /** Every write of the dump: fenced, then listed in the infoFile only once it is complete. */
   private async writeFile(
     path: string,
-    kind: 'init' | 'segment' | 'chunklist' | 'master',
+    kind: FileKind,
     write: () => Promise<number>,
   ): Promise<void> {
     const bytes = await this.fenced(write);
@@ -406,6 +416,7 @@ function renditionsOf(masters: MasterCopy[]): string[] {
     const parsed = parseMasterPlaylist(master.text, master.url);
     for (const variant of parsed.variants) urls.add(variant.uri);
     for (const media of parsed.media) if (media.uri !== undefined) urls.add(media.uri);
+    for (const uri of parsed.iFramePlaylists) urls.add(uri);
   }
   if (urls.size === 0)
     throw new DumpError('PLAYLIST_INVALID', 'The master playlists reference no rendition');

@@ -42,6 +42,8 @@ function report(event: DumpEvent): void {
     process.stderr.write(
       `hlsdump: gap in ${event.chunklist} at segment ${event.msn}: ${event.reason}\n`,
     );
+  } else if (event.type === 'notice') {
+    process.stderr.write(`hlsdump: ${event.chunklist}: ${event.tag} ${event.message}\n`);
   } else if (event.type === 'status' && event.error) {
     process.stderr.write(`hlsdump: ${event.status}: ${event.error.code}: ${event.error.message}\n`);
   }

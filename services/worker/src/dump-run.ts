@@ -144,6 +144,8 @@ export class DumpRun {
     dump.on((event) => {
       if (event.type === 'gap')
         log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
+      else if (event.type === 'notice')
+        log.warn({ chunklist: event.chunklist, tag: event.tag }, `not honoured: ${event.message}`);
       else if (event.type === 'status')
         log.info({ status: event.status, error: event.error }, 'dump status');
     });
