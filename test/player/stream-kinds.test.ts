@@ -3,12 +3,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeStream,
+  makeTestCertificates,
   serveFileOrigin,
   type FileOriginOptions,
+  type FileOriginRequest,
+  type TestCertificates,
   type MadeStream,
   type StreamKind,
 } from '@hlsdump/test-origin';
-import type { DumpDependencies, DumpProgress } from '@hlsdump/dump-engine';
+import {
+  HlsDump,
+  originClientFor,
+  type DumpProgress,
+  type DumpRequest,
+  type OriginAccess,
+} from '@hlsdump/dump-engine';
+import { LocalStorage } from '@hlsdump/storage';
 import { expectCopiedBytes, type CopiedFiles } from '../support/copied-bytes.js';
 import { startDump, tempDir } from '../support/dump-kit.js';
 import { ffmpegDecodeErrors } from '../support/ffmpeg-decode.js';
@@ -23,7 +33,16 @@ interface DumpedKind {
   playback: PlaybackResult;
   decodeErrors: string;
   masterText: string;
+  requests: readonly FileOriginRequest[];
 }
+
+const RETRY = {
+  maxRetries: 3,
+  retryDelayMs: 20,
+  maxRetryDelayMs: 200,
+  backoff: 'exponential' as const,
+};
+const NO_RETRY = { ...RETRY, maxRetries: 0 };
 
 describe('every kind of stream: the dump holds the origin’s bytes and a real player plays it', () => {
   let player: HlsPlayer;
@@ -36,11 +55,21 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     await player?.close();
   });
 
+  let certificates: Promise<TestCertificates> | undefined;
+  /** One CA and server certificate for the HTTPS tests (RSA key generation takes a moment). */
+  function testCertificates(): Promise<TestCertificates> {
+    certificates ??= makeTestCertificates().then((made) => {
+      cleanups.push(made.remove);
+      return made;
+    });
+    return certificates;
+  }
+
   /** Makes the stream, serves it, dumps it whole (it has ENDLIST), checks bytes, decodes and plays it. */
   async function dumpAndPlay(
     kind: StreamKind,
     origin: FileOriginOptions = {},
-    deps: Partial<DumpDependencies> = {},
+    access?: OriginAccess,
     decodeOptions: string[] = [],
   ): Promise<DumpedKind> {
     const made = await makeStream(kind);
@@ -51,16 +80,16 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     cleanups.push(dir.remove);
     const outputPath = join(dir.path, 'out');
     const infoFile = join(dir.path, 'info.xml');
-    const run = await startDump(
-      {
-        originBaseUrl: served.baseUrl,
-        playlists: [made.master],
-        outputPath,
-        infoFile,
-        streamName: `/default/app/${kind}`,
-      },
-      deps,
-    );
+    const request: DumpRequest = {
+      originBaseUrl: served.baseUrl,
+      playlists: [made.master],
+      outputPath,
+      infoFile,
+      streamName: `/default/app/${kind}`,
+      ...(access && { origin: access }),
+    };
+    // The client the worker would make for this request: the app's headers and CA included.
+    const run = await startDump(request, { client: originClientFor(request, { retry: RETRY }) });
     const result = await run.dump.done;
     await run.close();
     const why = JSON.stringify(result, null, 1);
@@ -74,7 +103,16 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     const decodeErrors = await ffmpegDecodeErrors(join(outputPath, made.master), decodeOptions);
     const playback = await player.play(outputPath, made.master);
     const masterText = await readFile(join(outputPath, made.master), 'utf8');
-    return { made, outputPath, result, copied, playback, decodeErrors, masterText };
+    return {
+      made,
+      outputPath,
+      result,
+      copied,
+      playback,
+      decodeErrors,
+      masterText,
+      requests: served.requests,
+    };
   }
 
   it('plain MPEG-TS', async () => {
@@ -94,7 +132,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
 
   it('AES-128 with the key rotated mid-stream: both keys copied, URIs local', async () => {
     // ffmpeg opens no local key file unless told: a safety default for playlists on disk.
-    const dumped = await dumpAndPlay('aes-128', {}, {}, ['-allowed_extensions', 'ALL']);
+    const dumped = await dumpAndPlay('aes-128', {}, undefined, ['-allowed_extensions', 'ALL']);
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.decodeErrors).toBe('');
     expect([...dumped.copied.keys].sort()).toEqual(['key0.key', 'key1.key']);
@@ -189,10 +227,62 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(dumped.decodeErrors).toBe('');
     const files = await readdir(dumped.outputPath);
     expect(files.some((f) => f.includes('token'))).toBe(false);
+    const signed = dumped.requests.filter((r) => r.path !== '/master.m3u8');
+    expect(signed.length).toBeGreaterThan(6);
+    for (const request of signed) {
+      expect(request.query, request.path).toMatch(/^\?token=/);
+      expect(request.status, request.path).toBe(200);
+    }
+    // A token minted per response: no two requests carried the same one.
+    expect(new Set(signed.map((r) => r.query)).size).toBe(signed.length);
   });
 
-  it.todo('an origin requiring a header from the origins file');
-  it.todo('an HTTPS origin whose CA is made in the test');
+  it('an origin that requires a header: the app’s headers go with every request', async () => {
+    const header = { name: 'X-Origin-Auth', value: `secret-${process.pid}` };
+    const origin: OriginAccess = { headers: { [header.name]: header.value } };
+    const dumped = await dumpAndPlay('plain-fmp4', { requiredHeader: header }, origin);
+    expect(dumped.decodeErrors).toBe('');
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.requests.length).toBeGreaterThan(6);
+    expect(dumped.requests.filter((r) => r.status !== 200)).toEqual([]);
+  });
+
+  it('an HTTPS origin whose certificate comes from a CA made in the test', async () => {
+    const certificates = await testCertificates();
+    const dumped = await dumpAndPlay(
+      'plain-ts',
+      { tls: { key: certificates.key, cert: certificates.cert } },
+      { caFile: certificates.caFile },
+    );
+    expect(dumped.decodeErrors).toBe('');
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.requests.length).toBeGreaterThan(6);
+  });
+
+  it('an HTTPS origin whose CA the app does not name: the dump fails, saying why', async () => {
+    const certificates = await testCertificates();
+    const made = await makeStream('plain-ts');
+    cleanups.push(made.remove);
+    const served = await serveFileOrigin(made.dir, {
+      tls: { key: certificates.key, cert: certificates.cert },
+    });
+    cleanups.push(served.close);
+    const dir = await tempDir('kind-untrusted');
+    cleanups.push(dir.remove);
+    const client = originClientFor({}, { retry: NO_RETRY });
+    const dump = new HlsDump(
+      {
+        originBaseUrl: served.baseUrl,
+        playlists: [made.master],
+        outputPath: join(dir.path, 'out'),
+        streamName: '/default/app/untrusted',
+      },
+      { storage: new LocalStorage(), client, limits: { retry: NO_RETRY } },
+    );
+    await expect(dump.start()).rejects.toThrow(/certificate/i);
+    await client.close();
+    expect(served.requests).toEqual([]);
+  });
 });
 
 function expectPlayedToTheEnd(playback: PlaybackResult): void {

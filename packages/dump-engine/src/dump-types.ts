@@ -15,6 +15,15 @@ export interface DumpRequest {
   userData?: string;
   /** The infoFile's `<Stream>`: `/{vhost}/{app}/{outputStreamName}`. */
   streamName: string;
+  /** How to reach the origin beyond its URL (the app's origins entry). */
+  origin?: OriginAccess;
+}
+
+export interface OriginAccess {
+  /** Sent with every request to the origin. */
+  headers?: Record<string, string>;
+  /** PEM file of the CA an HTTPS origin's certificate chains to. */
+  caFile?: string;
 }
 
 export interface DumpLimits {

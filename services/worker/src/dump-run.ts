@@ -384,6 +384,12 @@ function requestOf(record: DumpRecord): DumpRequest {
   };
   if (record.infoFile !== undefined) request.infoFile = record.infoFile;
   if (record.userData !== undefined) request.userData = record.userData;
+  if (record.originHeaders !== undefined || record.originCaFile !== undefined) {
+    request.origin = {
+      ...(record.originHeaders && { headers: record.originHeaders }),
+      ...(record.originCaFile !== undefined && { caFile: record.originCaFile }),
+    };
+  }
   return request;
 }
 

@@ -6,7 +6,7 @@ import {
   type DumpProgress,
   type DumpRequest,
 } from '@hlsdump/dump-engine';
-import { OriginClient } from '@hlsdump/hls-client';
+import { originClientFor } from '@hlsdump/dump-engine';
 import { LocalStorage } from '@hlsdump/storage';
 
 /** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
@@ -39,7 +39,7 @@ export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => D
 export function engineDumpFactory(limits: Partial<DumpLimits> = {}): CreateDump {
   const storage = new LocalStorage();
   return (request, options) => {
-    const client = new OriginClient();
+    const client = originClientFor(request);
     const dump = new HlsDump(request, {
       storage,
       client,
