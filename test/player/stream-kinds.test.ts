@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createTestOrigin,
   makeStream,
   makeTestCertificates,
   serveFileOrigin,
@@ -10,6 +11,7 @@ import {
   type TestCertificates,
   type MadeStream,
   type StreamKind,
+  type TestOrigin,
 } from '@hlsdump/test-origin';
 import {
   HlsDump,
@@ -22,8 +24,14 @@ import { LocalStorage } from '@hlsdump/storage';
 import { expectCopiedBytes, type CopiedFiles } from '../support/copied-bytes.js';
 import { startDump, tempDir } from '../support/dump-kit.js';
 import { ffmpegDecodeErrors } from '../support/ffmpeg-decode.js';
-import { startHlsPlayer, type HlsPlayer, type PlaybackResult } from '../support/hls-player.js';
+import {
+  startHlsPlayer,
+  type HlsPlayer,
+  type PlaybackResult,
+  type PlayOptions,
+} from '../support/hls-player.js';
 import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
+import { verifyDump } from '../support/verify-dump.js';
 
 interface DumpedKind {
   made: MadeStream;
@@ -71,6 +79,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     origin: FileOriginOptions = {},
     access?: OriginAccess,
     decodeOptions: string[] = [],
+    playOptions: PlayOptions = {},
   ): Promise<DumpedKind> {
     const made = await makeStream(kind);
     cleanups.push(made.remove);
@@ -101,7 +110,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
 
     const copied = await expectCopiedBytes(made.dir, outputPath, made.master);
     const decodeErrors = await ffmpegDecodeErrors(join(outputPath, made.master), decodeOptions);
-    const playback = await player.play(outputPath, made.master);
+    const playback = await player.play(outputPath, made.master, playOptions);
     const masterText = await readFile(join(outputPath, made.master), 'utf8');
     return {
       made,
@@ -141,13 +150,17 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
   });
 
   it('SAMPLE-AES and DRM key tags: kept as written, and told as notices', async () => {
-    const dumped = await dumpAndPlay('sample-aes-drm');
+    // A one-second buffer: the player reaches the last segment by playing, not by buffering ahead.
+    const dumped = await dumpAndPlay('sample-aes-drm', {}, undefined, [], {
+      hlsConfig: { maxBufferLength: 1, maxMaxBufferLength: 1 },
+    });
     // The last segment is governed by key systems this machine has no server for: hls.js plays the
     // clear segments after the seek and stops at that one asking for its key, as on the origin.
     const why = JSON.stringify(dumped.playback, null, 1);
     expect(dumped.playback.events, why).toEqual(expect.arrayContaining(['playing', 'seeked']));
     expect(dumped.playback.fatal.length, why).toBeGreaterThan(0);
     for (const fatal of dumped.playback.fatal) expect(fatal, why).toMatch(/keyLoadError/);
+    expect(dumped.playback.currentTime, why).toBeGreaterThan(dumped.playback.seekedTo ?? 0);
     // ffmpeg decodes every clear segment and names the one key it cannot open, nothing else.
     const complaints = dumped.decodeErrors.split('\n').filter((line) => line !== '');
     expect(complaints.length, dumped.decodeErrors).toBeGreaterThan(0);
@@ -292,3 +305,40 @@ function expectPlayedToTheEnd(playback: PlaybackResult): void {
   expect(playback.seekedTo, why).toBeGreaterThan(0);
   expect(playback.events, why).toEqual(expect.arrayContaining(['playing', 'seeked', 'ended']));
 }
+
+describe('a live LL-HLS fMP4 stream: the dump of its complete segments plays', () => {
+  let player: HlsPlayer;
+  let origin: TestOrigin;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    player = await startHlsPlayer();
+    origin = await createTestOrigin({ speed: 8 });
+    dir = await tempDir('kind-llhls');
+  });
+  afterAll(async () => {
+    await player?.close();
+    await origin?.close();
+    await dir?.remove();
+  });
+
+  it('LL-HLS fMP4: bytes equal, ffmpeg decodes, hls.js reaches the end', async () => {
+    const stream = origin.addStream('app', 'stream', { windowSegments: 6 });
+    const outputPath = join(dir.path, 'out');
+    const infoFile = join(dir.path, 'info.xml');
+    const streamName = '/default/app/stream';
+    const run = await startDump({
+      originBaseUrl: new URL('.', stream.masterUrl).href,
+      playlists: ['llhls.m3u8'],
+      outputPath,
+      infoFile,
+      streamName,
+    });
+    await run.segmentsWritten(4);
+    const result = await run.dump.stop();
+    await run.close();
+    expect(result.status).toBe('Completed');
+    await verifyDump(stream, { outputPath, infoFile, streamName }, { minSegments: 4 });
+    expect(await ffmpegDecodeErrors(join(outputPath, 'llhls.m3u8'))).toBe('');
+    expectPlayedToTheEnd(await player.play(outputPath, 'llhls.m3u8'));
+  });
+});

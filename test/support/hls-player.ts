@@ -20,6 +20,8 @@ export interface PlaybackResult {
   /** The media element's events, in order (playing, seeking, seeked, ended...). */
   events: string[];
   duration: number;
+  /** Where playback was when the run stopped. */
+  currentTime?: number;
   /** Where the player seeked to: 3 s before the end. */
   seekedTo?: number;
   /** Audio and subtitle tracks hls.js found in the master. */
@@ -27,9 +29,15 @@ export interface PlaybackResult {
   subtitleTracks: string[];
 }
 
+export interface PlayOptions {
+  timeoutMs?: number;
+  /** hls.js settings on top of the defaults (e.g. a short buffer). */
+  hlsConfig?: Record<string, unknown>;
+}
+
 export interface HlsPlayer {
   /** Loads `master` from `dir`, plays, seeks to 3 s before the end, and waits for `ended`. */
-  play(dir: string, master: string, timeoutMs?: number): Promise<PlaybackResult>;
+  play(dir: string, master: string, options?: PlayOptions): Promise<PlaybackResult>;
   close(): Promise<void>;
 }
 
@@ -68,13 +76,17 @@ export async function startHlsPlayer(): Promise<HlsPlayer> {
   const launched = browser;
   let served = 0;
   return {
-    async play(dir, master, timeoutMs = 45_000) {
+    async play(dir, master, options = {}) {
       const name = `dump-${served++}`;
       await symlink(dir, join(root, name));
       const page = await launched.newPage();
       try {
         await page.goto(`${server.url}/index.html`);
-        return await page.evaluate(playInPage, { src: `${name}/${master}`, timeoutMs });
+        return await page.evaluate(playInPage, {
+          src: `${name}/${master}`,
+          timeoutMs: options.timeoutMs ?? 45_000,
+          hlsConfig: options.hlsConfig ?? {},
+        });
       } finally {
         await page.close();
       }
@@ -92,9 +104,11 @@ export async function startHlsPlayer(): Promise<HlsPlayer> {
 function playInPage({
   src,
   timeoutMs,
+  hlsConfig,
 }: {
   src: string;
   timeoutMs: number;
+  hlsConfig: Record<string, unknown>;
 }): Promise<PlaybackResult> {
   interface HlsErrorData {
     type: string;
@@ -144,7 +158,7 @@ function playInPage({
       timeoutRetry: null,
       errorRetry: null,
     };
-    const hls = new Hls({ enableWorker: true, keyLoadPolicy: { default: noRetry } });
+    const hls = new Hls({ enableWorker: true, keyLoadPolicy: { default: noRetry }, ...hlsConfig });
     let done = false;
     const finish = (outcome: PlaybackResult['outcome']): void => {
       if (done) return;
@@ -152,6 +166,7 @@ function playInPage({
       clearTimeout(timer);
       result.outcome = outcome;
       result.duration = video.duration;
+      result.currentTime = video.currentTime;
       result.audioTracks = hls.audioTracks.map((t) => `${t.name}/${t.lang ?? ''}`);
       result.subtitleTracks = hls.subtitleTracks.map((t) => `${t.name}/${t.lang ?? ''}`);
       hls.destroy();
