@@ -327,22 +327,6 @@ async function adMarkers(dir: string): Promise<void> {
   await rm(join(dir, 'part1.m3u8'));
 }
 
-function withoutEndList(playlist: string): string {
-  return playlist.replace(/^#EXT-X-ENDLIST\s*$/m, '');
-}
-
-/** Everything from the first EXT-X-KEY or EXTINF on, without ENDLIST: the segments of a playlist. */
-function segmentLines(playlist: string): string {
-  const lines = withoutEndList(playlist).split('\n');
-  const first = lines.findIndex((line) => /^#EXT-X-KEY:|^#EXTINF:/.test(line));
-  return (
-    lines
-      .slice(first)
-      .filter((line) => line !== '')
-      .join('\n') + '\n'
-  );
-}
-
 /** [EXTINF line, URI] of each segment. */
 function segmentEntries(playlist: string): [string, string][] {
   const lines = playlist.split('\n');
