@@ -223,7 +223,7 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
   if (/^#EXT-X-SKIP:/m.test(normalized))
     throw new PlaylistParseError(url, 'is a delta update (EXT-X-SKIP)');
 
-  const manifest = runM3u8Parser(normalized);
+  const manifest = runM3u8Parser(normalized, url);
   const targetDuration = manifest.targetDuration;
   if (targetDuration === undefined || !Number.isFinite(targetDuration)) {
     throw new PlaylistParseError(url, 'has an invalid #EXT-X-TARGETDURATION');
