@@ -23,6 +23,9 @@ import type {
 import { LocalNames, sanitizeFileName } from './local-names.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
 
+/** Distinct notices kept in a dump's status. */
+const MAX_NOTICES = 50;
+
 export const DEFAULT_DUMP_LIMITS: DumpLimits = {
   goneAfterMs: 30_000,
   unreachableAfterMs: 60_000,
@@ -349,7 +352,8 @@ export class HlsDump {
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
       onNotice: (chunklist, tag, message) => {
         const line = `${chunklist}: ${tag} ${message}`;
-        if (this.notices.has(line)) return;
+        // Bounded: an origin varying a tag per segment must not grow the status without end.
+        if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
         this.notices.add(line);
         this.emit({ type: 'notice', chunklist, tag, message });
       },
