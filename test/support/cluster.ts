@@ -12,7 +12,20 @@ export const WORKER_MAIN = join(REPO_ROOT, 'services/worker/dist/main.js');
 
 /** The origins JSON file's shape (`HLSDUMP_ORIGINS`). */
 export interface OriginsConfig {
-  vhosts: Record<string, { apps: Record<string, { origin: string; defaultPlaylist?: string }> }>;
+  vhosts: Record<
+    string,
+    {
+      apps: Record<
+        string,
+        {
+          origin: string;
+          defaultPlaylist?: string;
+          headers?: Record<string, string>;
+          caFile?: string;
+        }
+      >;
+    }
+  >;
 }
 
 /** `vhost default / app <app>` → `<originUrl>/{app}/{outputStreamName}/`: the test origin's layout. */
@@ -64,6 +77,7 @@ export interface DumpStatusBody {
   filesWritten: number;
   gaps: number;
   error?: { code: string; message: string };
+  notices?: string[];
 }
 
 export interface StartDumpInput {

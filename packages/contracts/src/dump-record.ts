@@ -39,6 +39,8 @@ export const progressSchema = z.object({
   filesWritten: z.number(),
   bytesWritten: z.number(),
   gaps: z.number(),
+  /** What the dump could not honour in the origin's playlists (the engine's notices). */
+  notices: z.array(z.string()).optional(),
   /** Why the dump ended (ENDLIST, gone, stopped...), once it has. */
   endReason: z.string().optional(),
 });
@@ -58,6 +60,10 @@ export interface DumpStartParams {
   playlists: string[];
   /** The stream's base URL at the origin, ending with `/`. */
   originBaseUrl: string;
+  /** Request headers the app's origin requires (origins file). */
+  originHeaders?: Record<string, string>;
+  /** CA file for the app's HTTPS origin (origins file). */
+  originCaFile?: string;
 }
 
 export interface DumpRecord extends DumpStartParams {
@@ -96,6 +102,9 @@ export function startParamsToFields(params: DumpStartParams): Record<string, str
   };
   if (params.infoFile !== undefined) fields.infoFile = params.infoFile;
   if (params.userData !== undefined) fields.userData = params.userData;
+  if (params.originHeaders !== undefined)
+    fields.originHeaders = JSON.stringify(params.originHeaders);
+  if (params.originCaFile !== undefined) fields.originCaFile = params.originCaFile;
   return fields;
 }
 
@@ -147,6 +156,13 @@ export function recordFromHash(dumpKey: string, hash: Record<string, string>): D
   };
   if (hash.infoFile !== undefined) record.infoFile = hash.infoFile;
   if (hash.userData !== undefined) record.userData = hash.userData;
+  const originHeaders = parseJson(
+    z.record(z.string(), z.string()),
+    hash.originHeaders,
+    'originHeaders',
+  );
+  if (originHeaders) record.originHeaders = originHeaders;
+  if (hash.originCaFile) record.originCaFile = hash.originCaFile;
   if (hash.owner) record.owner = hash.owner;
   const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt'] as const;
   for (const name of optionalNumbers) {

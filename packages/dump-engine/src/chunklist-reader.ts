@@ -14,6 +14,12 @@ export function readChunklistEntries(text: string, path: string): ChunklistEntry
     if (segment.title) entry.title = segment.title;
     if (segment.programDateTime !== undefined) entry.programDateTime = segment.programDateTime;
     if (segment.map !== undefined) entry.map = segment.map.relativeUri;
+    // The dump's own lines, read back so a resumed chunklist writes them again.
+    if (segment.keyLines.length > 0) entry.keys = segment.keyLines;
+    if (segment.tagLines.length > 0) entry.tags = segment.tagLines;
+    if (segment.gap) entry.gap = true;
+    if (segment.discontinuitySequence > 0)
+      entry.discontinuitySequence = segment.discontinuitySequence;
     return entry;
   });
 }

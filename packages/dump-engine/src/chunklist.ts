@@ -1,9 +1,12 @@
 import type { ChunklistEntry } from './dump-types.js';
+import { segmentLines } from './segment-lines.js';
 
 export interface ChunklistHeader {
   version?: number;
   targetDuration: number;
   independentSegments: boolean;
+  /** An I-frame playlist (EXT-X-I-FRAMES-ONLY). */
+  iFramesOnly?: boolean;
 }
 
 const ENDLIST = Buffer.from('#EXT-X-ENDLIST\n');
@@ -19,7 +22,8 @@ export class Chunklist {
   private bodyLength = 0;
   private count = 0;
   private maxDuration = 0;
-  private lastMap: string | undefined;
+  private previous: ChunklistEntry | undefined;
+  private discontinuitySequence = 0;
 
   constructor(
     private header: ChunklistHeader,
@@ -41,20 +45,11 @@ export class Chunklist {
   }
 
   add(entry: ChunklistEntry): void {
-    let lines = '';
-    if (entry.discontinuity && this.count > 0) lines += '#EXT-X-DISCONTINUITY\n';
-    // EXT-X-MAP applies until the next one; repeat it after a discontinuity so each part stands alone.
-    if (entry.map !== undefined && (entry.map !== this.lastMap || entry.discontinuity)) {
-      lines += `#EXT-X-MAP:URI="${entry.map}"\n`;
-    }
-    if (entry.programDateTime !== undefined) {
-      lines += `#EXT-X-PROGRAM-DATE-TIME:${entry.programDateTime}\n`;
-    }
-    lines += `#EXTINF:${formatDuration(entry.duration)},${entry.title ?? ''}\n${entry.file}\n`;
-    this.appendBody(lines);
+    if (this.count === 0) this.discontinuitySequence = entry.discontinuitySequence ?? 0;
+    this.appendBody(segmentLines(entry, this.previous));
     this.count++;
     this.maxDuration = Math.max(this.maxDuration, entry.duration);
-    this.lastMap = entry.map;
+    this.previous = entry;
   }
 
   /** The whole chunklist, as the bytes written to disk. */
@@ -64,7 +59,10 @@ export class Chunklist {
     // RFC 8216 4.3.3.1: every EXTINF rounded to the nearest integer must not exceed it.
     const target = Math.max(this.header.targetDuration, Math.round(this.maxDuration));
     head += `#EXT-X-TARGETDURATION:${target}\n#EXT-X-MEDIA-SEQUENCE:0\n`;
+    if (this.discontinuitySequence > 0)
+      head += `#EXT-X-DISCONTINUITY-SEQUENCE:${this.discontinuitySequence}\n`;
     if (this.header.independentSegments) head += '#EXT-X-INDEPENDENT-SEGMENTS\n';
+    if (this.header.iFramesOnly === true) head += '#EXT-X-I-FRAMES-ONLY\n';
     return Buffer.concat([Buffer.from(head), this.body.subarray(0, this.bodyLength), ENDLIST]);
   }
 
@@ -78,9 +76,4 @@ export class Chunklist {
     }
     this.bodyLength += this.body.write(text, this.bodyLength);
   }
-}
-
-function formatDuration(seconds: number): string {
-  // Enough precision for frame-exact durations without float noise like 3.9999999999.
-  return Number(seconds.toFixed(6)).toString();
 }

@@ -15,6 +15,15 @@ export interface DumpRequest {
   userData?: string;
   /** The infoFile's `<Stream>`: `/{vhost}/{app}/{outputStreamName}`. */
   streamName: string;
+  /** How to reach the origin beyond its URL (the app's origins entry). */
+  origin?: OriginAccess;
+}
+
+export interface OriginAccess {
+  /** Sent with every request to the origin. */
+  headers?: Record<string, string>;
+  /** PEM file of the CA an HTTPS origin's certificate chains to. */
+  caFile?: string;
 }
 
 export interface DumpLimits {
@@ -58,6 +67,8 @@ export interface DumpProgress {
   filesWritten: number;
   bytesWritten: number;
   gaps: number;
+  /** What the dump could not honour in the origin's playlists, one line each (see DumpEvent 'notice'). */
+  notices: string[];
 }
 
 /**
@@ -101,17 +112,30 @@ export interface ChunklistEntry {
   programDateTime?: string;
   /** Local init segment file this segment needs (EXT-X-MAP). */
   map?: string;
+  /** The EXT-X-KEY lines in effect, ready to write (a copied key's URI made local). */
+  keys?: string[];
+  /** Tags kept as the origin wrote them (DATERANGE, CUE-OUT, ...), written before the segment. */
+  tags?: string[];
+  /** The origin marks the segment EXT-X-GAP: listed as such, no file. */
+  gap?: boolean;
+  /** The origin's discontinuity sequence number of this segment (the first one heads the chunklist). */
+  discontinuitySequence?: number;
 }
+
+/** What a written file is: `key` is an AES-128 key copied beside the segments. */
+export type FileKind = 'init' | 'segment' | 'chunklist' | 'master' | 'key';
 
 export type DumpEvent =
   | {
       type: 'file';
       path: string;
-      kind: 'init' | 'segment' | 'chunklist' | 'master';
+      kind: FileKind;
       bytes: number;
       seq?: number;
     }
   | { type: 'gap'; chunklist: string; msn: number; reason: string }
+  /** Something in the origin's playlist the copy cannot honour; told once per rendition and tag. */
+  | { type: 'notice'; chunklist: string; tag: string; message: string }
   | { type: 'status'; status: DumpStatus; error?: DumpFailure };
 
 export interface DumpDependencies {

@@ -18,9 +18,13 @@ import type {
   DumpProgress,
   DumpRequest,
   DumpStatus,
+  FileKind,
 } from './dump-types.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
+
+/** Distinct notices kept in a dump's status. */
+const MAX_NOTICES = 50;
 
 export const DEFAULT_DUMP_LIMITS: DumpLimits = {
   goneAfterMs: 30_000,
@@ -65,6 +69,8 @@ export class HlsDump {
   private endReason: string | undefined;
   private filesWritten = 0;
   private bytesWritten = 0;
+  /** What could not be honoured, one line per rendition and tag and reason. */
+  private readonly notices = new Set<string>();
 
   constructor(
     request: DumpRequest,
@@ -141,6 +147,7 @@ export class HlsDump {
       filesWritten: this.filesWritten,
       bytesWritten: this.bytesWritten,
       gaps: renditions.reduce((sum, r) => sum + r.gaps, 0),
+      notices: [...this.notices],
     };
     if (this.failure) progress.error = this.failure;
     if (this.endReason !== undefined) progress.endReason = this.endReason;
@@ -343,6 +350,13 @@ export class HlsDump {
       signal: this.abort.signal,
       writeFile: (path, kind, write) => this.writeFile(path, kind, write),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
+      onNotice: (chunklist, tag, message) => {
+        const line = `${chunklist}: ${tag} ${message}`;
+        // Bounded: an origin varying a tag per segment must not grow the status without end.
+        if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
+        this.notices.add(line);
+        this.emit({ type: 'notice', chunklist, tag, message });
+      },
       saveCheckpoint: () => this.saveCheckpoint(),
     };
   }
@@ -359,7 +373,7 @@ export class HlsDump {
   /** Every write of the dump: fenced, then listed in the infoFile only once it is complete. */
   private async writeFile(
     path: string,
-    kind: 'init' | 'segment' | 'chunklist' | 'master',
+    kind: FileKind,
     write: () => Promise<number>,
   ): Promise<void> {
     const bytes = await this.fenced(write);
@@ -406,6 +420,7 @@ function renditionsOf(masters: MasterCopy[]): string[] {
     const parsed = parseMasterPlaylist(master.text, master.url);
     for (const variant of parsed.variants) urls.add(variant.uri);
     for (const media of parsed.media) if (media.uri !== undefined) urls.add(media.uri);
+    for (const uri of parsed.iFramePlaylists) urls.add(uri);
   }
   if (urls.size === 0)
     throw new DumpError('PLAYLIST_INVALID', 'The master playlists reference no rendition');

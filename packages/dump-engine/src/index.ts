@@ -3,3 +3,4 @@ export { DumpError, describeFailure } from './dump-error.js';
 export { HlsDump, DEFAULT_DUMP_LIMITS } from './hls-dump.js';
 export { sanitizeFileName, LocalNames } from './local-names.js';
 export { Chunklist } from './chunklist.js';
+export { originClientFor } from './origin-client-for.js';

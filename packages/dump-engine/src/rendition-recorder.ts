@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-client';
+import type { ByteRange, MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-client';
 import type { DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
 import { readChunklistEntries } from './chunklist-reader.js';
@@ -8,7 +8,17 @@ import { detached } from './detached.js';
 import { DumpError } from './dump-error.js';
 import type { LocalNames } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';
-import type { ChunklistEntry, RenditionCheckpoint, RenditionProgress } from './dump-types.js';
+import type {
+  ChunklistEntry,
+  FileKind,
+  RenditionCheckpoint,
+  RenditionProgress,
+} from './dump-types.js';
+import { rangeNamedUrl } from './byte-range-names.js';
+import { headerTagNotices } from './header-tag-notices.js';
+import { localKeyLines } from './key-lines.js';
+import { SmallFileCopies } from './small-file-copies.js';
+import { resolveUriAttributes } from './tag-uris.js';
 
 /** What a recorder needs from the dump it belongs to. */
 export interface RecorderContext {
@@ -19,12 +29,10 @@ export interface RecorderContext {
   segmentAttempts: number;
   signal: AbortSignal;
   /** Writes a file through storage, fenced, and lists it in the infoFile once it is complete. */
-  writeFile(
-    path: string,
-    kind: 'init' | 'segment' | 'chunklist',
-    write: () => Promise<number>,
-  ): Promise<void>;
+  writeFile(path: string, kind: FileKind, write: () => Promise<number>): Promise<void>;
   onGap(chunklist: string, msn: number, reason: string): void;
+  /** Something in the origin's playlist the copy cannot honour; repeated calls are collapsed. */
+  onNotice(chunklist: string, tag: string, message: string): void;
   /** Persists the dump's checkpoint; called before a chunklist rewrite so it is never behind the disk by more than one entry. */
   saveCheckpoint(): Promise<void>;
 }
@@ -36,7 +44,19 @@ export interface RecorderContext {
  */
 export class RenditionRecorder {
   private chunklist = new Chunklist({ targetDuration: 1, independentSegments: false });
-  private readonly initFiles = new Map<string, string>();
+  /** Init segments and keys, shared by many segments. */
+  private readonly shared = new SmallFileCopies({
+    fetch: (url, range) => this.fetchSmall(url, range),
+    read: (file) => this.readLocal(file),
+    write: (file, bytes, kind) => {
+      const path = join(this.context.outputPath, file);
+      return this.context.writeFile(path, kind, () =>
+        this.context.storage.writeFile(path, bytes).then(() => bytes.length),
+      );
+    },
+    nameFor: (url, range) =>
+      this.context.names.nameFor(rangeNamedUrl(url, range), `r${this.index}`),
+  });
   private lastMsn: number | undefined;
   private lastEntry: ChunklistEntry | undefined;
   private pendingDiscontinuity = false;
@@ -88,9 +108,9 @@ export class RenditionRecorder {
     this.lastEntry = entries.at(-1);
     this.gaps = checkpoint.gaps;
     this.bytes = checkpoint.bytes;
-    for (const [url, file] of Object.entries(checkpoint.inits)) {
-      this.initFiles.set(url, file);
-      this.context.names.reserve(file, url);
+    for (const [identity, file] of Object.entries(checkpoint.inits)) {
+      this.shared.restore(identity, file);
+      this.context.names.reserve(file);
     }
     for (const entry of entries) this.context.names.reserve(entry.file);
     this.context.names.reserve(this.chunklistName, this.url);
@@ -103,7 +123,11 @@ export class RenditionRecorder {
       version: details.version,
       targetDuration: details.targetDuration,
       independentSegments: details.independentSegments,
+      iFramesOnly: details.iFramesOnly,
     });
+    for (const { tag, message } of headerTagNotices(details.headerTags)) {
+      this.context.onNotice(this.chunklistName, tag, message);
+    }
     if (this.lastMsn === undefined) this.lastMsn = startMsn - 1;
     if (this.chunklistNeedsWrite) {
       this.chunklistNeedsWrite = false;
@@ -117,7 +141,7 @@ export class RenditionRecorder {
       if (missing > 0) {
         this.markGap(this.lastMsn + 1, missing, 'no longer in the origin playlist window');
       }
-      await this.recordSegment(segment, dates.get(segment.msn));
+      await this.recordSegment(segment, dates.get(segment.msn), details.url);
     }
     this.lagSeconds = details.segments
       .filter((segment) => segment.msn > (this.lastMsn ?? -1))
@@ -140,7 +164,7 @@ export class RenditionRecorder {
       url: this.url,
       chunklist: this.chunklistName,
       entryCount: this.chunklist.size,
-      inits: Object.fromEntries(this.initFiles),
+      inits: this.shared.entries(),
       gaps: this.gaps,
       bytes: this.bytes,
     };
@@ -152,18 +176,29 @@ export class RenditionRecorder {
   private async recordSegment(
     segment: MediaSegment,
     programDateTime: string | undefined,
+    playlistUrl: string,
   ): Promise<void> {
-    if (segment.gap) {
-      await this.giveUp(segment.msn, 'the origin marks it EXT-X-GAP');
-      return;
-    }
     let map: string | undefined;
+    let keys: string[];
     let file: string;
-    let bytes: number;
+    let bytes = 0;
     try {
-      if (segment.map !== undefined) map = await this.ensureInit(segment.map.uri);
-      file = this.context.names.nameFor(segment.uri, `r${this.index}`);
-      bytes = await this.download(segment.uri, file, 'segment');
+      if (segment.map !== undefined) {
+        map = await this.shared.localFile(segment.map.uri, mapRange(segment.map.byterange), 'init');
+      }
+      const localKeys = await localKeyLines(segment.keyLines, playlistUrl, (url) =>
+        this.shared.localFile(url, undefined, 'key'),
+      );
+      for (const { tag, message } of localKeys.notices) {
+        this.context.onNotice(this.chunklistName, tag, message);
+      }
+      keys = localKeys.lines;
+      file = this.context.names.nameFor(
+        rangeNamedUrl(segment.uri, segment.byterange),
+        `r${this.index}`,
+      );
+      // The origin says there is no media here: listed as a gap, nothing to fetch.
+      if (!segment.gap) bytes = await this.download(segment.uri, file, segment.byterange);
     } catch (error) {
       if (this.context.signal.aborted || !isUnavailable(error)) throw error;
       await this.giveUp(segment.msn, `could not be fetched: ${(error as Error).message}`);
@@ -179,6 +214,15 @@ export class RenditionRecorder {
     if (segment.title) entry.title = detached(segment.title);
     if (programDateTime !== undefined) entry.programDateTime = detached(programDateTime);
     if (map !== undefined) entry.map = map;
+    if (keys.length > 0) entry.keys = keys;
+    if (segment.tagLines.length > 0) {
+      entry.tags = segment.tagLines.map((line) =>
+        detached(resolveUriAttributes(line, playlistUrl)),
+      );
+    }
+    if (segment.gap) entry.gap = true;
+    if (segment.discontinuitySequence > 0)
+      entry.discontinuitySequence = segment.discontinuitySequence;
     this.chunklist.add(entry);
     this.lastEntry = entry;
     this.lastMsn = segment.msn;
@@ -195,29 +239,44 @@ export class RenditionRecorder {
     );
   }
 
-  private async ensureInit(url: string): Promise<string> {
-    const known = this.initFiles.get(url);
-    if (known !== undefined) return known;
-    const file = this.context.names.stableNameFor(url, `r${this.index}`);
-    await this.download(url, file, 'init');
-    this.initFiles.set(url, file);
-    return file;
-  }
-
-  private async download(url: string, file: string, kind: 'init' | 'segment'): Promise<number> {
+  private async download(url: string, file: string, range: ByteRange | undefined): Promise<number> {
     const path = join(this.context.outputPath, file);
     let bytes = 0;
+    await this.withSegmentAttempts(() =>
+      this.context.writeFile(path, 'segment', async () => {
+        bytes = await this.context.client.download(
+          url,
+          (body) => this.context.storage.writeStream(path, body, this.context.signal),
+          { signal: this.context.signal, ...(range ? { range } : {}) },
+        );
+        return bytes;
+      }),
+    );
+    return bytes;
+  }
+
+  /** An init segment or a key, into memory: they are small, and compared before being written. */
+  private fetchSmall(url: string, range: ByteRange | undefined): Promise<Buffer> {
+    return this.withSegmentAttempts(() =>
+      this.context.client.download(url, (body) => readSmallBody(body, url), {
+        signal: this.context.signal,
+        ...(range ? { range } : {}),
+      }),
+    );
+  }
+
+  private async readLocal(file: string): Promise<Buffer | undefined> {
+    try {
+      return await this.context.storage.readFile(join(this.context.outputPath, file));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async withSegmentAttempts<T>(attemptOnce: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.context.writeFile(path, kind, async () => {
-          bytes = await this.context.client.download(
-            url,
-            (body) => this.context.storage.writeStream(path, body, this.context.signal),
-            { signal: this.context.signal },
-          );
-          return bytes;
-        });
-        return bytes;
+        return await attemptOnce();
       } catch (error) {
         // The client already retried 5xx and network errors; a 404 may be a segment the origin
         // has not finished publishing, so it gets a few more chances before it is a gap.
@@ -241,6 +300,31 @@ export class RenditionRecorder {
       this.context.onGap(this.chunklistName, msn, reason);
     }
   }
+}
+
+/** Init segments and keys are small; anything past this is not one. */
+const SMALL_FILE_LIMIT = 16 * 1024 * 1024;
+
+async function readSmallBody(body: AsyncIterable<Buffer | string>, url: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    length += buffer.length;
+    if (length > SMALL_FILE_LIMIT) {
+      throw new DumpError(
+        'ORIGIN_FILE_TOO_LARGE',
+        `${url} is over ${SMALL_FILE_LIMIT} bytes: not an init segment or a key`,
+      );
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** EXT-X-MAP's BYTERANGE has no implied offset: absent means 0. */
+function mapRange(range: ByteRange | undefined): ByteRange | undefined {
+  return range === undefined ? undefined : { length: range.length, offset: range.offset ?? 0 };
 }
 
 function errorCode(error: unknown): string | undefined {

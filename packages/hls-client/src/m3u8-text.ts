@@ -19,7 +19,7 @@ export function hasMasterTags(text: string): boolean {
 }
 
 /** Runs m3u8-parser, teaching it the one tag we need that it ignores (EXT-X-GAP). */
-export function runM3u8Parser(normalizedText: string): Manifest {
+export function runM3u8Parser(normalizedText: string, url: string): Manifest {
   const parser = new Parser();
   parser.addParser({
     expression: /^#EXT-X-GAP\b/,
@@ -27,8 +27,13 @@ export function runM3u8Parser(normalizedText: string): Manifest {
     dataParser: () => 'YES',
     segment: true,
   });
-  parser.push(normalizedText);
-  parser.end();
+  try {
+    parser.push(normalizedText);
+    parser.end();
+  } catch (error) {
+    // m3u8-parser throws on some malformed attributes (an EXT-X-KEY IV shorter than 8 digits).
+    throw new PlaylistParseError(url, `cannot be parsed: ${(error as Error).message}`);
+  }
   return parser.manifest;
 }
 

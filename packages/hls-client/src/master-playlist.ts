@@ -27,6 +27,8 @@ export interface MasterPlaylist {
   url: string;
   variants: Variant[];
   media: AlternateMedia[];
+  /** URIs of the I-frame playlists (EXT-X-I-FRAME-STREAM-INF), absolute. */
+  iFramePlaylists: string[];
   independentSegments: boolean;
 }
 
@@ -49,7 +51,7 @@ export function parseMasterPlaylist(text: string, url: string): MasterPlaylist {
   if (!hasMasterTags(normalized) || /^#EXT(INF|-X-TARGETDURATION):/m.test(normalized)) {
     throw new PlaylistParseError(url, 'is not a master playlist');
   }
-  const manifest = runM3u8Parser(normalized);
+  const manifest = runM3u8Parser(normalized, url);
   const variants: Variant[] = (manifest.playlists ?? []).map((item) => {
     const attributes: Record<string, unknown> = { ...item.attributes };
     const variant: Variant = { uri: resolveUri(item.uri, url), relativeUri: item.uri, attributes };
@@ -79,7 +81,16 @@ export function parseMasterPlaylist(text: string, url: string): MasterPlaylist {
       }
     }
   }
-  return { url, variants, media, independentSegments: manifest.independentSegments === true };
+  const iFramePlaylists = [
+    ...normalized.matchAll(/^#EXT-X-I-FRAME-STREAM-INF:.*[:,]URI="([^"]+)"/gm),
+  ].map((match) => resolveUri(match[1] ?? '', url));
+  return {
+    url,
+    variants,
+    media,
+    iFramePlaylists,
+    independentSegments: manifest.independentSegments === true,
+  };
 }
 
 // URI="…" as an attribute of its own (not SERVER-URI, not inside another value).

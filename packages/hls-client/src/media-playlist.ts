@@ -1,6 +1,7 @@
 import type { Manifest, Segment } from 'm3u8-parser';
 import { hasMasterTags, normalizePlaylistText, resolveUri, runM3u8Parser } from './m3u8-text.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
+import { playlistTagLines, type SegmentTagLines } from './segment-tag-lines.js';
 
 export interface ByteRange {
   length: number;
@@ -71,6 +72,10 @@ export class MediaSegment {
   key?: SegmentKey;
   /** The parts the playlist still lists for this segment (LL-HLS, near the live edge). */
   parts: PartialSegment[];
+  /** The EXT-X-KEY lines in effect for this segment, as the origin wrote them. */
+  keyLines: string[] = [];
+  /** Tags before this segment that the model does not carry (DATERANGE, CUE-OUT...), as written. */
+  tagLines: string[] = [];
 
   constructor(init: {
     msn: number;
@@ -133,6 +138,9 @@ export class RenditionDetails {
   endList = false;
   independentSegments = false;
   playlistType?: 'EVENT' | 'VOD';
+  iFramesOnly = false;
+  /** Playlist-wide tags the model does not carry (EXT-X-START, EXT-X-DEFINE...), as written. */
+  headerTags: string[] = [];
   preloadHint?: { type: 'PART' | 'MAP'; uri: string; relativeUri: string };
 
   constructor(
@@ -215,7 +223,7 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
   if (/^#EXT-X-SKIP:/m.test(normalized))
     throw new PlaylistParseError(url, 'is a delta update (EXT-X-SKIP)');
 
-  const manifest = runM3u8Parser(normalized);
+  const manifest = runM3u8Parser(normalized, url);
   const targetDuration = manifest.targetDuration;
   if (targetDuration === undefined || !Number.isFinite(targetDuration)) {
     throw new PlaylistParseError(url, 'has an invalid #EXT-X-TARGETDURATION');
@@ -233,8 +241,11 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
     details.playlistType = manifest.playlistType;
   applyServerControl(details, manifest);
 
+  details.iFramesOnly = /^#EXT-X-I-FRAMES-ONLY\b/m.test(normalized);
+  const tagLines = playlistTagLines(normalized);
+  details.headerTags = tagLines.header;
   details.segments = manifest.segments.map((segment, i) =>
-    toMediaSegment(segment, details.mediaSequence + i, url),
+    withTagLines(toMediaSegment(segment, details.mediaSequence + i, url), tagLines.segments[i]),
   );
   const pending = manifest.preloadSegment;
   if (pending) {
@@ -293,6 +304,14 @@ function toMediaSegment(segment: Segment, msn: number, base: string): MediaSegme
     key: segment.key ? toKey(segment.key, base) : undefined,
     parts: toParts(segment.parts, msn, base),
   });
+}
+
+function withTagLines(segment: MediaSegment, lines: SegmentTagLines | undefined): MediaSegment {
+  if (lines) {
+    segment.keyLines = lines.keys;
+    segment.tagLines = lines.other;
+  }
+  return segment;
 }
 
 function toKey(key: NonNullable<Segment['key']>, base: string): SegmentKey {

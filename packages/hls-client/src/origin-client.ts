@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import * as tls from 'node:tls';
 import { Agent, errors, request } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
@@ -7,6 +8,7 @@ import {
   OriginTimeoutError,
   isRetryable,
 } from './origin-errors.js';
+import { OriginRangeError } from './origin-range-error.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -33,6 +35,16 @@ export interface OriginClientOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Observability hook, called once per HTTP exchange (each redirect hop counts). */
   onRequest?: (event: OriginRequestEvent) => void;
+  /** Sent with every request (an origin's Authorization, say); from the app's origins entry. */
+  headers?: Record<string, string>;
+  /** PEM certificates trusted for an HTTPS origin, besides the system's. */
+  ca?: string;
+}
+
+/** Part of a resource (EXT-X-BYTERANGE): `length` bytes from `offset`. */
+export interface RequestRange {
+  offset: number;
+  length: number;
 }
 
 /** How one request to the origin went: the status it answered, or why none came. */
@@ -94,6 +106,7 @@ export class OriginClient {
   private readonly userAgent: string;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
   private readonly onRequest: ((event: OriginRequestEvent) => void) | undefined;
+  private readonly headers: Record<string, string>;
   private readonly agent: Agent;
   private closed = false;
 
@@ -105,8 +118,12 @@ export class OriginClient {
     this.userAgent = options.userAgent ?? 'hlsdump/0.1';
     this.onRetry = options.onRetry;
     this.onRequest = options.onRequest;
+    this.headers = { ...options.headers };
     this.agent = new Agent({
-      connect: { timeout: this.connectTimeoutMs },
+      connect: {
+        timeout: this.connectTimeoutMs,
+        ...(options.ca !== undefined ? { ca: [...tls.rootCertificates, options.ca] } : {}),
+      },
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,
       connections: options.connectionsPerOrigin ?? 16,
@@ -151,14 +168,19 @@ export class OriginClient {
   async download<T>(
     url: string,
     sink: (body: Readable, info: DownloadInfo) => Promise<T>,
-    options: { signal?: AbortSignal; retry?: RetryPolicy } = {},
+    options: { signal?: AbortSignal; retry?: RetryPolicy; range?: RequestRange } = {},
   ): Promise<T> {
-    const { signal } = options;
+    const { signal, range } = options;
     return this.withRetries(url, options.retry ?? this.retry, signal, false, async () => {
-      const res = await this.open(url, signal);
+      const res = await this.open(url, signal, undefined, range);
       if (res.status < 200 || res.status > 299) {
         await dumpQuietly(res.body);
         throw httpError(res);
+      }
+      if (range !== undefined && res.status !== 206) {
+        // A whole body where a part was asked for would be copied as the wrong bytes.
+        await dumpQuietly(res.body);
+        throw new OriginRangeError(res.url, res.status);
       }
       // Remember how the body itself failed: a sink using pipeline() reports the same error,
       // but a sink may also wrap or swallow it.
@@ -233,6 +255,7 @@ export class OriginClient {
     url: string,
     signal: AbortSignal | undefined,
     headersTimeoutMs?: number,
+    range?: RequestRange,
   ): Promise<OpenResponse> {
     if (this.closed) throw new Error('OriginClient is closed');
     let current = url;
@@ -242,7 +265,11 @@ export class OriginClient {
         res = await request(current, {
           dispatcher: this.agent,
           method: 'GET',
-          headers: { 'user-agent': this.userAgent },
+          headers: {
+            ...this.headers,
+            'user-agent': this.userAgent,
+            ...(range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+          },
           signal: signal ?? null,
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });

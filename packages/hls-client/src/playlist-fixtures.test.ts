@@ -63,6 +63,10 @@ describe('invalid playlists', () => {
       'a delta update',
       '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n#EXTINF:2,\nseg.ts\n',
     ],
+    [
+      'a key IV too short to be one',
+      '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=AES-128,URI="k",IV=0x0a\n#EXTINF:2,\nseg.ts\n',
+    ],
   ];
   for (const [label, text] of cases) {
     it(`parseMediaPlaylist rejects ${label}`, () => {

@@ -32,3 +32,18 @@ export {
   type FfmpegLiveOrigin,
   type FfmpegLiveOriginOptions,
 } from './ffmpeg-origin.js';
+export {
+  serveFileOrigin,
+  type FileOrigin,
+  type FileOriginOptions,
+  type FileOriginRequest,
+} from './file-origin.js';
+export { makeTestCertificates, type TestCertificates } from './test-ca.js';
+export {
+  makeStream,
+  streamFiles,
+  STREAM_KINDS,
+  STREAM_SECONDS,
+  type MadeStream,
+  type StreamKind,
+} from './stream-kinds.js';

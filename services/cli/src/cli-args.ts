@@ -4,10 +4,12 @@ import type { DumpRequest } from '@hlsdump/dump-engine';
 
 export const USAGE = `Usage: hlsdump dump <master-url> --out DIR [--playlist NAME]... [--info-file PATH]
                     [--user-data TEXT] [--duration SECONDS] [--stream-name NAME]
+                    [--header 'Name: value']... [--ca-file PEM]
 
 Records a live HLS or LL-HLS stream to DIR until --duration has passed, Ctrl-C, or the
 origin ends the stream. <master-url> is the stream's master (or media) playlist; each
---playlist NAME is another master playlist beside it to copy. Exits 0 after a clean stop,
+--playlist NAME is another master playlist beside it to copy. --header is sent with every
+request to the origin; --ca-file names the CA an HTTPS origin's certificate chains to. Exits 0 after a clean stop,
 1 when the dump ended in Error, 2 on bad arguments.`;
 
 export class UsageError extends Error {}
@@ -28,6 +30,8 @@ function parseOptions(argv: string[]) {
       'user-data': { type: 'string' },
       duration: { type: 'string' },
       'stream-name': { type: 'string' },
+      header: { type: 'string', multiple: true },
+      'ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -84,5 +88,25 @@ export function parseCliArgs(argv: string[]): CliCommand {
     request.infoFile = isAbsolute(infoFile) ? infoFile : resolve(infoFile);
     if (values['user-data'] !== undefined) request.userData = values['user-data'];
   }
+  const headers = originHeaders(values.header ?? []);
+  const caFile = values['ca-file'];
+  if (headers !== undefined || caFile !== undefined) {
+    request.origin = {
+      ...(headers && { headers }),
+      ...(caFile !== undefined && { caFile: resolve(caFile) }),
+    };
+  }
   return durationSeconds === undefined ? { request } : { request, durationSeconds };
+}
+
+/** `--header 'Name: value'` options as a header record; undefined when none is given. */
+function originHeaders(options: string[]): Record<string, string> | undefined {
+  if (options.length === 0) return undefined;
+  const headers: Record<string, string> = {};
+  for (const option of options) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(option);
+    if (!match) throw new UsageError(`--header takes 'Name: value': ${option}`);
+    headers[match[1]!] = match[2]!;
+  }
+  return headers;
 }

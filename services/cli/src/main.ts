@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-import { HlsDump, type DumpEvent } from '@hlsdump/dump-engine';
-import { OriginClient } from '@hlsdump/hls-client';
+import { HlsDump, originClientFor, type DumpEvent } from '@hlsdump/dump-engine';
 import { LocalStorage } from '@hlsdump/storage';
 import { USAGE, UsageError, parseCliArgs, type CliCommand } from './cli-args.js';
 
 async function dump({ request, durationSeconds }: CliCommand): Promise<number> {
-  const client = new OriginClient();
+  let client;
+  try {
+    client = originClientFor(request);
+  } catch (error) {
+    process.stderr.write(`hlsdump: cannot start: ${(error as Error).message}\n`);
+    return 1;
+  }
   const dump = new HlsDump(request, { storage: new LocalStorage(), client });
   dump.on((event) => report(event));
   try {
@@ -42,6 +47,8 @@ function report(event: DumpEvent): void {
     process.stderr.write(
       `hlsdump: gap in ${event.chunklist} at segment ${event.msn}: ${event.reason}\n`,
     );
+  } else if (event.type === 'notice') {
+    process.stderr.write(`hlsdump: ${event.chunklist}: ${event.tag} ${event.message}\n`);
   } else if (event.type === 'status' && event.error) {
     process.stderr.write(`hlsdump: ${event.status}: ${event.error.code}: ${event.error.message}\n`);
   }

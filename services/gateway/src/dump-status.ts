@@ -34,6 +34,8 @@ export interface DumpStatus {
   /** The largest lag of any rendition behind the origin's live edge, in seconds. */
   lagSeconds?: number;
   error?: { code: string; message: string };
+  /** What the dump could not honour in the origin's playlists. */
+  notices?: string[];
 }
 
 const iso = (ms: number | undefined): string | undefined =>
@@ -74,6 +76,8 @@ export function dumpStatus(record: DumpRecord): DumpStatus {
     const value = iso(record[field]);
     if (value !== undefined) status[field] = value;
   }
+  if (progress?.notices !== undefined && progress.notices.length > 0)
+    status.notices = progress.notices;
   if (lags.length > 0) status.lagSeconds = Math.max(...lags);
   const error = record.error ?? progress?.error;
   if (error) status.error = error;

@@ -1,16 +1,28 @@
+import { statusWithCa } from './ca-request.js';
 import { OriginUnreachableError, StreamNotFoundError } from './errors.js';
+import type { OriginAccess } from './origins.js';
 
 /**
  * Does the origin have the stream? One GET of its master playlist (SPEC §3 check 5). The worker
  * fetches it again for real; this only turns "no such stream" into OME's 404 before enqueueing.
  */
-export type OriginProbe = (url: string, streamPath: string) => Promise<void>;
+export type OriginProbe = (url: string, streamPath: string, access?: OriginAccess) => Promise<void>;
 
 export function httpOriginProbe(timeoutMs: number): OriginProbe {
-  return async (url, streamPath) => {
-    let response: Response;
+  return async (url, streamPath, access) => {
+    let response: Pick<Response, 'status' | 'ok' | 'body'>;
+    const headers = access?.headers ?? {};
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+      if (access?.caFile !== undefined) {
+        const status = await statusWithCa(url, access.caFile, headers, timeoutMs);
+        response = { status, ok: status >= 200 && status <= 299, body: null };
+      } else {
+        response = await fetch(url, {
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: 'follow',
+          headers,
+        });
+      }
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason =

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
 import { z } from 'zod';
 import { UnknownAppError, UnknownVhostError } from './errors.js';
 
@@ -14,6 +15,10 @@ const appSchema = z.object({
     message: 'origin must be an http(s) URL template',
   }),
   defaultPlaylist: z.string().default('llhls.m3u8'),
+  /** Sent with every request to this app's origin (e.g. an Authorization). */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** PEM file of the CA that signed an HTTPS origin's certificate; relative to the origins file. */
+  caFile: z.string().min(1).optional(),
 });
 export const originsFileSchema = z.object({
   vhosts: z.record(z.string(), z.object({ apps: z.record(z.string(), appSchema) })),
@@ -25,6 +30,14 @@ export interface AppOrigin {
   app: string;
   template: string;
   defaultPlaylist: string;
+  /** How to reach the origin beyond its URL: request headers, a CA file. */
+  access: OriginAccess;
+}
+
+export interface OriginAccess {
+  headers?: Record<string, string>;
+  /** Absolute path of a PEM CA file. */
+  caFile?: string;
 }
 
 export interface StreamNames {
@@ -38,7 +51,7 @@ export class Origins {
   // Maps, not objects: a vhost named `constructor` or `__proto__` must be unknown, not Object's.
   private readonly vhosts = new Map<string, Map<string, AppOrigin>>();
 
-  constructor(file: OriginsFile) {
+  constructor(file: OriginsFile, baseDir = process.cwd()) {
     for (const [vhost, { apps }] of Object.entries(file.vhosts)) {
       const byApp = new Map<string, AppOrigin>();
       for (const [app, config] of Object.entries(apps)) {
@@ -47,6 +60,10 @@ export class Origins {
           app,
           template: config.origin,
           defaultPlaylist: config.defaultPlaylist,
+          access: {
+            ...(config.headers && { headers: config.headers }),
+            ...(config.caFile !== undefined && { caFile: resolve(baseDir, config.caFile) }),
+          },
         });
       }
       this.vhosts.set(vhost, byApp);
@@ -54,7 +71,24 @@ export class Origins {
   }
 
   static fromFile(path: string): Origins {
-    return new Origins(originsFileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))));
+    const origins = new Origins(
+      originsFileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))),
+      dirname(resolve(path)),
+    );
+    // A CA file that cannot be read stops the gateway at start, not a dump later.
+    for (const apps of origins.vhosts.values()) {
+      for (const { vhost, app, access } of apps.values()) {
+        if (access.caFile === undefined) continue;
+        try {
+          readFileSync(access.caFile);
+        } catch (error) {
+          throw new Error(
+            `vhosts.${vhost}.apps.${app}.caFile: cannot read ${access.caFile}: ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+    return origins;
   }
 
   /** SPEC §3 checks 2 and 3. */

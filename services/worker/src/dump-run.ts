@@ -144,6 +144,8 @@ export class DumpRun {
     dump.on((event) => {
       if (event.type === 'gap')
         log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
+      else if (event.type === 'notice')
+        log.warn({ chunklist: event.chunklist, tag: event.tag }, `not honoured: ${event.message}`);
       else if (event.type === 'status')
         log.info({ status: event.status, error: event.error }, 'dump status');
     });
@@ -382,6 +384,12 @@ function requestOf(record: DumpRecord): DumpRequest {
   };
   if (record.infoFile !== undefined) request.infoFile = record.infoFile;
   if (record.userData !== undefined) request.userData = record.userData;
+  if (record.originHeaders !== undefined || record.originCaFile !== undefined) {
+    request.origin = {
+      ...(record.originHeaders && { headers: record.originHeaders }),
+      ...(record.originCaFile !== undefined && { caFile: record.originCaFile }),
+    };
+  }
   return request;
 }
 

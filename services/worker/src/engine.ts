@@ -5,8 +5,9 @@ import {
   type DumpLimits,
   type DumpProgress,
   type DumpRequest,
+  originClientFor,
 } from '@hlsdump/dump-engine';
-import { OriginClient, type OriginClientOptions } from '@hlsdump/hls-client';
+import type { OriginClientOptions } from '@hlsdump/hls-client';
 import { LocalStorage } from '@hlsdump/storage';
 
 /** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
@@ -43,7 +44,7 @@ export function engineDumpFactory(
 ): CreateDump {
   const storage = new LocalStorage();
   return (request, options) => {
-    const client = new OriginClient(observe);
+    const client = originClientFor(request, observe);
     const dump = new HlsDump(request, {
       storage,
       client,

@@ -31,6 +31,7 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
     await deps.probe(
       `${base}${encodeURIComponent(playlists[0] ?? appOrigin.defaultPlaylist)}`,
       streamPath,
+      appOrigin.access,
     ); // 5
     if (await deps.registry.isActive(vhost, app, outputStreamName, id))
       throw new DuplicateIdError(id); // 6
@@ -60,6 +61,8 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
       ...(infoFile !== undefined && body.userData !== undefined && { userData: body.userData }),
       playlists,
       originBaseUrl: base,
+      ...(appOrigin.access.headers && { originHeaders: appOrigin.access.headers }),
+      ...(appOrigin.access.caFile !== undefined && { originCaFile: appOrigin.access.caFile }),
     });
     res.json({ statusCode: 200, message: 'OK', response: [outputStreamName] });
   };

@@ -92,6 +92,7 @@ export class FakeDump implements DumpHandle {
   progress(): DumpProgress {
     return {
       status: this.status,
+      notices: [],
       renditions: [
         {
           chunklist: 'chunklist_0.m3u8',
