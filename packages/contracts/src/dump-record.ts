@@ -80,6 +80,8 @@ export interface DumpRecord extends DumpStartParams {
   error?: DumpFailureInfo;
   /** The engine's checkpoint as JSON, present after a hand-off. */
   checkpoint?: string;
+  /** Runs in a row that died with their worker (taken over); a hand-off resets it. */
+  crashes?: number;
 }
 
 /** Hash fields written at reserve time. */
@@ -148,7 +150,7 @@ export function recordFromHash(dumpKey: string, hash: Record<string, string>): D
   if (hash.infoFile !== undefined) record.infoFile = hash.infoFile;
   if (hash.userData !== undefined) record.userData = hash.userData;
   if (hash.owner) record.owner = hash.owner;
-  const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt'] as const;
+  const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt', 'crashes'] as const;
   for (const name of optionalNumbers) {
     const value = num(hash[name]);
     if (value !== undefined) record[name] = value;

@@ -8,6 +8,7 @@ import {
 import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
 import type { CreateDump, DumpHandle } from './engine.js';
+import { failInfoFile, poisonFailure } from './poison-dump.js';
 
 export interface RunContext {
   registry: DumpRegistry;
@@ -23,6 +24,8 @@ export interface RunContext {
   leaseMs: number;
   /** Puts a watchdog job for the dump back in the queue (after Redis lost the original). */
   requeue?: (record: DumpRecord) => Promise<void>;
+  /** A dump taken over after this many runs in a row died with their worker ends in Error. */
+  poisonAfterCrashes?: number;
 }
 
 /** Redis calls on the write path are skipped when it is away and never wait longer than this. */
@@ -127,6 +130,8 @@ export class DumpRun {
         { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
         'taking over a dump whose owner stopped heartbeating',
       );
+      const limit = this.ctx.poisonAfterCrashes;
+      if (limit !== undefined && (record.crashes ?? 0) >= limit) return this.endPoisoned(record);
     }
     const resumeFrom = record.checkpoint
       ? (JSON.parse(record.checkpoint) as DumpCheckpoint)
@@ -211,6 +216,18 @@ export class DumpRun {
     } finally {
       await dump.dispose?.().catch(() => {});
     }
+  }
+
+  /** Its runs kept dying with their workers: Error, without starting it again. */
+  private async endPoisoned(record: DumpRecord): Promise<RunResult> {
+    const failure = poisonFailure(record.crashes ?? 0);
+    this.log.error({ crashes: record.crashes, error: failure }, 'poison dump: not started again');
+    if (record.infoFile !== undefined) {
+      await failInfoFile(record.infoFile, failure.message).catch((error: unknown) =>
+        this.log.warn({ err: (error as Error).message }, 'could not mark the infoFile Error'),
+      );
+    }
+    return this.end('Error', { type: 'error', error: failure }, { error: failure });
   }
 
   /** The dump ended (by itself or stopped): record it, release it, tell the waiters. */

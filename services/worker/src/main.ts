@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '@hlsdump/contracts';
 import { loadConfig } from './config.js';
+import { withCrashFault } from './crash-fault.js';
 import { engineDumpFactory } from './engine.js';
 import { createLogger } from './logger.js';
 import { startWorkerService } from './worker-service.js';
@@ -23,7 +24,11 @@ async function main(): Promise<void> {
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
-    createDump: engineDumpFactory(config.limits),
+    poisonAfterCrashes: config.poisonAfterCrashes,
+    createDump:
+      config.testCrashOnOutputStream === undefined
+        ? engineDumpFactory(config.limits)
+        : withCrashFault(engineDumpFactory(config.limits), config.testCrashOnOutputStream),
     logger,
   });
   service.shutdown.installSignalHandlers();

@@ -12,10 +12,10 @@ import {
 } from '@hlsdump/contracts';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.js';
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 
-const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -29,6 +29,8 @@ export interface WorkerServiceOptions {
   /** How often BullMQ looks for jobs whose worker died (their lock expired). */
   stalledIntervalMs?: number;
   recordTtlSeconds?: number;
+  /** Runs in a row dying with their worker after which a dump ends in Error (unset: never). */
+  poisonAfterCrashes?: number;
   createDump: CreateDump;
   logger: Logger;
 }
@@ -123,6 +125,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         // Well inside the takeover delay: a frozen owner re-checks before anyone may take over.
         leaseMs: lockDurationMs / 2,
         requeue,
+        ...(options.poisonAfterCrashes !== undefined && {
+          poisonAfterCrashes: options.poisonAfterCrashes,
+        }),
       },
       dumpKey,
       runId,
@@ -153,7 +158,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     lockDuration: lockDurationMs,
     // A dump outlives any number of worker crashes: never fail its job for having stalled.
     maxStalledCount: Number.MAX_SAFE_INTEGER,
-    ...(options.stalledIntervalMs !== undefined && { stalledInterval: options.stalledIntervalMs }),
+    stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     autorun: true,
   });
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
