@@ -16,7 +16,6 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 
-
 export interface WorkerServiceOptions {
   redisUrl: string;
   workerId: string;
