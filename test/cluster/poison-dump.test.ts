@@ -19,6 +19,7 @@ import { waitFor } from '../support/wait-for.js';
  * writes a segment of that stream SIGKILLs itself.
  */
 const POISON_STREAM = 'poison';
+const CLEAR_AFTER_MS = 15_000;
 
 describe('poison dumps across worker processes', () => {
   let origin: TestOrigin;
@@ -30,7 +31,11 @@ describe('poison dumps across worker processes', () => {
     cluster = await startCluster({
       workers: 4,
       origins: originsFor(origin.url),
-      workerEnv: { TEST_CRASH_ON_OUTPUT_STREAM: POISON_STREAM },
+      // Long enough that no run between two kills of these tests clears the count by itself.
+      workerEnv: {
+        TEST_CRASH_ON_OUTPUT_STREAM: POISON_STREAM,
+        POISON_CLEAR_AFTER_MS: String(CLEAR_AFTER_MS),
+      },
     });
     registry = new DumpRegistry(createRedisConnection(cluster.redis.url, { role: 'worker' }), {
       prefix: cluster.redisPrefix,
@@ -52,6 +57,26 @@ describe('poison dumps across worker processes', () => {
       await worker.restart();
       await cluster.workerReady(worker);
     }
+  };
+
+  /** Ends the dump's owner with a signal; resolves once another worker runs the dump. */
+  const mover = (dump: StartedDump) => {
+    let owner: string | undefined;
+    return async (signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
+      owner ??= (await statusOf(dump))!.owner!;
+      const worker = cluster.workers.find((w) => w.id === owner)!;
+      await worker.kill(signal);
+      owner = await waitFor(
+        `the dump to run again after ${signal}`,
+        async () => {
+          const s = await statusOf(dump);
+          return s?.status === 'Running' && s.owner !== worker.id ? s.owner : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, details: () => cluster.logs(6_000) },
+      );
+      await worker.restart();
+      await cluster.workerReady(worker);
+    };
   };
 
   it('ends in Error, with <Error> in its infoFile, after its runs killed 3 workers in a row', async () => {
@@ -93,23 +118,7 @@ describe('poison dumps across worker processes', () => {
     origin.addStream('app', 'steady', {});
     const dump = await cluster.startDump({ stream: 'steady', id: 's' });
     expect(dump.status, JSON.stringify(dump.body)).toBe(200);
-    let owner = (await statusOf(dump))!.owner!;
-
-    /** Ends the owner with `signal`; resolves once another worker runs the dump. */
-    const moveOn = async (signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
-      const worker = cluster.workers.find((w) => w.id === owner)!;
-      await worker.kill(signal);
-      owner = await waitFor(
-        `the dump to run again after ${signal}`,
-        async () => {
-          const s = await statusOf(dump);
-          return s?.status === 'Running' && s.owner !== worker.id ? s.owner : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 100, details: () => cluster.logs(6_000) },
-      );
-      await worker.restart();
-      await cluster.workerReady(worker);
-    };
+    const moveOn = mover(dump);
 
     await moveOn('SIGKILL');
     await moveOn('SIGKILL');
@@ -126,5 +135,28 @@ describe('poison dumps across worker processes', () => {
     expect(final?.status).toBe('Completed');
     expect(final?.gaps).toBe(0);
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Completed');
+  }, 180_000);
+
+  it('a run that stays up for POISON_CLEAR_AFTER_MS clears the count: past crashes no longer add up', async () => {
+    onTestFailed(() => console.error(cluster.logs(20_000)));
+    origin.addStream('app', 'mending', {});
+    const dump = await cluster.startDump({ stream: 'mending', id: 'm' });
+    expect(dump.status, JSON.stringify(dump.body)).toBe(200);
+    const moveOn = mover(dump);
+
+    await moveOn('SIGKILL');
+    await moveOn('SIGKILL');
+    expect(await crashesOf(dump)).toBe(2);
+    await waitFor('the healthy run to clear the count', async () => (await crashesOf(dump)) === 0, {
+      timeoutMs: CLEAR_AFTER_MS + 15_000,
+      intervalMs: 250,
+    });
+    // Two more deaths: 2 in a row, not 4, so the dump still runs.
+    await moveOn('SIGKILL');
+    await moveOn('SIGKILL');
+    expect(await crashesOf(dump)).toBe(2);
+    expect((await statusOf(dump))?.status).toBe('Running');
+    expect((await cluster.stopDump({ stream: 'mending', id: 'm' })).status).toBe(200);
+    expect((await statusOf(dump))?.status).toBe('Completed');
   }, 180_000);
 });

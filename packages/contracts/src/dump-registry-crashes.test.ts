@@ -82,4 +82,16 @@ describe('runs that died with their worker', () => {
     expect((await registry.get(dumpKey))?.crashes).toBeUndefined();
     expect(await dieAndTakeOver('w1')).toBe(1);
   });
+
+  it('clears the count for the owner of a run that proved healthy, and for nobody else', async () => {
+    const { registry, dumpKey, runId, dieAndTakeOver } = await runningDump();
+    await dieAndTakeOver('w1');
+    await dieAndTakeOver('w2');
+    expect(await registry.clearCrashes(dumpKey, runId, 'w1')).toBe(false);
+    expect(await registry.clearCrashes(dumpKey, 'another-run', 'w2')).toBe(false);
+    expect((await registry.get(dumpKey))?.crashes).toBe(2);
+    expect(await registry.clearCrashes(dumpKey, runId, 'w2')).toBe(true);
+    expect((await registry.get(dumpKey))?.crashes).toBeUndefined();
+    expect(await dieAndTakeOver('w3')).toBe(1);
+  });
 });

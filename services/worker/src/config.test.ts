@@ -11,6 +11,7 @@ describe('worker configuration', () => {
       lockDurationMs: 5_000,
       stalledIntervalMs: 2_000,
       poisonAfterCrashes: 3,
+      poisonClearAfterMs: 600_000,
     });
     expect(config.testCrashOnOutputStream).toBeUndefined();
     // A live owner's heartbeat never looks stale to a claim (stale after LOCK_DURATION_MS).

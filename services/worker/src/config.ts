@@ -24,6 +24,7 @@ export const DEFAULT_HEARTBEAT_MS = 2_000;
 export const DEFAULT_LOCK_DURATION_MS = 5_000;
 export const DEFAULT_STALLED_INTERVAL_MS = 2_000;
 export const DEFAULT_POISON_AFTER_CRASHES = 3;
+export const DEFAULT_POISON_CLEAR_AFTER_MS = 10 * 60_000;
 
 const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
@@ -47,6 +48,11 @@ const envSchema = z.object({
   /** A dump whose runs died with their worker this many times in a row ends in Error. */
   POISON_AFTER_CRASHES: positiveInt(DEFAULT_POISON_AFTER_CRASHES),
   /**
+   * A run that stays Running this long clears the count: a long dump whose workers die now and
+   * then, for reasons of their own, is not taken for a poison dump.
+   */
+  POISON_CLEAR_AFTER_MS: positiveInt(DEFAULT_POISON_CLEAR_AFTER_MS),
+  /**
    * Test-only fault: this worker SIGKILLs itself once a dump of this output stream wrote a
    * segment. Never set in production.
    */
@@ -69,6 +75,7 @@ export interface WorkerConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   poisonAfterCrashes: number;
+  poisonClearAfterMs: number;
   /** Test-only: the output stream whose dumps make this worker kill itself. */
   testCrashOnOutputStream?: string;
   recordTtlSeconds: number;
@@ -93,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     lockDurationMs: e.LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     poisonAfterCrashes: e.POISON_AFTER_CRASHES,
+    poisonClearAfterMs: e.POISON_CLEAR_AFTER_MS,
     ...(e.TEST_CRASH_ON_OUTPUT_STREAM !== undefined && {
       testCrashOnOutputStream: e.TEST_CRASH_ON_OUTPUT_STREAM,
     }),

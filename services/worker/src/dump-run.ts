@@ -26,6 +26,8 @@ export interface RunContext {
   requeue?: (record: DumpRecord) => Promise<void>;
   /** A dump taken over after this many runs in a row died with their worker ends in Error. */
   poisonAfterCrashes?: number;
+  /** A run Running this long clears that count: the dump does not take its worker down. */
+  crashesClearedAfterMs?: number;
 }
 
 /** Redis calls on the write path are skipped when it is away and never wait longer than this. */
@@ -63,6 +65,9 @@ export class DumpRun {
   private leaseUntil = 0;
   private ownershipCheck: Promise<void> | undefined;
   private readonly log: Logger;
+  private runningSince = 0;
+  /** Runs in a row before this one that died with their worker, until this run clears them. */
+  private crashesBefore = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -124,6 +129,7 @@ export class DumpRun {
     }
     const record = claim.record;
     this.record = record;
+    this.crashesBefore = record.crashes ?? 0;
     this.renewLease();
     if (claim.previousOwner !== undefined) {
       this.log.warn(
@@ -182,6 +188,7 @@ export class DumpRun {
         return { outcome: 'lost' };
       }
       this.phase = 'running';
+      this.runningSince = Date.now();
       // The renditions in the status at once, not only after the first heartbeat interval.
       await this.heartbeat();
       await this.publish({ type: 'running' });
@@ -360,6 +367,17 @@ export class DumpRun {
     return true;
   }
 
+  /** After `crashesClearedAfterMs` Running, the dump's past crashes no longer count against it. */
+  private async clearCrashesOnceHealthy(): Promise<void> {
+    const after = this.ctx.crashesClearedAfterMs;
+    if (this.crashesBefore === 0 || after === undefined || this.phase !== 'running') return;
+    if (Date.now() - this.runningSince < after) return;
+    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.ctx.workerId)) {
+      this.log.info({ crashes: this.crashesBefore }, 'run healthy: crash count cleared');
+      this.crashesBefore = 0;
+    }
+  }
+
   /** Progress to the registry; the durable stop and cancel flags back. */
   async heartbeat(): Promise<void> {
     if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
@@ -381,6 +399,7 @@ export class DumpRun {
       this.renewLease(sentAt);
       if (result.cancel) this.cancel();
       if (result.stopRequested) this.requestStop();
+      await this.clearCrashesOnceHealthy();
     } catch (error) {
       // Redis away: the dump keeps writing; the next heartbeat tries again.
       this.log.warn({ err: (error as Error).message }, 'heartbeat failed');

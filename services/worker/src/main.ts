@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
     poisonAfterCrashes: config.poisonAfterCrashes,
+    crashesClearedAfterMs: config.poisonClearAfterMs,
     createDump:
       config.testCrashOnOutputStream === undefined
         ? engineDumpFactory(config.limits)

@@ -30,6 +30,8 @@ export interface WorkerServiceOptions {
   recordTtlSeconds?: number;
   /** Runs in a row dying with their worker after which a dump ends in Error (unset: never). */
   poisonAfterCrashes?: number;
+  /** A run Running this long clears its dump's count of crashes (unset: only a hand-off does). */
+  crashesClearedAfterMs?: number;
   createDump: CreateDump;
   logger: Logger;
 }
@@ -126,6 +128,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         requeue,
         ...(options.poisonAfterCrashes !== undefined && {
           poisonAfterCrashes: options.poisonAfterCrashes,
+        }),
+        ...(options.crashesClearedAfterMs !== undefined && {
+          crashesClearedAfterMs: options.crashesClearedAfterMs,
         }),
       },
       dumpKey,
