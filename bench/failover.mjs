@@ -10,6 +10,7 @@
 // none of them). The origin keeps 6 segments of 4 s (a 24 s window) in real time, so a failover
 // that loses a segment shows as a counted gap.
 import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
@@ -20,10 +21,13 @@ import { DumpRegistry, closeRedis, createRedisConnection } from '@hlsdump/contra
 import { startTestRedis } from '@hlsdump/contracts/testing';
 import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.mjs';
 import { startOriginProcess } from './lib/origin-host.mjs';
-import { expectedLoad, measuredRates } from './lib/redis-load.mjs';
+import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.mjs';
 import { fmt, percentile } from './lib/stats.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const BULLMQ_VERSION = createRequire(join(BENCH_DIR, '..', 'services', 'worker', 'package.json'))(
+  'bullmq/package.json',
+).version;
 const RESULTS_FILE = join(BENCH_DIR, 'results', 'failover.md');
 const TOKEN = 'bench:bench';
 const WINDOW_SEGMENTS = 6; // of 4 s: a 24 s window
@@ -192,6 +196,12 @@ try {
   }
 
   await sleep(SETTLE_SECONDS * 1_000);
+  // Redis's time per heartbeat script, beside the same logic without per-call helper definitions.
+  const scriptCost = await heartbeatScriptCost(
+    commands,
+    (costPrefix) => new DumpRegistry(commands, { prefix: costPrefix }),
+  );
+  log('heartbeat script cost (µs a call)', scriptCost);
   const stops = await inFlight(dumps, 8, (d) => api.stop(d.stream, d.id));
   const stopFailures = stops.filter((r) => r.status !== 200).length;
   await api.close();
@@ -204,6 +214,7 @@ try {
 
   const perKill = kills.map((k) => k.max);
   const cpu = os.cpus();
+  const redisVersion = /redis_version:(\S+)/.exec(await commands.info('server'))?.[1] ?? '?';
   // The dumps' own checkpoint saves: one per rendition per 4 s segment.
   const checkpointsPerDumpPerSecond = RENDITIONS / 4;
   const expected = expectedLoad({
@@ -223,7 +234,8 @@ try {
     `## ${new Date().toISOString()}`,
     '',
     `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB,` +
-      ` ${os.type()} ${os.release()}, Node ${process.version}, shared with other work.`,
+      ` ${os.type()} ${os.release()}, Node ${process.version}, bullmq ${BULLMQ_VERSION}, Redis ${redisVersion},` +
+      ' shared with other work.',
     `Workers: ${WORKERS} (plus one fresh after each kill), shipped defaults HEARTBEAT_MS=${DEFAULTS.heartbeatMs}` +
       ` LOCK_DURATION_MS=${DEFAULTS.lockDurationMs} STALLED_INTERVAL_MS=${DEFAULTS.stalledIntervalMs}.` +
       ` ${DUMPS} dumps of ${STREAMS} LL-HLS streams (3 renditions, 4 s segments), origin window` +
@@ -266,6 +278,12 @@ try {
     `Redis time in scripts (EVALSHA, their commands included): ${fmt(usecPerSecond.evalsha ?? 0, 0)} µs per` +
       ` second for ${DUMPS} dumps, ${fmt((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1), 1)} µs a script;` +
       ` at the 10 000-dump rate of scripts below that is ≈ ${fmt((((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1)) * at10k.byCommand.evalsha) / 1e4, 0)}% of one core.`,
+    '',
+    `The registry's heartbeat script alone, measured in alternating rounds on this Redis: ${fmt(scriptCost.registry, 1)} µs` +
+      ` a call; the same checks and writes without the helper functions it defines on each call:` +
+      ` ${fmt(scriptCost.inline, 1)} µs (${fmt(scriptCost.registry / scriptCost.inline, 1)}×). At 10 000 dumps` +
+      ` (${fmt(at10k.heartbeats, 0)} heartbeats/s): ${fmt((scriptCost.registry * at10k.heartbeats) / 1e4, 0)}%` +
+      ` of one core as shipped, ${fmt((scriptCost.inline * at10k.heartbeats) / 1e4, 0)}% inlined.`,
     '',
     `The same formulas at 10 000 running dumps (${at10k.workers} workers of ${DEFAULTS.concurrency}):` +
       ` ${Object.entries(at10k.byCommand)
