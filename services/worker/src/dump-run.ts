@@ -60,6 +60,8 @@ export class DumpRun {
   private cancelled = false;
   private lost = false;
   private heartbeatInFlight = false;
+  /** Settles once the heartbeat in flight, if any, has. */
+  private heartbeatSettled: Promise<void> = Promise.resolve();
   private record: DumpRecord | undefined;
   /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
   private leaseUntil = 0;
@@ -189,7 +191,9 @@ export class DumpRun {
       }
       this.phase = 'running';
       this.runningSince = Date.now();
-      // The renditions in the status at once, not only after the first heartbeat interval.
+      // The renditions in the status at once, not only after the first heartbeat interval; a
+      // periodic one still in flight from the start carries none, so this one waits for it.
+      while (this.heartbeatInFlight) await this.heartbeatSettled;
       await this.heartbeat();
       await this.publish({ type: 'running' });
       log.info('dump running');
@@ -382,6 +386,8 @@ export class DumpRun {
   async heartbeat(): Promise<void> {
     if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
     this.heartbeatInFlight = true;
+    let settle = (): void => {};
+    this.heartbeatSettled = new Promise((resolve) => (settle = resolve));
     const sentAt = Date.now();
     try {
       const progress = this.phase === 'running' ? this.dump?.progress() : undefined;
@@ -405,6 +411,7 @@ export class DumpRun {
       this.log.warn({ err: (error as Error).message }, 'heartbeat failed');
     } finally {
       this.heartbeatInFlight = false;
+      settle();
     }
   }
 }
