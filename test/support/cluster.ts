@@ -51,6 +51,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** 'shipped': workers keep the worker's own heartbeat, lock and stalled-check defaults. */
+  failoverTimings?: 'test' | 'shipped';
 }
 
 export interface ApiResult {
@@ -199,10 +201,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       new ServiceProcess(id, WORKER_MAIN, {
         ...shared,
         WORKER_ID: id,
-        HEARTBEAT_MS: '300',
-        // A dead worker's dumps are taken over within about LOCK_DURATION_MS + STALLED_INTERVAL_MS.
-        LOCK_DURATION_MS: '4000',
-        STALLED_INTERVAL_MS: '1000',
+        ...(options.failoverTimings !== 'shipped' && {
+          HEARTBEAT_MS: '300',
+          // A dead worker's dumps are taken over within about LOCK_DURATION_MS + STALLED_INTERVAL_MS.
+          LOCK_DURATION_MS: '4000',
+          STALLED_INTERVAL_MS: '1000',
+        }),
         SHUTDOWN_TIMEOUT_MS: '8000',
         // Metrics and probes on a free port each (logged as metricsPort).
         METRICS_PORT: '0',

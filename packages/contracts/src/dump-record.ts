@@ -86,6 +86,8 @@ export interface DumpRecord extends DumpStartParams {
   error?: DumpFailureInfo;
   /** The engine's checkpoint as JSON, present after a hand-off. */
   checkpoint?: string;
+  /** Runs in a row that died with their worker (taken over); a hand-off resets it. */
+  crashes?: number;
 }
 
 /** Hash fields written at reserve time. */
@@ -164,7 +166,7 @@ export function recordFromHash(dumpKey: string, hash: Record<string, string>): D
   if (originHeaders) record.originHeaders = originHeaders;
   if (hash.originCaFile) record.originCaFile = hash.originCaFile;
   if (hash.owner) record.owner = hash.owner;
-  const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt'] as const;
+  const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt', 'crashes'] as const;
   for (const name of optionalNumbers) {
     const value = num(hash[name]);
     if (value !== undefined) record[name] = value;

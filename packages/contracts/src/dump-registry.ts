@@ -24,6 +24,7 @@ import {
   withdrawScript,
   type ScriptDefinition,
 } from './registry-scripts.js';
+import { clearCrashesScript } from './crash-count-scripts.js';
 
 type ScriptReply = string | (string | null)[];
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<ScriptReply>;
@@ -40,6 +41,7 @@ const SCRIPTS = {
   hlsdumpSuspend: suspendScript,
   hlsdumpSaveCheckpoint: saveCheckpointScript,
   hlsdumpRestore: restoreScript,
+  hlsdumpClearCrashes: clearCrashesScript,
 } satisfies Record<string, ScriptDefinition>;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -365,6 +367,11 @@ export class DumpRegistry {
       progress ? JSON.stringify(progress) : '',
     );
     return reply === 'OK';
+  }
+
+  /** The run proved healthy: its dump's count of runs that died with their worker goes to zero. */
+  async clearCrashes(dumpKey: string, runId: string, owner: string): Promise<boolean> {
+    return (await this.run('hlsdumpClearCrashes', this.keys.dump(dumpKey), runId, owner)) === 'OK';
   }
 
   async get(dumpKey: string): Promise<DumpRecord | null> {

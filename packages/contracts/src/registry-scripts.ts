@@ -102,6 +102,8 @@ if state == 'Starting' or state == 'Running' or state == 'Stopping' then
   redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
     'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
   redis.call('HINCRBY', KEYS[1], 'takeovers', 1)
+  -- The previous run died with its worker: one more in a row (a hand-off resets the count).
+  redis.call('HINCRBY', KEYS[1], 'crashes', 1)
   return {'TAKEOVER', owner}
 end
 return {'NOT_QUEUED', state}
@@ -276,7 +278,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not heldActive(state) then return 'LOST' end
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
-redis.call('HDEL', KEYS[1], 'owner')
+redis.call('HDEL', KEYS[1], 'owner', 'crashes')
 return 'OK'
 `,
 };

@@ -11,7 +11,6 @@ const QUEUE_STATES = [
   'active',
   'delayed',
   'prioritized',
-  'paused',
   'completed',
   'failed',
 ] as const;

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 export interface ScalingFigure {
   /** Dumps a worker runs now: BullMQ's active dump jobs (a running dump holds its job). */
   dumpsRunning: number;
-  /** Dumps waiting for a worker: new starts and dumps handed off (waiting, delayed, prioritized, paused). */
+  /** Dumps waiting for a worker: new starts and dumps handed off (waiting, delayed, prioritized; a paused queue's jobs count as waiting). */
   dumpsQueued: number;
   dumpsWanted: number;
   /** WORKER_CAPACITY: the dumps one worker is meant to hold. */
@@ -15,13 +15,12 @@ export interface ScalingFigure {
 
 /** Counts only, from the queue's own O(1) counters: cheap enough to poll every few seconds. */
 export async function scalingFigure(queue: Queue, workerCapacity: number): Promise<ScalingFigure> {
-  const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'paused');
+  const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
   const dumpsRunning = counts.active ?? 0;
   const dumpsQueued =
     (counts.waiting ?? 0) +
     (counts.delayed ?? 0) +
-    (counts.prioritized ?? 0) +
-    (counts.paused ?? 0);
+    (counts.prioritized ?? 0);
   const dumpsWanted = dumpsRunning + dumpsQueued;
   return {
     dumpsRunning,

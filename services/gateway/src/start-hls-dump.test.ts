@@ -308,7 +308,7 @@ describe('start without a worker', () => {
     const worker = await h.startWorker('late-worker');
     try {
       // The worker has looked at the queue and found nothing to do.
-      await new Promise<void>((resolve) => worker.bullWorker.once('drained', () => resolve()));
+      await worker.drained;
       expect(worker.processed).toEqual([]);
       expect(
         await h.gateway.queue.getJobCounts('waiting', 'active', 'delayed', 'completed'),

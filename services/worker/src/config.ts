@@ -15,6 +15,17 @@ import { z } from 'zod';
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalMs = z.coerce.number().int().positive().optional();
 
+/**
+ * Failover defaults: a SIGKILLed worker's dumps run again elsewhere within about
+ * LOCK_DURATION_MS + STALLED_INTERVAL_MS (7 s), inside an LL-HLS origin's 20-30 s window.
+ * Their Redis cost is worked out in docs/reliability.md.
+ */
+export const DEFAULT_HEARTBEAT_MS = 2_000;
+export const DEFAULT_LOCK_DURATION_MS = 5_000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2_000;
+export const DEFAULT_POISON_AFTER_CRASHES = 3;
+export const DEFAULT_POISON_CLEAR_AFTER_MS = 10 * 60_000;
+
 const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   WORKER_ID: z.string().min(1).optional(),
@@ -27,12 +38,25 @@ const envSchema = z.object({
     .default(DEFAULT_QUEUE_NAME),
   REDIS_PREFIX: z.string().min(1).default(DEFAULT_REDIS_PREFIX),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HEARTBEAT_MS: positiveInt(5_000),
+  /** Per dump: progress to the registry, and the proof its owner lives (well under LOCK_DURATION_MS). */
+  HEARTBEAT_MS: positiveInt(DEFAULT_HEARTBEAT_MS),
   SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
-  /** BullMQ's job lock: a dead worker's jobs stall after this long. */
-  LOCK_DURATION_MS: positiveInt(30_000),
+  /** BullMQ's job lock, renewed every half of it: a dead worker's jobs stall after this long. */
+  LOCK_DURATION_MS: positiveInt(DEFAULT_LOCK_DURATION_MS),
   /** How often BullMQ looks for dumps whose worker died; with LOCK_DURATION_MS, the failover time. */
-  STALLED_INTERVAL_MS: positiveInt(30_000),
+  STALLED_INTERVAL_MS: positiveInt(DEFAULT_STALLED_INTERVAL_MS),
+  /** A dump whose runs died with their worker this many times in a row ends in Error. */
+  POISON_AFTER_CRASHES: positiveInt(DEFAULT_POISON_AFTER_CRASHES),
+  /**
+   * A run that stays Running this long clears the count: a long dump whose workers die now and
+   * then, for reasons of their own, is not taken for a poison dump.
+   */
+  POISON_CLEAR_AFTER_MS: positiveInt(DEFAULT_POISON_CLEAR_AFTER_MS),
+  /**
+   * Test-only fault: this worker SIGKILLs itself once a dump of this output stream wrote a
+   * segment. Never set in production.
+   */
+  TEST_CRASH_ON_OUTPUT_STREAM: z.string().min(1).optional(),
   RECORD_TTL_SECONDS: positiveInt(DEFAULT_RECORD_TTL_SECONDS),
   /** Engine limits; the engine's defaults when unset. */
   DUMP_GONE_AFTER_MS: optionalMs,
@@ -55,6 +79,10 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  poisonAfterCrashes: number;
+  poisonClearAfterMs: number;
+  /** Test-only: the output stream whose dumps make this worker kill itself. */
+  testCrashOnOutputStream?: string;
   recordTtlSeconds: number;
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
   metricsPort: number;
@@ -79,6 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     lockDurationMs: e.LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    poisonAfterCrashes: e.POISON_AFTER_CRASHES,
+    poisonClearAfterMs: e.POISON_CLEAR_AFTER_MS,
+    ...(e.TEST_CRASH_ON_OUTPUT_STREAM !== undefined && {
+      testCrashOnOutputStream: e.TEST_CRASH_ON_OUTPUT_STREAM,
+    }),
     recordTtlSeconds: e.RECORD_TTL_SECONDS,
     limits,
     metricsPort: e.METRICS_PORT,

@@ -8,6 +8,7 @@ import {
 import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
 import type { CreateDump, DumpHandle } from './engine.js';
+import { failInfoFile, poisonFailure } from './poison-dump.js';
 
 export interface RunContext {
   registry: DumpRegistry;
@@ -23,6 +24,10 @@ export interface RunContext {
   leaseMs: number;
   /** Puts a watchdog job for the dump back in the queue (after Redis lost the original). */
   requeue?: (record: DumpRecord) => Promise<void>;
+  /** A dump taken over after this many runs in a row died with their worker ends in Error. */
+  poisonAfterCrashes?: number;
+  /** A run Running this long clears that count: the dump does not take its worker down. */
+  crashesClearedAfterMs?: number;
 }
 
 /** Redis calls on the write path are skipped when it is away and never wait longer than this. */
@@ -55,11 +60,16 @@ export class DumpRun {
   private cancelled = false;
   private lost = false;
   private heartbeatInFlight = false;
+  /** Settles once the heartbeat in flight, if any, has. */
+  private heartbeatSettled: Promise<void> = Promise.resolve();
   private record: DumpRecord | undefined;
   /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
   private leaseUntil = 0;
   private ownershipCheck: Promise<void> | undefined;
   private readonly log: Logger;
+  private runningSince = 0;
+  /** Runs in a row before this one that died with their worker, until this run clears them. */
+  private crashesBefore = 0;
 
   constructor(
     private readonly ctx: RunContext,
@@ -121,12 +131,15 @@ export class DumpRun {
     }
     const record = claim.record;
     this.record = record;
+    this.crashesBefore = record.crashes ?? 0;
     this.renewLease();
     if (claim.previousOwner !== undefined) {
       this.log.warn(
         { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
         'taking over a dump whose owner stopped heartbeating',
       );
+      const limit = this.ctx.poisonAfterCrashes;
+      if (limit !== undefined && (record.crashes ?? 0) >= limit) return this.endPoisoned(record);
     }
     const resumeFrom = record.checkpoint
       ? (JSON.parse(record.checkpoint) as DumpCheckpoint)
@@ -179,7 +192,10 @@ export class DumpRun {
         return { outcome: 'lost' };
       }
       this.phase = 'running';
-      // The renditions in the status at once, not only after the first heartbeat interval.
+      this.runningSince = Date.now();
+      // The renditions in the status at once, not only after the first heartbeat interval; a
+      // periodic one still in flight from the start carries none, so this one waits for it.
+      while (this.heartbeatInFlight) await this.heartbeatSettled;
       await this.heartbeat();
       await this.publish({ type: 'running' });
       log.info('dump running');
@@ -213,6 +229,18 @@ export class DumpRun {
     } finally {
       await dump.dispose?.().catch(() => {});
     }
+  }
+
+  /** Its runs kept dying with their workers: Error, without starting it again. */
+  private async endPoisoned(record: DumpRecord): Promise<RunResult> {
+    const failure = poisonFailure(record.crashes ?? 0);
+    this.log.error({ crashes: record.crashes, error: failure }, 'poison dump: not started again');
+    if (record.infoFile !== undefined) {
+      await failInfoFile(record.infoFile, failure.message).catch((error: unknown) =>
+        this.log.warn({ err: (error as Error).message }, 'could not mark the infoFile Error'),
+      );
+    }
+    return this.end('Error', { type: 'error', error: failure }, { error: failure });
   }
 
   /** The dump ended (by itself or stopped): record it, release it, tell the waiters. */
@@ -345,10 +373,23 @@ export class DumpRun {
     return true;
   }
 
+  /** After `crashesClearedAfterMs` Running, the dump's past crashes no longer count against it. */
+  private async clearCrashesOnceHealthy(): Promise<void> {
+    const after = this.ctx.crashesClearedAfterMs;
+    if (this.crashesBefore === 0 || after === undefined || this.phase !== 'running') return;
+    if (Date.now() - this.runningSince < after) return;
+    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.ctx.workerId)) {
+      this.log.info({ crashes: this.crashesBefore }, 'run healthy: crash count cleared');
+      this.crashesBefore = 0;
+    }
+  }
+
   /** Progress to the registry; the durable stop and cancel flags back. */
   async heartbeat(): Promise<void> {
     if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
     this.heartbeatInFlight = true;
+    let settle = (): void => {};
+    this.heartbeatSettled = new Promise((resolve) => (settle = resolve));
     const sentAt = Date.now();
     try {
       const progress = this.phase === 'running' ? this.dump?.progress() : undefined;
@@ -366,11 +407,13 @@ export class DumpRun {
       this.renewLease(sentAt);
       if (result.cancel) this.cancel();
       if (result.stopRequested) this.requestStop();
+      await this.clearCrashesOnceHealthy();
     } catch (error) {
       // Redis away: the dump keeps writing; the next heartbeat tries again.
       this.log.warn({ err: (error as Error).message }, 'heartbeat failed');
     } finally {
       this.heartbeatInFlight = false;
+      settle();
     }
   }
 }

@@ -126,7 +126,6 @@ export class FairShareBalancer {
       'waiting',
       'delayed',
       'prioritized',
-      'paused',
     );
     const dumps = Object.values(counts).reduce((sum, n) => sum + n, 0);
     if (this.leaving) return;

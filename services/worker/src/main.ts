@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '@hlsdump/contracts';
 import { loadConfig } from './config.js';
+import { withCrashFault } from './crash-fault.js';
 import { engineDumpFactory } from './engine.js';
 import { FairShareBalancer } from './fair-share.js';
 import { startHealthServer } from './health-server.js';
@@ -29,11 +30,14 @@ async function main(): Promise<void> {
         })
       : undefined;
   const metrics = new WorkerMetrics();
+  const engine = engineDumpFactory(config.limits, {
+    onRequest: (event) => metrics.observeOriginRequest(event),
+    onRetry: (event) => metrics.observeOriginRetry(event),
+  });
   const createDump = instrumentedDumpFactory(
-    engineDumpFactory(config.limits, {
-      onRequest: (event) => metrics.observeOriginRequest(event),
-      onRetry: (event) => metrics.observeOriginRetry(event),
-    }),
+    config.testCrashOnOutputStream === undefined
+      ? engine
+      : withCrashFault(engine, config.testCrashOnOutputStream),
     metrics,
   );
   const service = await startWorkerService({
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
+    poisonAfterCrashes: config.poisonAfterCrashes,
+    crashesClearedAfterMs: config.poisonClearAfterMs,
     createDump,
     logger,
     ...(balancer && {

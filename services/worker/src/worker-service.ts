@@ -12,10 +12,9 @@ import {
 } from '@hlsdump/contracts';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.js';
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
-
-const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -29,6 +28,10 @@ export interface WorkerServiceOptions {
   /** How often BullMQ looks for jobs whose worker died (their lock expired). */
   stalledIntervalMs?: number;
   recordTtlSeconds?: number;
+  /** Runs in a row dying with their worker after which a dump ends in Error (unset: never). */
+  poisonAfterCrashes?: number;
+  /** A run Running this long clears its dump's count of crashes (unset: only a hand-off does). */
+  crashesClearedAfterMs?: number;
   createDump: CreateDump;
   logger: Logger;
   /** Whether a fetched job may start with `held` dumps running here; if not, it goes back delayed. */
@@ -132,6 +135,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         // Well inside the takeover delay: a frozen owner re-checks before anyone may take over.
         leaseMs: lockDurationMs / 2,
         requeue,
+        ...(options.poisonAfterCrashes !== undefined && {
+          poisonAfterCrashes: options.poisonAfterCrashes,
+        }),
+        ...(options.crashesClearedAfterMs !== undefined && {
+          crashesClearedAfterMs: options.crashesClearedAfterMs,
+        }),
       },
       dumpKey,
       runId,
@@ -162,7 +171,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     lockDuration: lockDurationMs,
     // A dump outlives any number of worker crashes: never fail its job for having stalled.
     maxStalledCount: Number.MAX_SAFE_INTEGER,
-    ...(options.stalledIntervalMs !== undefined && { stalledInterval: options.stalledIntervalMs }),
+    stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     autorun: true,
   });
   options.onWorker?.(worker);

@@ -25,6 +25,11 @@ export class ProtocolWorker {
     readonly workerId: string,
     private readonly worker: Worker<DumpJobData>,
     private readonly connections: ReturnType<typeof createRedisConnection>[],
+    /**
+     * Resolves once the worker first looked at the queue and found nothing to take. Listened to
+     * from its construction: BullMQ emits 'drained' once, possibly before start() returns.
+     */
+    readonly drained: Promise<void>,
   ) {}
 
   static async start(options: {
@@ -88,12 +93,15 @@ export class ProtocolWorker {
       },
       { connection: bullConnection, prefix: options.prefix, concurrency: 10 },
     );
+    const drained = new Promise<void>((resolve) => worker.once('drained', () => resolve()));
     await worker.waitUntilReady();
-    return new ProtocolWorker(processed, options.workerId, worker, [
-      commands,
-      subscriber,
-      bullConnection,
-    ]);
+    return new ProtocolWorker(
+      processed,
+      options.workerId,
+      worker,
+      [commands, subscriber, bullConnection],
+      drained,
+    );
   }
 
   get bullWorker(): Worker<DumpJobData> {

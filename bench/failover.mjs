@@ -1,0 +1,302 @@
+// Failover with the shipped defaults, measured: SIGKILL the owner of running dumps again and again
+// and time how long until another worker runs each of them; then the Redis load of heartbeats and
+// lock renewals while they run. Appends a section to bench/results/failover.md.
+//
+//   npm run bench:failover                        # 12 kills, 3 workers, 24 dumps: about 4 minutes
+//   node bench/failover.mjs --kills 20 --dumps 30 --load-seconds 60
+//
+// Real processes from dist/ (gateway, workers, the test origin in its own process), an ephemeral
+// Redis, the workers' default HEARTBEAT_MS / LOCK_DURATION_MS / STALLED_INTERVAL_MS (the bench sets
+// none of them). The origin keeps 6 segments of 4 s (a 24 s window) in real time, so a failover
+// that loses a segment shows as a counted gap.
+import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DumpRegistry, closeRedis, createRedisConnection } from '@hlsdump/contracts';
+import { startTestRedis } from '@hlsdump/contracts/testing';
+import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.mjs';
+import { startOriginProcess } from './lib/origin-host.mjs';
+import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.mjs';
+import { fmt, percentile } from './lib/stats.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const BULLMQ_VERSION = createRequire(join(BENCH_DIR, '..', 'services', 'worker', 'package.json'))(
+  'bullmq/package.json',
+).version;
+const RESULTS_FILE = join(BENCH_DIR, 'results', 'failover.md');
+const TOKEN = 'bench:bench';
+const WINDOW_SEGMENTS = 6; // of 4 s: a 24 s window
+const RENDITIONS = 3; // the test origin's: video_0, video_1, audio_0
+/** The shipped defaults (services/worker/src/config.ts), repeated here only to compute the load. */
+const DEFAULTS = {
+  heartbeatMs: 2_000,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 2_000,
+  concurrency: 50,
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    kills: { type: 'string', default: '12' },
+    workers: { type: 'string', default: '3' },
+    dumps: { type: 'string', default: '24' },
+    streams: { type: 'string', default: '8' },
+    'load-seconds': { type: 'string', default: '30' },
+    'settle-seconds': { type: 'string', default: '12' },
+  },
+});
+const KILLS = Number(opts.kills);
+const WORKERS = Number(opts.workers);
+const DUMPS = Number(opts.dumps);
+const STREAMS = Number(opts.streams);
+const LOAD_SECONDS = Number(opts['load-seconds']);
+const SETTLE_SECONDS = Number(opts['settle-seconds']);
+if (WORKERS < 2) throw new Error('--workers must be at least 2: a killed owner needs a survivor');
+
+// Twelve kills in a few minutes kill some dumps' owners three times in a row, which is what a
+// poison dump does: with the default POISON_AFTER_CRASHES those dumps would end in Error, by
+// design. The bench measures failover, so the workers get a count they never reach.
+const POISON_AFTER_CRASHES = '1000';
+process.env.POISON_AFTER_CRASHES = POISON_AFTER_CRASHES;
+
+const log = (...parts) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+const runDir = await mkdtemp(join(os.tmpdir(), 'hlsdump-failover-'));
+const outputRoot = join(runDir, 'out');
+await mkdir(outputRoot);
+const redis = await startTestRedis();
+const queueName = `failover-${process.pid}`;
+const prefix = `hlsdump-failover-${process.pid}`;
+const commands = createRedisConnection(redis.url, { role: 'worker' });
+const registry = new DumpRegistry(commands, { prefix });
+const origin = await startOriginProcess({ speed: 1 });
+let gateway;
+const workers = new Map();
+let nextWorker = 0;
+let keepRunDir = false;
+
+async function addWorker() {
+  const id = `w${nextWorker++}`;
+  const child = await startWorker({
+    redisUrl: redis.url,
+    runDir,
+    queueName,
+    prefix,
+    workerId: id,
+    concurrency: DEFAULTS.concurrency,
+    probeDir: runDir,
+  });
+  workers.set(id, child);
+  return id;
+}
+
+async function cleanUp() {
+  await Promise.all([...workers.values()].map((child) => terminate(child, 5_000)));
+  await terminate(gateway?.child, 5_000);
+  await origin.close?.().catch(() => {});
+  await closeRedis(commands).catch(() => {});
+  await redis.stop();
+  if (!keepRunDir) await rm(runDir, { recursive: true, force: true });
+}
+
+try {
+  gateway = await startGateway({
+    redisUrl: redis.url,
+    apps: { app: origin.url },
+    outputRoot,
+    runDir,
+    queueName,
+    prefix,
+    token: TOKEN,
+  });
+  for (let i = 0; i < WORKERS; i++) await addWorker();
+  const streams = Array.from({ length: STREAMS }, (_, i) => `live${i}`);
+  await origin.call('add', {
+    app: 'app',
+    streams,
+    options: { windowSegments: WINDOW_SEGMENTS },
+    spreadMs: 4_000,
+  });
+  const api = apiClient(gateway.url, TOKEN);
+  const dumps = Array.from({ length: DUMPS }, (_, i) => ({
+    stream: streams[i % STREAMS],
+    id: `d${i}`,
+  }));
+  const started = await inFlight(dumps, 8, (d) =>
+    api.start(d.stream, {
+      id: d.id,
+      outputPath: join(outputRoot, `${d.stream}-${d.id}`),
+      infoFile: join(outputRoot, `${d.stream}-${d.id}.xml`),
+    }),
+  );
+  const refused = started.filter((r) => r.status !== 200);
+  if (refused.length > 0) throw new Error(`starts refused: ${refused[0].text}`);
+  log(`${DUMPS} dumps running on ${WORKERS} workers`);
+
+  // Redis load: every command Redis ran over a steady window, per second.
+  await sleep(8_000);
+  await commands.config('RESETSTAT');
+  const loadStart = performance.now();
+  await sleep(LOAD_SECONDS * 1_000);
+  const loadSeconds = (performance.now() - loadStart) / 1_000;
+  const { rates, usecPerSecond } = measuredRates(await commands.info('commandstats'), loadSeconds);
+  log('measured Redis load', rates);
+
+  // Kills: the owner of the most dumps, every few seconds (a random phase against the timers).
+  const samples = [];
+  const kills = [];
+  const crashCounts = new Map();
+  for (let k = 1; k <= KILLS; k++) {
+    const records = (await registry.list()).filter((r) => r.state === 'Running');
+    const byOwner = Map.groupBy(records, (r) => r.owner);
+    const [victimId, owned] = [...byOwner.entries()].sort((a, b) => b[1].length - a[1].length)[0];
+    const victim = workers.get(victimId);
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    workers.delete(victimId);
+    const pending = new Set(owned.map((r) => r.dumpKey));
+    const failovers = [];
+    const deadline = killedAt + 60_000;
+    while (pending.size > 0 && Date.now() < deadline) {
+      for (const dumpKey of pending) {
+        const record = await registry.get(dumpKey);
+        if (record?.state === 'Running' && record.owner !== victimId && record.runningAt) {
+          failovers.push(record.runningAt - killedAt);
+          pending.delete(dumpKey);
+        }
+      }
+      await sleep(50);
+    }
+    if (pending.size > 0) {
+      const stuck = await Promise.all([...pending].map((dumpKey) => registry.get(dumpKey)));
+      keepRunDir = true;
+      throw new Error(
+        `kill ${k}: ${pending.size} dumps not running in 60 s (logs in ${runDir}): ` +
+          JSON.stringify(stuck.map((r) => ({ id: r?.id, state: r?.state, owner: r?.owner }))),
+      );
+    }
+    samples.push(...failovers);
+    for (const record of await registry.list()) {
+      crashCounts.set(
+        record.dumpKey,
+        Math.max(crashCounts.get(record.dumpKey) ?? 0, record.crashes ?? 0),
+      );
+    }
+    kills.push({ victim: victimId, dumps: owned.length, max: Math.max(...failovers) });
+    log(
+      `kill ${k}/${KILLS}: ${victimId} owned ${owned.length}; all running after ${Math.max(...failovers)} ms`,
+    );
+    await addWorker();
+    await sleep(2_000 + Math.random() * 3_000);
+  }
+
+  await sleep(SETTLE_SECONDS * 1_000);
+  // Redis's time per heartbeat script, beside the same logic without per-call helper definitions.
+  const scriptCost = await heartbeatScriptCost(
+    commands,
+    (costPrefix) => new DumpRegistry(commands, { prefix: costPrefix }),
+  );
+  log('heartbeat script cost (µs a call)', scriptCost);
+  const stops = await inFlight(dumps, 8, (d) => api.stop(d.stream, d.id));
+  const stopFailures = stops.filter((r) => r.status !== 200).length;
+  await api.close();
+  const final = await registry.list();
+  const gaps = final.reduce((sum, r) => sum + (r.progress?.gaps ?? 0), 0);
+  const crashesInARow = Math.max(...crashCounts.values());
+  const wouldBePoison = [...crashCounts.values()].filter((n) => n >= 3).length;
+  const states = Object.groupBy(final, (r) => r.state);
+  const completed = states.Completed?.length ?? 0;
+
+  const perKill = kills.map((k) => k.max);
+  const cpu = os.cpus();
+  const redisVersion = /redis_version:(\S+)/.exec(await commands.info('server'))?.[1] ?? '?';
+  // The dumps' own checkpoint saves: one per rendition per 4 s segment.
+  const checkpointsPerDumpPerSecond = RENDITIONS / 4;
+  const expected = expectedLoad({
+    ...DEFAULTS,
+    dumps: DUMPS,
+    workers: WORKERS,
+    checkpointsPerDumpPerSecond,
+  });
+  const at10k = expectedLoad({
+    ...DEFAULTS,
+    dumps: 10_000,
+    workers: 10_000 / DEFAULTS.concurrency,
+    checkpointsPerDumpPerSecond,
+  });
+  const row = (name, e, m) => `| ${name} | ${fmt(e, 1)} | ${fmt(m, 1)} | ${fmt(m / e, 2)} |`;
+  const report = [
+    `## ${new Date().toISOString()}`,
+    '',
+    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB,` +
+      ` ${os.type()} ${os.release()}, Node ${process.version}, bullmq ${BULLMQ_VERSION}, Redis ${redisVersion},` +
+      ' shared with other work.',
+    `Workers: ${WORKERS} (plus one fresh after each kill), shipped defaults HEARTBEAT_MS=${DEFAULTS.heartbeatMs}` +
+      ` LOCK_DURATION_MS=${DEFAULTS.lockDurationMs} STALLED_INTERVAL_MS=${DEFAULTS.stalledIntervalMs}.` +
+      ` ${DUMPS} dumps of ${STREAMS} LL-HLS streams (3 renditions, 4 s segments), origin window` +
+      ` ${WINDOW_SEGMENTS} segments (${WINDOW_SEGMENTS * 4} s) in real time.`,
+    '',
+    `### Failover: SIGKILL of the owner → another worker has the dump Running`,
+    '',
+    `${KILLS} kills of the worker owning the most dumps, ${samples.length} dumps failed over.`,
+    '',
+    '| | n | p50 ms | p90 ms | p99 ms | max ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| per dump | ${samples.length} | ${percentile(samples, 50)} | ${percentile(samples, 90)} | ${percentile(samples, 99)} | ${Math.max(...samples)} |`,
+    `| per kill (its last dump) | ${perKill.length} | ${percentile(perKill, 50)} | ${percentile(perKill, 90)} | ${percentile(perKill, 99)} | ${Math.max(...perKill)} |`,
+    '',
+    `Kills: ${kills.map((k) => `${k.victim} (${k.dumps} dumps, ${k.max} ms)`).join(', ')}.`,
+    '',
+    `After the kills: ${completed}/${DUMPS} dumps stopped Completed (${stopFailures} stops refused),` +
+      ` **${gaps} gaps** counted over all dumps.`,
+    '',
+    `Workers ran with POISON_AFTER_CRASHES=${POISON_AFTER_CRASHES}: the kills took some dumps' owners down` +
+      ` up to ${crashesInARow} times in a row, and with the default (3) ${wouldBePoison} of the ${DUMPS} dumps` +
+      ` would have ended in Error as poison dumps, as designed.`,
+    '',
+    `### Redis load of heartbeats and lock renewals`,
+    '',
+    `Measured with INFO commandstats over ${LOAD_SECONDS} s of ${DUMPS} running dumps on ${WORKERS} workers,` +
+      ` before the kills, in commands per second; the commands Lua scripts call are counted by name.` +
+      ` Expected: heartbeats, lock renewals and stalled checks from the defaults, plus the dumps'` +
+      ` checkpoint saves (one per rendition and segment) that any measurement includes.`,
+    '',
+    '| command | expected from the defaults | measured | measured / expected |',
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(expected.byCommand).map(([name, e]) => row(name, e, rates[name] ?? 0)),
+    '',
+    `All commands measured: ${Object.entries(rates)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, rate]) => `${name} ${fmt(rate, 1)}`)
+      .join(', ')}.`,
+    '',
+    `Redis time in scripts (EVALSHA, their commands included): ${fmt(usecPerSecond.evalsha ?? 0, 0)} µs per` +
+      ` second for ${DUMPS} dumps, ${fmt((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1), 1)} µs a script;` +
+      ` at the 10 000-dump rate of scripts below that is ≈ ${fmt((((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1)) * at10k.byCommand.evalsha) / 1e4, 0)}% of one core.`,
+    '',
+    `The registry's heartbeat script alone, measured in alternating rounds on this Redis: ${fmt(scriptCost.registry, 1)} µs` +
+      ` a call; the same checks and writes without the helper functions it defines on each call:` +
+      ` ${fmt(scriptCost.inline, 1)} µs (${fmt(scriptCost.registry / scriptCost.inline, 1)}×). At 10 000 dumps` +
+      ` (${fmt(at10k.heartbeats, 0)} heartbeats/s): ${fmt((scriptCost.registry * at10k.heartbeats) / 1e4, 0)}%` +
+      ` of one core as shipped, ${fmt((scriptCost.inline * at10k.heartbeats) / 1e4, 0)}% inlined.`,
+    '',
+    `The same formulas at 10 000 running dumps (${at10k.workers} workers of ${DEFAULTS.concurrency}):` +
+      ` ${Object.entries(at10k.byCommand)
+        .map(([name, rate]) => `${name} ${fmt(rate, 0)}/s`)
+        .join(
+          ', ',
+        )}; ${fmt(at10k.total, 0)} commands/s in all, of which heartbeats, lock renewals and` +
+      ` stalled checks ${fmt(at10k.keepAlive, 0)}/s and the dumps' checkpoint saves the rest.`,
+    '',
+  ].join('\n');
+  await appendFile(RESULTS_FILE, `${report}\n`);
+  console.log(report);
+  log(`appended to ${RESULTS_FILE}`);
+} finally {
+  await cleanUp();
+}

@@ -1,0 +1,158 @@
+// The Redis load of keeping dumps alive (registry heartbeats, BullMQ lock renewals and stalled-job
+// checks), computed from the settings, and Redis's own count of what it ran (INFO commandstats).
+
+/**
+ * Commands per second in steady state for `dumps` running on `workers` worker processes.
+ * - Registry heartbeat, per dump every heartbeatMs: one script (hlsdumpHeartbeat) running
+ *   5 HGET, 2 HSET (heartbeatAt, progress), 1 ZADD; plus one ZADD per worker (workerAlive).
+ * - BullMQ lock renewal: each worker's lock manager ticks every lockDuration / 4 and extends
+ *   every job it holds in one script (extendLocks): GET, SET PX, SREM per job.
+ * - BullMQ stalled check, per worker every stalledInterval: one script whose EXISTS on the
+ *   stalled-check key lets one worker per interval do the work (SET, SMEMBERS, LRANGE, SADD of
+ *   the active list: a few commands whatever the number of dumps, each over every active job).
+ *
+ * Not heartbeats nor renewals, but in any measurement: each dump saves its checkpoint before each
+ * chunklist rewrite (`checkpointsPerDumpPerSecond`: renditions / segment seconds), one script
+ * (hlsdumpSaveCheckpoint) of 3 HGET and 1 HSET.
+ */
+export function expectedLoad({
+  dumps,
+  workers,
+  heartbeatMs,
+  lockDurationMs,
+  stalledIntervalMs,
+  checkpointsPerDumpPerSecond = 0,
+}) {
+  const beats = dumps / (heartbeatMs / 1_000);
+  const workerBeats = workers / (heartbeatMs / 1_000);
+  const renewTicks = workers / (lockDurationMs / 4 / 1_000);
+  const renewals = dumps / (lockDurationMs / 4 / 1_000);
+  const stalledCalls = workers / (stalledIntervalMs / 1_000);
+  const stalledRuns = 1 / (stalledIntervalMs / 1_000);
+  const saves = dumps * checkpointsPerDumpPerSecond;
+  const byCommand = {
+    evalsha: beats + renewTicks + stalledCalls + saves,
+    hget: 5 * beats + 3 * saves,
+    hset: 2 * beats + saves,
+    zadd: beats + workerBeats,
+    get: renewals,
+    set: renewals + stalledRuns,
+    srem: renewals,
+    exists: stalledCalls,
+    sadd: stalledRuns,
+    lrange: stalledRuns,
+    smembers: stalledRuns,
+  };
+  const total = Object.values(byCommand).reduce((sum, rate) => sum + rate, 0);
+  const keepAlive = total - 5 * saves;
+  return { workers, byCommand, total, keepAlive, heartbeats: beats, lockRenewals: renewals };
+}
+
+/**
+ * `INFO commandstats` → calls per second by command name over `seconds`, and the microseconds of
+ * Redis time per second spent in each (a script's time includes the commands it called).
+ */
+export function measuredRates(commandstats, seconds) {
+  const rates = {};
+  const usecPerSecond = {};
+  for (const line of commandstats.split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
+    if (!match) continue;
+    const [, name, calls, usec] = match;
+    if (name.startsWith('config') || name === 'info') continue;
+    rates[name] = Number(calls) / seconds;
+    usecPerSecond[name] = Number(usec) / seconds;
+  }
+  return { rates, usecPerSecond };
+}
+
+/**
+ * The same checks and writes as the registry's heartbeat script, written without the shared
+ * helper functions (HELD, FINALIZE) that script defines on every call: measured beside it to show
+ * what those definitions cost Redis per call.
+ */
+export const INLINE_HEARTBEAT_LUA = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'Completed' or state == 'Error' or state == 'Withdrawn' or state == 'Queued'
+  or redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then
+  return {'LOST', state or ''}
+end
+redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', KEYS[1], 'cancel')}
+`;
+
+/**
+ * Redis's own time per call (INFO commandstats, µs) of the registry's heartbeat script and of
+ * INLINE_HEARTBEAT_LUA, `calls` each over `dumps` records, alternating in rounds so both see the
+ * same machine load. Uses its own key prefix; leaves the records behind in the bench's Redis.
+ */
+export async function heartbeatScriptCost(redis, registryFor, { dumps = 200, rounds = 20 } = {}) {
+  const { dumpKeyOf, jobIdFor, newRunId } = await import('@hlsdump/contracts');
+  const registry = registryFor(`hlsdump-script-cost-${process.pid}`);
+  redis.defineCommand('benchInlineHeartbeat', { numberOfKeys: 2, lua: INLINE_HEARTBEAT_LUA });
+  const runs = [];
+  for (let i = 0; i < dumps; i++) {
+    const params = {
+      vhost: 'default',
+      app: 'app',
+      stream: 'cost',
+      outputStreamName: 'cost',
+      id: `c${i}`,
+      outputPath: `/nowhere/c${i}`,
+      playlists: ['llhls.m3u8'],
+      originBaseUrl: 'http://origin.invalid/app/cost/',
+    };
+    const dumpKey = dumpKeyOf(params);
+    const runId = newRunId();
+    await registry.reserve({ ...params, dumpKey, runId, jobId: jobIdFor(dumpKey, runId) });
+    await registry.claim(dumpKey, runId, 'cost-worker', 60_000);
+    await registry.markRunning(dumpKey, runId, 'cost-worker');
+    runs.push({ dumpKey, runId });
+  }
+  // A progress of three renditions, as a running dump reports it.
+  const progress = {
+    status: 'Running',
+    renditions: [0, 1, 2].map((i) => ({
+      chunklist: `chunklist_${i}.m3u8`,
+      lastMsn: 1_000,
+      segments: 900,
+      bytes: 2e8,
+      gaps: 0,
+      lagSeconds: 1.5,
+    })),
+    filesWritten: 2_700,
+    bytesWritten: 6e8,
+    gaps: 0,
+  };
+  const usec = { registry: 0, inline: 0 };
+  const calls = { registry: 0, inline: 0 };
+  const evalsha = async () => {
+    const line = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
+    return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? 0) };
+  };
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of ['registry', 'inline']) {
+      const before = await evalsha();
+      await Promise.all(
+        runs.map(({ dumpKey, runId }) =>
+          kind === 'registry'
+            ? registry.heartbeat(dumpKey, runId, 'cost-worker', progress)
+            : redis.benchInlineHeartbeat(
+                registry.keys.dump(dumpKey),
+                registry.keys.workers(),
+                runId,
+                'cost-worker',
+                Date.now(),
+                JSON.stringify(progress),
+              ),
+        ),
+      );
+      const after = await evalsha();
+      usec[kind] += after.usec - before.usec;
+      calls[kind] += after.calls - before.calls;
+    }
+  }
+  return { registry: usec.registry / calls.registry, inline: usec.inline / calls.inline };
+}

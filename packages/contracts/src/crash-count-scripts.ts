@@ -1,0 +1,19 @@
+import type { ScriptDefinition } from './registry-scripts.js';
+
+/**
+ * The run has stayed up long enough to prove the dump does not take its worker down: the count of
+ * runs in a row that died with their worker starts again from zero. Only its owner may clear it.
+ * KEYS: dump hash. ARGV: runId, owner. → 'OK' | 'LOST'
+ */
+export const clearCrashesScript: ScriptDefinition = {
+  numberOfKeys: 1,
+  lua: `
+local state = redis.call('HGET', KEYS[1], 'state')
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2]
+  or (state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping') then
+  return 'LOST'
+end
+redis.call('HDEL', KEYS[1], 'crashes')
+return 'OK'
+`,
+};
