@@ -17,10 +17,7 @@ export interface ScalingFigure {
 export async function scalingFigure(queue: Queue, workerCapacity: number): Promise<ScalingFigure> {
   const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
   const dumpsRunning = counts.active ?? 0;
-  const dumpsQueued =
-    (counts.waiting ?? 0) +
-    (counts.delayed ?? 0) +
-    (counts.prioritized ?? 0);
+  const dumpsQueued = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
   const dumpsWanted = dumpsRunning + dumpsQueued;
   return {
     dumpsRunning,

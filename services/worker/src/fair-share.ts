@@ -121,12 +121,7 @@ export class FairShareBalancer {
       .zcard(this.key)
       .exec();
     const workers = Number(replies?.[2]?.[1] ?? 1);
-    const counts = await queue.getJobCounts(
-      'active',
-      'waiting',
-      'delayed',
-      'prioritized',
-    );
+    const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
     const dumps = Object.values(counts).reduce((sum, n) => sum + n, 0);
     if (this.leaving) return;
     const share = Math.max(1, Math.ceil(dumps / Math.max(1, workers)));
