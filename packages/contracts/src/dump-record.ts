@@ -58,6 +58,12 @@ export interface DumpStartParams {
   playlists: string[];
   /** The stream's base URL at the origin, ending with `/`. */
   originBaseUrl: string;
+  /** Ours, beyond OME: the dump stops itself, Completed, after this much media. */
+  maxDurationSeconds?: number;
+  /** Ours: where the dump starts: `live` (OME's), `window`, or an ISO 8601 time. */
+  from?: string;
+  /** Ours: where this dump's events are POSTed (besides WEBHOOK_URL). */
+  callbackUrl?: string;
 }
 
 export interface DumpRecord extends DumpStartParams {
@@ -96,6 +102,10 @@ export function startParamsToFields(params: DumpStartParams): Record<string, str
   };
   if (params.infoFile !== undefined) fields.infoFile = params.infoFile;
   if (params.userData !== undefined) fields.userData = params.userData;
+  if (params.maxDurationSeconds !== undefined)
+    fields.maxDurationSeconds = String(params.maxDurationSeconds);
+  if (params.from !== undefined) fields.from = params.from;
+  if (params.callbackUrl !== undefined) fields.callbackUrl = params.callbackUrl;
   return fields;
 }
 
@@ -148,6 +158,10 @@ export function recordFromHash(dumpKey: string, hash: Record<string, string>): D
   if (hash.infoFile !== undefined) record.infoFile = hash.infoFile;
   if (hash.userData !== undefined) record.userData = hash.userData;
   if (hash.owner) record.owner = hash.owner;
+  const maxDurationSeconds = num(hash.maxDurationSeconds);
+  if (maxDurationSeconds !== undefined) record.maxDurationSeconds = maxDurationSeconds;
+  if (hash.from !== undefined) record.from = hash.from;
+  if (hash.callbackUrl !== undefined) record.callbackUrl = hash.callbackUrl;
   const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt'] as const;
   for (const name of optionalNumbers) {
     const value = num(hash[name]);

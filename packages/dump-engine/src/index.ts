@@ -3,3 +3,10 @@ export { DumpError, describeFailure } from './dump-error.js';
 export { HlsDump, DEFAULT_DUMP_LIMITS } from './hls-dump.js';
 export { sanitizeFileName, LocalNames } from './local-names.js';
 export { Chunklist } from './chunklist.js';
+export { DurationLimit, type DurationLimitState } from './duration-limit.js';
+export {
+  parseStartFrom,
+  segmentAtTime,
+  oldestCommonSegment,
+  type StartFrom,
+} from './start-position.js';

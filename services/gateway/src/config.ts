@@ -46,6 +46,21 @@ const envSchema = z.object({
     .default(DEFAULT_QUEUE_NAME),
   REDIS_PREFIX: z.string().min(1).default(DEFAULT_REDIS_PREFIX),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Ours: hosts (host or host:port) a start's callbackUrl may name; empty refuses callbackUrl. */
+  CALLBACK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) =>
+        hosts.every((host) => /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(host)),
+      'must be a comma-separated list of host or host:port',
+    ),
 });
 
 export interface GatewayConfig {
@@ -63,6 +78,7 @@ export interface GatewayConfig {
   queueName: string;
   redisPrefix: string;
   logLevel: string;
+  callbackAllowedHosts: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -90,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     queueName: e.QUEUE_NAME,
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    callbackAllowedHosts: e.CALLBACK_ALLOWED_HOSTS,
   };
 }
 

@@ -1,5 +1,7 @@
 import {
   DumpRegistry,
+  OutputPathLocks,
+  RunHistory,
   ShutdownManager,
   closeRedis,
   createRedisConnection,
@@ -61,6 +63,8 @@ export async function createGateway(
   });
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const events = new DumpEventHub(subscriber, registry.keys);
+  const outputPaths = new OutputPathLocks(producer, registry.keys, 2 * config.startTimeoutMs);
+  const history = new RunHistory(producer, registry.keys);
   const service = new DumpService({
     registry,
     queue,
@@ -68,6 +72,8 @@ export async function createGateway(
     startTimeoutMs: config.startTimeoutMs,
     stopTimeoutMs: config.stopTimeoutMs,
     logger,
+    outputPaths,
+    history,
   });
   const app = createApp({
     accessToken: config.accessToken,
@@ -78,6 +84,9 @@ export async function createGateway(
     probe: options.probe ?? httpOriginProbe(config.originTimeoutMs),
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    callbackAllowedHosts: config.callbackAllowedHosts,
+    outputPaths,
+    history,
   });
   const shutdown = new ShutdownManager({ timeoutMs: config.shutdownTimeoutMs, logger });
   let server: Server | undefined;

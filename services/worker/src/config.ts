@@ -37,6 +37,13 @@ const envSchema = z.object({
   /** Engine limits; the engine's defaults when unset. */
   DUMP_GONE_AFTER_MS: optionalMs,
   DUMP_UNREACHABLE_AFTER_MS: optionalMs,
+  /** Ours (SPEC §8): every dump's events are POSTed here too. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Signs events (X-Hlsdump-Signature); unsigned without it. */
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(500),
+  WEBHOOK_RETRY_MAX_MS: positiveInt(60_000),
 });
 
 export interface WorkerConfig {
@@ -52,6 +59,13 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   recordTtlSeconds: number;
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
+  events: {
+    webhookUrl?: string;
+    secret?: string;
+    requestTimeoutMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -73,6 +87,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     recordTtlSeconds: e.RECORD_TTL_SECONDS,
     limits,
+    events: {
+      ...(e.WEBHOOK_URL !== undefined && { webhookUrl: e.WEBHOOK_URL }),
+      ...(e.WEBHOOK_SECRET !== undefined && { secret: e.WEBHOOK_SECRET }),
+      requestTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+    },
   };
 }
 

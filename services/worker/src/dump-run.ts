@@ -8,6 +8,7 @@ import {
 import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
 import type { CreateDump, DumpHandle } from './engine.js';
+import type { RunHooks, RunHooksFactory } from './run-hooks.js';
 
 export interface RunContext {
   registry: DumpRegistry;
@@ -23,6 +24,8 @@ export interface RunContext {
   leaseMs: number;
   /** Puts a watchdog job for the dump back in the queue (after Redis lost the original). */
   requeue?: (record: DumpRecord) => Promise<void>;
+  /** Told of the run's state changes (events for receivers, releases). */
+  hooks?: RunHooksFactory;
 }
 
 /** Redis calls on the write path are skipped when it is away and never wait longer than this. */
@@ -56,6 +59,7 @@ export class DumpRun {
   private lost = false;
   private heartbeatInFlight = false;
   private record: DumpRecord | undefined;
+  private hooks: RunHooks | undefined;
   /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
   private leaseUntil = 0;
   private ownershipCheck: Promise<void> | undefined;
@@ -141,6 +145,11 @@ export class DumpRun {
       onCheckpoint: (checkpoint) => this.saveCheckpoint(checkpoint),
     });
     this.dump = dump;
+    this.hooks = this.ctx.hooks?.(record, { resumed: record.checkpoint !== undefined });
+    dump.on((event) => {
+      if (event.type === 'gap')
+        this.hooks?.gap(event.chunklist, event.msn, event.reason, dump.progress());
+    });
     dump.on((event) => {
       if (event.type === 'gap')
         log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
@@ -180,6 +189,7 @@ export class DumpRun {
       // The renditions in the status at once, not only after the first heartbeat interval.
       await this.heartbeat();
       await this.publish({ type: 'running' });
+      this.hooks?.running(dump.progress());
       log.info('dump running');
       if (marked.stopRequested) this.requestStop();
 
@@ -238,7 +248,15 @@ export class DumpRun {
     event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
     details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
   ): Promise<RunResult> {
-    await this.ctx.registry.finish(this.dumpKey, this.runId, this.ctx.workerId, state, details);
+    const finished = await this.ctx.registry.finish(
+      this.dumpKey,
+      this.runId,
+      this.ctx.workerId,
+      state,
+      details,
+    );
+    if (finished === 'OK' && state !== 'Withdrawn')
+      this.hooks?.ended(state, details.progress, details.error);
     await this.publish({ ...event, state });
     if (state === 'Withdrawn') return { outcome: 'withdrawn' };
     if (this.phase === 'starting' && state === 'Error')
@@ -382,6 +400,9 @@ function requestOf(record: DumpRecord): DumpRequest {
   };
   if (record.infoFile !== undefined) request.infoFile = record.infoFile;
   if (record.userData !== undefined) request.userData = record.userData;
+  if (record.maxDurationSeconds !== undefined)
+    request.maxDurationSeconds = record.maxDurationSeconds;
+  if (record.from !== undefined) request.from = record.from;
   return request;
 }
 

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     stalledIntervalMs: config.stalledIntervalMs,
     recordTtlSeconds: config.recordTtlSeconds,
     createDump: engineDumpFactory(config.limits),
+    events: config.events,
     logger,
   });
   service.shutdown.installSignalHandlers();

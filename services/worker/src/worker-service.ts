@@ -1,5 +1,7 @@
 import {
   DumpRegistry,
+  EventOutbox,
+  OutputPathLocks,
   ShutdownManager,
   closeRedis,
   createRedisConnection,
@@ -14,6 +16,8 @@ import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
+import { DumpNotifier } from './dump-notifier.js';
+import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 
@@ -31,6 +35,8 @@ export interface WorkerServiceOptions {
   recordTtlSeconds?: number;
   createDump: CreateDump;
   logger: Logger;
+  /** Dump events (SPEC §8): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
+  events?: { webhookUrl?: string } & Partial<Omit<WebhookDelivererOptions, 'outbox' | 'logger'>>;
 }
 
 export interface WorkerService {
@@ -75,6 +81,14 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     prefix: options.redisPrefix,
     ...(options.recordTtlSeconds !== undefined && { recordTtlSeconds: options.recordTtlSeconds }),
   });
+  const outbox = new EventOutbox(commands, registry.keys);
+  const notifier = new DumpNotifier({
+    outbox,
+    ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
+    outputPaths: new OutputPathLocks(commands, registry.keys),
+    logger: log,
+  });
+  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
   const runs = new Map<string, DumpRun>();
   let closing = false;
   const lockDurationMs = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
@@ -123,6 +137,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         // Well inside the takeover delay: a frozen owner re-checks before anyone may take over.
         leaseMs: lockDurationMs / 2,
         requeue,
+        hooks: notifier.hooks,
       },
       dumpKey,
       runId,
@@ -169,6 +184,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   heartbeat.unref();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
+  deliverer.start();
 
   const shutdown = new ShutdownManager({ timeoutMs: options.shutdownTimeoutMs, logger: log });
   shutdown.register('worker', async () => {
@@ -181,6 +197,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   shutdown.register('heartbeat', async () => {
     clearInterval(heartbeat);
     await registry.workerGone(workerId).catch(() => {});
+  });
+  shutdown.register('events', async () => {
+    await notifier.flush();
+    await deliverer.close();
   });
   shutdown.register('subscriber', () => closeRedis(subscriber));
   shutdown.register('redis', async () => {
