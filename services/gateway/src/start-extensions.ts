@@ -11,15 +11,20 @@ export interface StartExtensions {
   callbackUrl?: string;
 }
 
+const FROM_TEXT =
+  'from must be "live", "window" or an ISO 8601 date and time with seconds and a zone (2026-12-01T04:00:00Z)';
+const isoTime = z.iso.datetime({ offset: true });
+
 const fields = {
   maxDurationSeconds: z
     .number({ error: 'maxDurationSeconds must be a number (seconds of media)' })
     .positive({ error: 'maxDurationSeconds must be greater than 0' })
     .max(366 * 86_400, { error: 'maxDurationSeconds must be at most a year' }),
-  from: z.union([z.literal('live'), z.literal('window'), z.iso.datetime({ offset: true })], {
-    error:
-      'from must be "live", "window" or an ISO 8601 date and time with seconds and a zone (2026-12-01T04:00:00Z)',
-  }),
+  from: z
+    .string({ error: FROM_TEXT })
+    .refine((value) => value === 'live' || value === 'window' || isoTime.safeParse(value).success, {
+      error: FROM_TEXT,
+    }),
   callbackUrl: z.url({
     protocol: /^https?$/,
     error: 'callbackUrl must be an absolute http:// or https:// URL',
