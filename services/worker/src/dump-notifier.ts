@@ -55,7 +55,8 @@ export class DumpNotifier {
     };
     return {
       running: (progress) => {
-        send(this.body(record, 'running', 'Running', progress));
+        // A resumed run (hand-off, takeover) changes no state a receiver sees: it was Running.
+        if (!resumed) send(this.body(record, 'running', 'Running', progress));
         told = true;
         for (const body of held.splice(0)) send(body);
       },

@@ -1,0 +1,275 @@
+import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
+import { verifyWebhook, type DumpNotification } from '@hlsdump/contracts';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import {
+  originsFor,
+  startCluster,
+  type Cluster,
+  type ClusterWorker,
+  type DumpStatusBody,
+  type StartedDump,
+} from '../support/cluster.js';
+import { baseName } from '../support/dump-kit.js';
+import { readInfoFile } from '../support/info-file-check.js';
+import { waitFor } from '../support/wait-for.js';
+import { WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver.js';
+
+const SECRET = 'webhook-test-secret';
+
+/**
+ * SPEC §8 events, end to end: two dumps, one with a callbackUrl, every dump's events also to
+ * WEBHOOK_URL, and a receiver (real HTTP) that is healthy, then slow, then answers 500, then is
+ * down while the worker that queued its events is SIGKILLed. Every event arrives, in order per
+ * dump, signed; the dumps' lag behind the origin stays what it was with a healthy receiver.
+ */
+describe('dump events to a misbehaving receiver', () => {
+  let origin: TestOrigin;
+  let receiver: WebhookReceiver;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    origin = await createTestOrigin({ speed: 2 });
+    receiver = await WebhookReceiver.start();
+    cluster = await startCluster({
+      workers: 2,
+      origins: originsFor(origin.url),
+      gatewayEnv: { CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}` },
+      workerEnv: {
+        WEBHOOK_URL: `${receiver.url}/all`,
+        WEBHOOK_SECRET: SECRET,
+        WEBHOOK_TIMEOUT_MS: '2500',
+        WEBHOOK_RETRY_BASE_MS: '200',
+        WEBHOOK_RETRY_MAX_MS: '1500',
+      },
+    });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await receiver?.stop();
+    await origin?.close();
+  });
+
+  const statusOf = async (d: StartedDump): Promise<DumpStatusBody> =>
+    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump!;
+  const minSegments = (s: DumpStatusBody): number =>
+    s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
+  const advance = async (dumps: StartedDump[], by: number): Promise<void> => {
+    for (const dump of dumps) {
+      const target = minSegments(await statusOf(dump)) + by;
+      await waitFor(
+        `${dump.id} to record ${target} segments`,
+        async () => minSegments(await statusOf(dump)) >= target,
+        { timeoutMs: 30_000, details: () => cluster.logs(4000) },
+      );
+    }
+  };
+  const gapsOf = async (d: StartedDump): Promise<number> => (await statusOf(d)).gaps;
+
+  it('every event arrives, in order, signed, and the dumps do not lag', async () => {
+    onTestFailed(() => console.error(cluster.logs(30_000)));
+    const stream = origin.addStream('app', 'ev', { windowSegments: 12 });
+    const a = await cluster.startDump({
+      stream: 'ev',
+      id: 'a',
+      userData: 'job=a',
+      outputPath: `${cluster.outputRoot}/ev-a`,
+      fields: { callbackUrl: `${receiver.url}/cb/a` },
+    });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    const b = await cluster.startDump({
+      stream: 'ev',
+      id: 'b',
+      outputPath: `${cluster.outputRoot}/ev-b`,
+    });
+    expect(b.status, JSON.stringify(b.body)).toBe(200);
+    const dumps = [a, b];
+    const phases: { name: string; from: number }[] = [{ name: 'healthy', from: Date.now() }];
+    const phase = (name: string) => phases.push({ name, from: Date.now() });
+    const missing: number[] = [];
+    const makeGap = async (): Promise<void> => {
+      const msn = stream.status('video_0').completeSegments + 1;
+      missing.push(msn);
+      stream.missingSegments([msn]);
+      const before = await Promise.all(dumps.map(gapsOf));
+      await waitFor(
+        `a gap at ${msn} in both dumps`,
+        async () => (await Promise.all(dumps.map(gapsOf))).every((g, i) => g > before[i]!),
+        { timeoutMs: 30_000, details: () => cluster.logs(4000) },
+      );
+    };
+
+    await advance(dumps, 3);
+
+    phase('slow');
+    receiver.delayMs = 1_500;
+    await makeGap();
+    await advance(dumps, 2);
+
+    phase('failing');
+    receiver.delayMs = 0;
+    receiver.failWith = 500;
+    await makeGap();
+    await advance(dumps, 2);
+
+    phase('down');
+    receiver.failWith = undefined;
+    await receiver.stop();
+    await makeGap();
+    await advance(dumps, 1);
+    const victim = await ownerOf(a);
+    phase('killed');
+    await victim.kill('SIGKILL');
+    await waitFor(
+      'another worker to run dump a',
+      async () => {
+        const s = await statusOf(a);
+        return s.owner !== victim.id && s.status === 'Running';
+      },
+      { timeoutMs: 30_000, details: () => cluster.logs(4000) },
+    );
+    await advance(dumps, 1);
+    for (const dump of dumps)
+      expect((await cluster.stopDump({ stream: 'ev', id: dump.id })).status).toBe(200);
+    // Everything since the receiver went down waits in Redis; its queuer is dead.
+    await victim.restart();
+    await cluster.workerReady(victim);
+    await receiver.restart();
+
+    const channels = {
+      'a → callbackUrl': { path: '/cb/a', dump: a },
+      'a → WEBHOOK_URL': { path: '/all', dump: a },
+      'b → WEBHOOK_URL': { path: '/all', dump: b },
+    };
+    const eventsOf = (requests: ReceivedRequest[], path: string, id: string) =>
+      requests
+        .filter((r) => r.path === path)
+        .map((r) => ({ request: r, event: JSON.parse(r.body) as DumpNotification }))
+        .filter((e) => e.event.id === id);
+    await receiver.until(
+      (requests) =>
+        Object.values(channels).every(({ path, dump }) =>
+          eventsOf(requests, path, dump.id).some(
+            (e) => e.event.type === 'completed' && e.request.status === 204,
+          ),
+        ),
+      60_000,
+    );
+
+    // Signed, every request, with a fresh timestamp.
+    for (const request of receiver.requests) {
+      const check = verifyWebhook(
+        SECRET,
+        request.headers['x-hlsdump-signature'] as string,
+        request.body,
+        {
+          nowSeconds: request.at / 1000,
+          toleranceSeconds: 30,
+        },
+      );
+      expect(check, request.body).toEqual({ ok: true, t: expect.any(Number) });
+    }
+
+    const finals = { a: await statusOf(a), b: await statusOf(b) };
+    for (const [name, { path, dump }] of Object.entries(channels)) {
+      const all = eventsOf(receiver.requests, path, dump.id);
+      // In order: no request ever carries an older event than one sent before it.
+      const sent = all.map((e) => e.event.sequence);
+      for (let i = 1; i < sent.length; i++)
+        expect(sent[i]!, `${name}: ${sent.join(',')}`).toBeGreaterThanOrEqual(sent[i - 1]!);
+      // At least once: every sequence number from 1 to the last, delivered.
+      const delivered = new Map<number, DumpNotification>();
+      for (const e of all) if (e.request.status === 204) delivered.set(e.event.sequence, e.event);
+      const events = [...delivered.values()].sort((x, y) => x.sequence - y.sequence);
+      expect(
+        events.map((e) => e.sequence),
+        name,
+      ).toEqual(events.map((_, i) => i + 1));
+      const final = finals[dump.id as 'a' | 'b'];
+      expect(
+        events.map((e) => e.type),
+        name,
+      ).toEqual(['running', ...Array.from({ length: final.gaps }, () => 'gap'), 'completed']);
+      expect(
+        events.filter((e) => e.type === 'gap').map((e) => e.gap!.msn),
+        name,
+      ).toEqual(missing.flatMap((msn) => stream.renditions.map(() => msn)));
+      const completed = events.at(-1)!;
+      expect(completed).toMatchObject({
+        id: dump.id,
+        vhost: 'default',
+        app: 'app',
+        stream: 'ev',
+        outputStreamName: 'ev',
+        status: 'Completed',
+        reason: 'stopped',
+        counts: { gaps: final.gaps, segments: final.segments, files: final.filesWritten },
+      });
+      expect(events.every((e) => e.runId === events[0]!.runId)).toBe(true);
+      if (dump.id === 'a') expect(events.every((e) => e.userData === 'job=a')).toBe(true);
+      console.log(
+        `${name}: ${events.length} events delivered over ${all.length} requests (${all.filter((e) => e.request.status !== 204).length} answered 500)`,
+      );
+    }
+    expect(receiver.requests.some((r) => r.status === 500)).toBe(true);
+
+    // Lag: when each segment file was complete on disk (its infoFile Item) against when the
+    // origin completed it, per phase of the receiver, for segments written before the kill.
+    const killedAt = phases.find((p) => p.name === 'killed')!.from;
+    for (const dump of dumps) {
+      const lags = await segmentLags(stream, dump);
+      const byPhase = new Map<string, number[]>();
+      for (const { at, lagMs, completedAt, msn } of lags) {
+        // Not the receiver's doing: segments the origin had completed before the dump began, the
+        // one after each missing segment (the dump retried the 404 first), failover after the kill.
+        if (at >= killedAt || completedAt < phases[0]!.from || missing.includes(msn - 1)) continue;
+        const name = [...phases].reverse().find((p) => at >= p.from)?.name ?? 'healthy';
+        byPhase.set(name, [...(byPhase.get(name) ?? []), lagMs]);
+      }
+      const p90 = (values: number[]) =>
+        [...values].sort((x, y) => x - y)[
+          Math.min(values.length - 1, Math.floor(values.length * 0.9))
+        ]!;
+      const healthy = p90(byPhase.get('healthy') ?? []);
+      const figures = [...byPhase].map(
+        ([name, values]) => `${name} p90 ${p90(values)} ms (n=${values.length})`,
+      );
+      console.log(`dump ${dump.id} segment lag: ${figures.join(', ')}`);
+      for (const name of ['slow', 'failing', 'down']) {
+        const values = byPhase.get(name) ?? [];
+        expect(values.length, `${dump.id} ${name} segments`).toBeGreaterThan(0);
+        expect(p90(values), `${dump.id} ${name} vs healthy ${healthy} ms`).toBeLessThanOrEqual(
+          healthy + 250,
+        );
+      }
+    }
+  }, 180_000);
+
+  async function ownerOf(dump: StartedDump): Promise<ClusterWorker> {
+    const owner = (await statusOf(dump)).owner;
+    const worker = cluster.workers.find((w) => w.id === owner);
+    if (!worker) throw new Error(`no worker owns ${dump.id}`);
+    return worker;
+  }
+});
+
+/** Per dumped segment: when its infoFile Item says it was written, and how long after the origin completed it. */
+async function segmentLags(
+  stream: StreamControl,
+  dump: StartedDump,
+): Promise<{ at: number; lagMs: number; completedAt: number; msn: number }[]> {
+  const names = new Map<
+    string,
+    { rendition: StreamControl['renditions'][number]['id']; msn: number }
+  >();
+  for (const rendition of stream.renditions)
+    for (let msn = 0; msn < stream.status(rendition.id).completeSegments; msn++)
+      names.set(baseName(stream.segmentUrl(rendition.id, msn)), { rendition: rendition.id, msn });
+  const info = await readInfoFile(dump.infoFile!);
+  return info.items.flatMap((item) => {
+    const segment = names.get(item.file.split('/').pop() ?? '');
+    if (!segment) return [];
+    const at = Date.parse(item.time);
+    const completedAt = stream.segmentCompletedAt(segment.rendition, segment.msn);
+    return [{ at, lagMs: Math.round(at - completedAt), completedAt, msn: segment.msn }];
+  });
+}
