@@ -30,13 +30,18 @@ export interface ClaimedDelivery {
 /** How long a per-dump sequence counter outlives the dump's last event. */
 const SEQUENCE_TTL_SECONDS = 30 * 24 * 3600;
 
-// KEYS: seq counter, due zset. ARGV: key prefix, event JSON (an object without `sequence`),
-// now, ttl, then channel/url pairs. → the event's sequence number.
+// KEYS: seq counter, due zset, ending zset, told key ('' = not a run's end).
+// ARGV: key prefix, event JSON (an object without `sequence`), now, ttl, run member, then
+// channel/url pairs. → the event's sequence number; 0 when this run's end was already told.
 const ENQUEUE = `
+if KEYS[4] ~= '' then
+  if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) == false then return 0 end
+  redis.call('ZREM', KEYS[3], ARGV[5])
+end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 local entry = '{"sequence":' .. seq .. ',' .. string.sub(ARGV[2], 2)
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local channel = ARGV[i]
   redis.call('RPUSH', ARGV[1] .. 'list:' .. channel, entry)
   redis.call('HSET', ARGV[1] .. 'channel:' .. channel, 'url', ARGV[i + 1])
@@ -112,7 +117,7 @@ export class EventOutbox {
     private readonly now: () => number = Date.now,
   ) {
     this.base = `${keys.prefix}:outbox:`;
-    redis.defineCommand('hlsdumpOutboxEnqueue', { numberOfKeys: 2, lua: ENQUEUE });
+    redis.defineCommand('hlsdumpOutboxEnqueue', { numberOfKeys: 4, lua: ENQUEUE });
     redis.defineCommand('hlsdumpOutboxClaim', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('hlsdumpOutboxAck', { numberOfKeys: 1, lua: ACK });
     redis.defineCommand('hlsdumpOutboxRetry', { numberOfKeys: 1, lua: RETRY });
@@ -131,6 +136,8 @@ export class EventOutbox {
     dumpKey: string,
     event: Record<string, unknown>,
     targets: readonly string[],
+    /** This event tells the end of run `endOf`: appended once per run, whoever tries. */
+    endOf?: string,
   ): Promise<number> {
     const json = JSON.stringify(event);
     if (!json.startsWith('{') || json === '{}')
@@ -139,12 +146,48 @@ export class EventOutbox {
     return this.commands.hlsdumpOutboxEnqueue(
       `${this.base}seq:${dumpKey}`,
       this.dueKey,
+      this.endingKey,
+      endOf === undefined ? '' : `${this.base}told:${dumpKey}:${endOf}`,
       this.base,
       json,
       this.now(),
       SEQUENCE_TTL_SECONDS,
+      endOf === undefined ? '' : `${dumpKey}:${endOf}`,
       ...pairs,
     );
+  }
+
+  private get endingKey(): string {
+    return `${this.base}ending`;
+  }
+
+  /**
+   * A run is about to be recorded as ended: noted before the registry write, so that if the
+   * worker dies before its end event is appended, a sweep finds the run and appends it.
+   */
+  async expectEnd(dumpKey: string, runId: string): Promise<void> {
+    await this.redis.zadd(this.endingKey, this.now(), `${dumpKey}:${runId}`);
+  }
+
+  /** Runs noted as ending longer than `olderThanMs` ago whose end event was not appended. */
+  async overdueEnds(olderThanMs: number): Promise<{ dumpKey: string; runId: string }[]> {
+    const members = await this.redis.zrangebyscore(
+      this.endingKey,
+      '-inf',
+      this.now() - olderThanMs,
+      'LIMIT',
+      0,
+      100,
+    );
+    return members.map((member) => {
+      const [dumpKey = '', runId = ''] = member.split(':');
+      return { dumpKey, runId };
+    });
+  }
+
+  /** The run needs no end event from a sweep (gone, withdrawn, or someone else's now). */
+  async forgetEnd(dumpKey: string, runId: string): Promise<void> {
+    await this.redis.zrem(this.endingKey, `${dumpKey}:${runId}`);
   }
 
   /** Leases up to `max` due channels' head events for `leaseMs`. */

@@ -3,10 +3,10 @@ import type {
   DumpNotification,
   DumpNotificationType,
   DumpRecord,
+  DumpRegistry,
   EventOutbox,
   OutputPathLocks,
 } from '@hlsdump/contracts';
-import type { DumpProgress } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
 import type { RunHooks, RunHooksFactory } from './run-hooks.js';
 
@@ -20,6 +20,15 @@ export interface DumpNotifierOptions {
 }
 
 type EventBody = Omit<DumpNotification, 'sequence'>;
+
+/** What an event counts: the engine's progress, or the registry's snapshot of it. */
+interface Counted {
+  renditions: readonly { segments: number }[];
+  bytesWritten: number;
+  filesWritten: number;
+  gaps: number;
+  endReason?: string;
+}
 
 /**
  * Turns a run's state changes into events in the Redis outbox, for the deliverers to send. The
@@ -38,10 +47,45 @@ export class DumpNotifier {
     return this.tail;
   }
 
-  private forRun(record: DumpRecord, resumed: boolean): RunHooks {
-    const targets = [record.callbackUrl, this.o.webhookUrl].filter(
+  /**
+   * Appends the end event of runs whose worker died between recording the end and appending
+   * its event (noted by `ending`, see EventOutbox.expectEnd), from the registry's record. Safe to
+   * run anywhere at any time: a run's end is appended once, whoever gets there first.
+   */
+  async sweep(registry: DumpRegistry, olderThanMs = 10_000): Promise<number> {
+    let told = 0;
+    for (const { dumpKey, runId } of await this.o.outbox.overdueEnds(olderThanMs)) {
+      const record = await registry.get(dumpKey);
+      const targets = record ? this.targetsOf(record) : [];
+      if (!record || record.runId !== runId || record.state === 'Withdrawn' || !targets.length) {
+        await this.o.outbox.forgetEnd(dumpKey, runId);
+        continue;
+      }
+      // Still active: it was resumed, and its new owner tells the end.
+      if (record.state !== 'Completed' && record.state !== 'Error') continue;
+      const progress = record.progress;
+      const body = this.body(
+        record,
+        record.state === 'Completed' ? 'completed' : 'error',
+        record.state,
+        progress,
+        progress?.endReason ?? record.error?.message,
+        record.error,
+      );
+      body.time = new Date(record.endedAt ?? Date.now()).toISOString();
+      if ((await this.o.outbox.enqueue(dumpKey, body, targets, runId)) > 0) told++;
+    }
+    return told;
+  }
+
+  private targetsOf(record: DumpRecord): string[] {
+    return [record.callbackUrl, this.o.webhookUrl].filter(
       (url): url is string => url !== undefined && url !== '',
     );
+  }
+
+  private forRun(record: DumpRecord, resumed: boolean): RunHooks {
+    const targets = this.targetsOf(record);
     // A gap found before the run is acknowledged is told after its `running`, not before.
     let told = resumed;
     const held: EventBody[] = [];
@@ -62,29 +106,38 @@ export class DumpNotifier {
       },
       gap: (chunklist, msn, reason, progress) =>
         send({ ...this.body(record, 'gap', 'Running', progress, reason), gap: { chunklist, msn } }),
+      ending: () => {
+        // Issued now, on the connection the registry's end goes over next: Redis sees it first.
+        if (targets.length > 0)
+          void this.o.outbox.expectEnd(record.dumpKey, record.runId).catch(() => undefined);
+      },
       ended: (state, progress, error) => {
         told = true;
         for (const body of held.splice(0)) send(body);
         const reason = progress?.endReason ?? error?.message;
-        send(
-          this.body(
+        if (targets.length > 0)
+          this.append(
             record,
-            state === 'Completed' ? 'completed' : 'error',
-            state,
-            progress,
-            reason,
-            error,
-          ),
-        );
+            this.body(
+              record,
+              state === 'Completed' ? 'completed' : 'error',
+              state,
+              progress,
+              reason,
+              error,
+            ),
+            targets,
+            record.runId,
+          );
         void this.o.outputPaths?.release(record.outputPath, record.runId).catch(() => undefined);
       },
     };
   }
 
-  private append(record: DumpRecord, body: EventBody, targets: string[]): void {
+  private append(record: DumpRecord, body: EventBody, targets: string[], endOf?: string): void {
     this.tail = this.tail.then(async () => {
       try {
-        const sequence = await this.o.outbox.enqueue(record.dumpKey, body, targets);
+        const sequence = await this.o.outbox.enqueue(record.dumpKey, body, targets, endOf);
         this.o.logger.debug({ dumpKey: record.dumpKey, type: body.type, sequence }, 'event queued');
       } catch (error) {
         this.o.logger.error(
@@ -99,7 +152,7 @@ export class DumpNotifier {
     record: DumpRecord,
     type: DumpNotificationType,
     status: DumpNotification['status'],
-    progress: DumpProgress | undefined,
+    progress: Counted | undefined,
     reason?: string,
     error?: DumpFailureInfo,
   ): EventBody {

@@ -248,6 +248,7 @@ export class DumpRun {
     event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
     details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
   ): Promise<RunResult> {
+    if (state !== 'Withdrawn') this.hooks?.ending();
     const finished = await this.ctx.registry.finish(
       this.dumpKey,
       this.runId,

@@ -9,6 +9,8 @@ import type { DumpProgress } from '@hlsdump/dump-engine';
 export interface RunHooks {
   running(progress: DumpProgress): void;
   gap(chunklist: string, msn: number, reason: string, progress: DumpProgress): void;
+  /** Just before the registry records the end (Completed / Error). */
+  ending(): void;
   ended(
     state: 'Completed' | 'Error',
     progress: DumpProgress | undefined,

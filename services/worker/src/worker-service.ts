@@ -36,7 +36,9 @@ export interface WorkerServiceOptions {
   createDump: CreateDump;
   logger: Logger;
   /** Dump events (SPEC §8): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
-  events?: { webhookUrl?: string } & Partial<Omit<WebhookDelivererOptions, 'outbox' | 'logger'>>;
+  events?: { webhookUrl?: string; sweepIntervalMs?: number } & Partial<
+    Omit<WebhookDelivererOptions, 'outbox' | 'logger'>
+  >;
 }
 
 export interface WorkerService {
@@ -182,6 +184,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   };
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
   heartbeat.unref();
+  // End events a dead worker recorded but never appended (the instant between the two writes).
+  const sweep = setInterval(
+    () =>
+      void notifier
+        .sweep(registry)
+        .catch((error: Error) => log.warn({ err: error.message }, 'event sweep failed')),
+    options.events?.sweepIntervalMs ?? 5_000,
+  );
+  sweep.unref();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
   deliverer.start();
@@ -199,6 +210,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     await registry.workerGone(workerId).catch(() => {});
   });
   shutdown.register('events', async () => {
+    clearInterval(sweep);
     await notifier.flush();
     await deliverer.close();
   });
