@@ -33,8 +33,10 @@ describe('dump events to a misbehaving receiver', () => {
     origin = await createTestOrigin({ speed: 2 });
     receiver = await WebhookReceiver.start();
     control = await WebhookReceiver.start();
+    // One worker runs both dumps and sends every event, so the comparison shares one process;
+    // a second joins before the kill, to take the dumps over.
     cluster = await startCluster({
-      workers: 2,
+      workers: 1,
       origins: originsFor(origin.url),
       gatewayEnv: {
         CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port},127.0.0.1:${control.port}`,
@@ -121,8 +123,10 @@ describe('dump events to a misbehaving receiver', () => {
     receiver.failWith = undefined;
     await receiver.stop();
     await makeGap();
-    await advance(dumps, 1);
+    await advance(dumps, 2);
     const victim = await ownerOf(a);
+    expect((await ownerOf(b)).id).toBe(victim.id);
+    await cluster.addWorker();
     phase('killed');
     await victim.kill('SIGKILL');
     await waitFor(
@@ -250,10 +254,16 @@ describe('dump events to a misbehaving receiver', () => {
           )
           .join('\n'),
     );
+    const healthy = pct(byPhase.get('healthy')?.a ?? [], 0.5);
     for (const name of ['healthy', 'slow', 'failing', 'down']) {
       const figures = byPhase.get(name);
       expect(figures?.a.length, `${name} segments`).toBeGreaterThan(0);
+      // Side by side: dump a's own receiver does not hold dump a up.
       expect(Math.abs(pct(figures!.diff, 0.5)), `${name}: a−b median`).toBeLessThanOrEqual(100);
+      // Over time: no phase of the receiver holds the worker up (the machine is shared: a margin).
+      expect(pct(figures!.a, 0.5), `${name} median vs healthy ${healthy} ms`).toBeLessThanOrEqual(
+        healthy + 250,
+      );
     }
   }, 180_000);
 
