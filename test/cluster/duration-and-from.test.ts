@@ -105,6 +105,38 @@ describe('maxDurationSeconds and from', () => {
     expect((await cluster.stopDump({ stream: stream.stream, id: 'd' })).status).toBe(404);
   });
 
+  it('maxDurationSeconds counts on across a hand-off: the dump still ends at the same media time', async () => {
+    onTestFailed(() => console.error(cluster.logs(10_000)));
+    const stream = addStream(12);
+    // A second worker to hand the dump to (it stays for the next tests).
+    if (cluster.workers.length < 2) await cluster.addWorker();
+    const dump = await start(stream, { maxDurationSeconds: 32 });
+    expect(dump.status, JSON.stringify(dump.body)).toBe(200);
+    await segmentsRecorded(dump, 2);
+    const owner = (await statusOf(dump)).owner;
+    const leaving = cluster.workers.find((w) => w.id === owner)!;
+    expect((await leaving.kill('SIGTERM')).code).toBe(0);
+    const final = await waitFor(
+      'the dump to end by itself on the other worker',
+      async () => {
+        const status = await statusOf(dump);
+        return status.status === 'Completed' ? status : undefined;
+      },
+      { timeoutMs: 60_000, details: () => cluster.logs(4000) },
+    );
+    expect(final.owner).not.toBe(leaving.id);
+    expect(final.endReason).toMatch(/^maxDurationSeconds reached: .* \(32 s asked\)$/);
+    const verified = await verify(stream, dump, 1);
+    let expected = 0;
+    for (let seconds = 0; seconds < 32 - 0.001; expected++)
+      seconds += stream.segmentDuration('video_0', verified.firstMsn + expected);
+    for (const [rendition, count] of Object.entries(verified.segments))
+      expect(count, rendition).toBe(expected);
+    // The leaving worker is back for the next tests.
+    await leaving.restart();
+    await cluster.workerReady(leaving);
+  });
+
   it('from "window": the first segment is the oldest the origin holds, on every rendition, byte-exact', async () => {
     onTestFailed(() => console.error(cluster.logs(10_000)));
     const stream = addStream(6);
