@@ -61,4 +61,19 @@ describe('one active dump per outputPath', () => {
     expect(await locks.release('/out/c', 'r1')).toBe(true);
     expect((await locks.acquire('/out/c', holder('y', 'r2'))).ok).toBe(true);
   });
+
+  it('of many starts racing from separate connections, exactly one takes the path', async () => {
+    const connections = Array.from({ length: 8 }, () => new Redis(server.url));
+    try {
+      const racers = connections.map((c) => new OutputPathLocks(c, keys, 10_000, () => clock));
+      const results = await Promise.all(
+        racers.map((racer, i) => racer.acquire('/out/raced', holder(`r${i}`, `run${i}`))),
+      );
+      const winners = results.flatMap((r, i) => (r.ok ? [`r${i}`] : []));
+      expect(winners).toHaveLength(1);
+      for (const result of results) if (!result.ok) expect(result.holder.id).toBe(winners[0]);
+    } finally {
+      await Promise.all(connections.map((c) => c.quit()));
+    }
+  });
 });
