@@ -193,14 +193,19 @@ describe('dump events to a misbehaving receiver', () => {
         name,
       ).toEqual(events.map((_, i) => i + 1));
       const final = finals[dump.id as 'a' | 'b'];
+      // running, the gaps (each counting the segments it lost), completed.
+      expect(events[0]!.type, name).toBe('running');
+      expect(events.at(-1)!.type, name).toBe('completed');
+      const gaps = events.slice(1, -1);
+      expect(gaps.every((e) => e.type === 'gap')).toBe(true);
       expect(
-        events.map((e) => e.type),
+        gaps.reduce((sum, e) => sum + e.gap!.count, 0),
         name,
-      ).toEqual(['running', ...Array.from({ length: final.gaps }, () => 'gap'), 'completed']);
+      ).toBe(final.gaps);
       expect(
-        events.filter((e) => e.type === 'gap').map((e) => e.gap!.msn),
+        gaps.map((e) => [e.gap!.msn, e.gap!.count]),
         name,
-      ).toEqual(missing.flatMap((msn) => stream.renditions.map(() => msn)));
+      ).toEqual(missing.flatMap((msn) => stream.renditions.map(() => [msn, 1])));
       const completed = events.at(-1)!;
       expect(completed).toMatchObject({
         id: dump.id,
@@ -260,9 +265,10 @@ describe('dump events to a misbehaving receiver', () => {
       expect(figures?.a.length, `${name} segments`).toBeGreaterThan(0);
       // Side by side: dump a's own receiver does not hold dump a up.
       expect(Math.abs(pct(figures!.diff, 0.5)), `${name}: a−b median`).toBeLessThanOrEqual(100);
-      // Over time: no phase of the receiver holds the worker up (the machine is shared: a margin).
+      // Over time: no phase of the receiver holds the worker up by as much as one part (the
+      // README's lag target: 1 s of media, 500 ms at this origin's speed 2).
       expect(pct(figures!.a, 0.5), `${name} median vs healthy ${healthy} ms`).toBeLessThanOrEqual(
-        healthy + 250,
+        healthy + (stream.partTarget * 1000) / 2,
       );
     }
   }, 180_000);

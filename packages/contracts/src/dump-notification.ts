@@ -22,7 +22,10 @@ export interface DumpNotification {
   userData?: string;
   /** When the change happened, ISO 8601. */
   time: string;
-  /** `gap` only: the rendition and the origin's media sequence number given up. */
-  gap?: { chunklist: string; msn: number };
+  /**
+   * `gap` only: the rendition, the origin's media sequence number of the first segment given up,
+   * and how many in a row (a stretch lost at once, such as the window moving on, is one event).
+   */
+  gap?: { chunklist: string; msn: number; count: number };
   error?: { code: string; message: string };
 }

@@ -97,4 +97,31 @@ describe('a dump’s end event when its worker dies in between', () => {
     await notifier.flush();
     expect((await delivered()).map((e) => e.type)).toEqual(['completed']);
   });
+
+  it('a stretch lost at once is one gap event per rendition, told in order with the rest', async () => {
+    const { registry, notifier, hooks, finish, delivered } = await runningDump();
+    const running = { ...progress, status: 'Running' as const };
+    // Found before the start was acknowledged: held until `running` is told.
+    hooks.gap('v.m3u8', 10, 'no longer in the origin playlist window', running);
+    hooks.running(running);
+    for (const msn of [20, 21, 22])
+      hooks.gap('v.m3u8', msn, 'no longer in the origin playlist window', running);
+    for (const msn of [20, 21])
+      hooks.gap('a.m3u8', msn, 'no longer in the origin playlist window', running);
+    hooks.gap('v.m3u8', 23, 'could not be fetched: 404', running);
+    await new Promise((resolve) => setImmediate(resolve));
+    hooks.ending();
+    await finish();
+    hooks.ended('Completed', progress);
+    await notifier.flush();
+    expect(await notifier.sweep(registry, 0)).toBe(0);
+    expect((await delivered()).map((e) => [e.sequence, e.type, e.gap])).toEqual([
+      [1, 'running', undefined],
+      [2, 'gap', { chunklist: 'v.m3u8', msn: 10, count: 1 }],
+      [3, 'gap', { chunklist: 'v.m3u8', msn: 20, count: 3 }],
+      [4, 'gap', { chunklist: 'a.m3u8', msn: 20, count: 2 }],
+      [5, 'gap', { chunklist: 'v.m3u8', msn: 23, count: 1 }],
+      [6, 'completed', undefined],
+    ]);
+  });
 });

@@ -97,16 +97,35 @@ export class DumpNotifier {
       }
       this.append(record, body, targets);
     };
+    // Gaps noticed in one go (the recorder marks a lost stretch segment by segment, at once) are
+    // merged per rendition into one event, sent once the current turn of the event loop is over.
+    let gaps: EventBody[] = [];
+    const sendGaps = (): void => {
+      const merged = gaps;
+      gaps = [];
+      for (const body of merged) send(body);
+    };
     return {
       running: (progress) => {
+        sendGaps();
         // A resumed run (hand-off, takeover) changes no state a receiver sees: it was Running.
         if (!resumed) send(this.body(record, 'running', 'Running', progress));
         told = true;
         for (const body of held.splice(0)) send(body);
       },
-      gap: (chunklist, msn, reason, progress) =>
-        send({ ...this.body(record, 'gap', 'Running', progress, reason), gap: { chunklist, msn } }),
+      gap: (chunklist, msn, reason, progress) => {
+        const body = this.body(record, 'gap', 'Running', progress, reason);
+        const last = gaps.findLast((g) => g.gap?.chunklist === chunklist);
+        if (last?.gap && last.reason === reason && last.gap.msn + last.gap.count === msn) {
+          last.gap.count++;
+          last.counts = body.counts;
+          return;
+        }
+        if (gaps.length === 0) setImmediate(sendGaps);
+        gaps.push({ ...body, gap: { chunklist, msn, count: 1 } });
+      },
       ending: () => {
+        sendGaps();
         // Issued now, on the connection the registry's end goes over next: Redis sees it first.
         if (targets.length > 0)
           void this.o.outbox.expectEnd(record.dumpKey, record.runId).catch(() => undefined);
@@ -114,6 +133,7 @@ export class DumpNotifier {
       ended: (state, progress, error) => {
         told = true;
         for (const body of held.splice(0)) send(body);
+        sendGaps();
         const reason = progress?.endReason ?? error?.message;
         if (targets.length > 0)
           this.append(
