@@ -206,16 +206,15 @@ describe('dumps across two worker processes', () => {
     const streams = { alpha, beta };
     const report: string[] = [];
     for (const d of [alphaOne, alphaTwo, betaOne, betaTwo, again]) {
-      // One record per (stream, id): alpha/one's second run replaced its first in the registry.
+      // Every run of an id is listed: alpha/one's first run stays beside its second.
       const list = await cluster.api(`/v1/vhosts/default/apps/app/streams/${d.stream}:hlsDumps`, {
         outputStreamName: d.outputStreamName,
         id: d.id,
       });
       const records = list.body.response as DumpStatusBody[];
-      expect(records).toHaveLength(1);
+      expect(records).toHaveLength(d === alphaOne || d === again ? 2 : 1);
       const status = records.find((s) => s.outputPath === d.outputPath);
-      if (d === alphaOne) expect(status).toBeUndefined();
-      else expect(status?.status).toBe('Completed');
+      expect(status?.status).toBe('Completed');
       const verified = await verifyDump(
         streams[d.stream as 'alpha' | 'beta'],
         {

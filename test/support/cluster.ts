@@ -95,6 +95,8 @@ export interface StartDumpInput {
   infoFile?: string | null;
   playlist?: string[];
   userData?: string;
+  /** More body fields (the extensions: maxDurationSeconds, from, callbackUrl). */
+  fields?: Record<string, unknown>;
 }
 
 export interface StartedDump {
@@ -304,6 +306,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ...(infoFile !== undefined && { infoFile }),
           ...(input.playlist !== undefined && { playlist: input.playlist }),
           ...(input.userData !== undefined && { userData: input.userData }),
+          ...input.fields,
         });
         return {
           ...result,

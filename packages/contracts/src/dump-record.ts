@@ -64,6 +64,12 @@ export interface DumpStartParams {
   originHeaders?: Record<string, string>;
   /** CA file for the app's HTTPS origin (origins file). */
   originCaFile?: string;
+  /** Ours, beyond OME: the dump stops itself, Completed, after this much media. */
+  maxDurationSeconds?: number;
+  /** Ours: where the dump starts: `live` (OME's), `window`, or an ISO 8601 time. */
+  from?: string;
+  /** Ours: where this dump's events are POSTed (besides WEBHOOK_URL). */
+  callbackUrl?: string;
 }
 
 export interface DumpRecord extends DumpStartParams {
@@ -107,6 +113,10 @@ export function startParamsToFields(params: DumpStartParams): Record<string, str
   if (params.originHeaders !== undefined)
     fields.originHeaders = JSON.stringify(params.originHeaders);
   if (params.originCaFile !== undefined) fields.originCaFile = params.originCaFile;
+  if (params.maxDurationSeconds !== undefined)
+    fields.maxDurationSeconds = String(params.maxDurationSeconds);
+  if (params.from !== undefined) fields.from = params.from;
+  if (params.callbackUrl !== undefined) fields.callbackUrl = params.callbackUrl;
   return fields;
 }
 
@@ -166,6 +176,10 @@ export function recordFromHash(dumpKey: string, hash: Record<string, string>): D
   if (originHeaders) record.originHeaders = originHeaders;
   if (hash.originCaFile) record.originCaFile = hash.originCaFile;
   if (hash.owner) record.owner = hash.owner;
+  const maxDurationSeconds = num(hash.maxDurationSeconds);
+  if (maxDurationSeconds !== undefined) record.maxDurationSeconds = maxDurationSeconds;
+  if (hash.from !== undefined) record.from = hash.from;
+  if (hash.callbackUrl !== undefined) record.callbackUrl = hash.callbackUrl;
   const optionalNumbers = ['startedAt', 'runningAt', 'endedAt', 'heartbeatAt', 'crashes'] as const;
   for (const name of optionalNumbers) {
     const value = num(hash[name]);

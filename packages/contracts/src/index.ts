@@ -10,3 +10,8 @@ export * from './dump-registry.js';
 export * from './shutdown-manager.js';
 export * from './local-redis-server.js';
 export { ConfigError, parseEnv, loadConfigOrExit } from './service-config.js';
+export * from './output-path-lock.js';
+export * from './run-history.js';
+export * from './event-outbox.js';
+export * from './webhook-signature.js';
+export * from './dump-notification.js';

@@ -1,5 +1,6 @@
 import type { DumpStorage } from '@hlsdump/storage';
 import type { OriginClient, RetryPolicy } from '@hlsdump/hls-client';
+import type { DurationLimitState } from './duration-limit.js';
 
 /** What to dump: the stream's location at the origin and where its copy goes. */
 export interface DumpRequest {
@@ -15,6 +16,10 @@ export interface DumpRequest {
   userData?: string;
   /** The infoFile's `<Stream>`: `/{vhost}/{app}/{outputStreamName}`. */
   streamName: string;
+  /** Ours: stop, Completed, after this much media (seconds of EXTINF, not wall time). */
+  maxDurationSeconds?: number;
+  /** Ours: `live` (default), `window`, or an ISO 8601 time (see start-position.ts). */
+  from?: string;
   /** How to reach the origin beyond its URL (the app's origins entry). */
   origin?: OriginAccess;
 }
@@ -80,6 +85,8 @@ export interface DumpCheckpoint {
   version: 2;
   request: DumpRequest;
   renditions: RenditionCheckpoint[];
+  /** The media time counted towards `maxDurationSeconds`, when the request has one. */
+  durationLimit?: DurationLimitState;
 }
 
 export interface RenditionCheckpoint {

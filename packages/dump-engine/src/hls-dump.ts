@@ -20,7 +20,9 @@ import type {
   DumpStatus,
   FileKind,
 } from './dump-types.js';
+import { DurationLimit } from './duration-limit.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
+import { oldestCommonSegment, parseStartFrom, segmentAtTime } from './start-position.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
 
 /** Distinct notices kept in a dump's status. */
@@ -71,6 +73,10 @@ export class HlsDump {
   private bytesWritten = 0;
   /** What could not be honoured, one line per rendition and tag and reason. */
   private readonly notices = new Set<string>();
+  /** `maxDurationSeconds`, counted as the playlists advance. */
+  private readonly durationLimit: DurationLimit | undefined;
+  /** The segment a `from` time asked for, found before anything is written. */
+  private startAtMsn: number | undefined;
 
   constructor(
     request: DumpRequest,
@@ -79,6 +85,11 @@ export class HlsDump {
     this.request = deps.resumeFrom?.request ?? request;
     this.limits = { ...DEFAULT_DUMP_LIMITS, ...deps.limits };
     this.done = new Promise((resolveDone) => (this.settle = resolveDone));
+    if (this.request.maxDurationSeconds !== undefined)
+      this.durationLimit = new DurationLimit(
+        this.request.maxDurationSeconds,
+        deps.resumeFrom?.durationLimit,
+      );
   }
 
   on(listener: (event: DumpEvent) => void): () => void {
@@ -136,6 +147,9 @@ export class HlsDump {
       version: 2,
       request: this.request,
       renditions: this.renditions.map((r) => r.recorder.checkpoint()),
+      ...(this.durationLimit?.checkpoint() && {
+        durationLimit: this.durationLimit.checkpoint(),
+      }),
     };
   }
 
@@ -159,6 +173,7 @@ export class HlsDump {
     const resume = this.deps.resumeFrom;
     const masters = resume ? [] : await this.loadMasters();
     const renditionUrls = resume ? resume.renditions.map((r) => r.url) : renditionsOf(masters);
+    if (!resume) await this.findStartTime(renditionUrls);
 
     await this.fenced(() => this.deps.storage.ensureDir(outputPath));
     // A previous owner killed mid-write left its temporary files; they are never a dump file.
@@ -251,7 +266,7 @@ export class HlsDump {
   }
 
   private async run(): Promise<void> {
-    const startMsn = liveEdge(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
+    const startMsn = this.startMsnOf(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
     let fatal: unknown;
     const firstFiles = this.writeFirstFiles().catch((error: unknown) => {
       fatal = error;
@@ -291,10 +306,13 @@ export class HlsDump {
   }
 
   private async follow(rendition: Rendition, startMsn: number): Promise<void> {
-    if (rendition.first) await rendition.recorder.record(rendition.first, startMsn);
+    if (rendition.first && (await this.recordWithinLimit(rendition, rendition.first, startMsn))) {
+      await rendition.updates.return(undefined);
+      return;
+    }
     try {
       for await (const details of rendition.updates) {
-        await rendition.recorder.record(details, startMsn);
+        if (await this.recordWithinLimit(rendition, details, startMsn)) return;
       }
     } catch (error) {
       // The stream's playlist answered 404 past the limit: the stream ended, the dump is complete.
@@ -304,6 +322,51 @@ export class HlsDump {
       }
       throw error;
     }
+  }
+
+  /**
+   * A `from` time is looked up before outputPath or the infoFile exist: a time the origin does
+   * not hold refuses the start and leaves nothing behind.
+   */
+  private async findStartTime(renditionUrls: string[]): Promise<void> {
+    const from = parseStartFrom(this.request.from);
+    if (from === undefined)
+      throw new DumpError('FROM_INVALID', `from must be live, window or an ISO 8601 time`);
+    if (from.kind !== 'time') return;
+    this.startAtMsn = await segmentAtTime(this.deps.client, renditionUrls, from.at, {
+      signal: this.abort.signal,
+      retry: this.limits.retry,
+    });
+  }
+
+  /** Where a new dump starts on every rendition (a resumed one goes on from its checkpoint). */
+  private startMsnOf(firsts: RenditionDetails[]): number {
+    const startMsn =
+      this.startAtMsn ??
+      (parseStartFrom(this.request.from)?.kind === 'window'
+        ? oldestCommonSegment(firsts)
+        : liveEdge(firsts));
+    this.durationLimit?.begin(startMsn);
+    return startMsn;
+  }
+
+  /** Records a playlist load up to the duration limit; true once the rendition has reached it. */
+  private async recordWithinLimit(
+    rendition: Rendition,
+    details: RenditionDetails,
+    startMsn: number,
+  ): Promise<boolean> {
+    const limit = this.durationLimit;
+    limit?.observe(details.segments, details.targetDuration);
+    const stopMsn = limit?.stopMsn;
+    if (limit === undefined || stopMsn === undefined) {
+      await rendition.recorder.record(details, startMsn);
+      return false;
+    }
+    await rendition.recorder.record(segmentsBefore(details, stopMsn), startMsn);
+    if (details.endSn < stopMsn - 1) return false;
+    this.endReason ??= `maxDurationSeconds reached: ${Math.round(limit.seconds * 1000) / 1000} s of media (${limit.maxSeconds} s asked)`;
+    return true;
   }
 
   private async finish(
@@ -436,6 +499,15 @@ function liveEdge(details: RenditionDetails[]): number {
   if (details.every((d) => d.endList)) return oldest;
   const newest = Math.min(...details.map((d) => d.endSn));
   return Math.max(newest, oldest);
+}
+
+/** The playlist as loaded, without the segments from `stopMsn` on. */
+function segmentsBefore(details: RenditionDetails, stopMsn: number): RenditionDetails {
+  if (details.endSn < stopMsn) return details;
+  const trimmed = Object.create(Object.getPrototypeOf(details) as object) as RenditionDetails;
+  return Object.assign(trimmed, details, {
+    segments: details.segments.filter((segment) => segment.msn < stopMsn),
+  });
 }
 
 function codeOf(error: unknown): string | undefined {

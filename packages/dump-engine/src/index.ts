@@ -4,3 +4,10 @@ export { HlsDump, DEFAULT_DUMP_LIMITS } from './hls-dump.js';
 export { sanitizeFileName, LocalNames } from './local-names.js';
 export { Chunklist } from './chunklist.js';
 export { originClientFor } from './origin-client-for.js';
+export { DurationLimit, type DurationLimitState } from './duration-limit.js';
+export {
+  parseStartFrom,
+  segmentAtTime,
+  oldestCommonSegment,
+  type StartFrom,
+} from './start-position.js';

@@ -89,3 +89,22 @@ describe('origins', () => {
     expect(() => origins.app('default', 'toString')).toThrow(UnknownAppError);
   });
 });
+
+describe('CALLBACK_ALLOWED_HOSTS', () => {
+  it('is empty unless set: every callbackUrl refused', () => {
+    expect(loadConfig(env()).callbackAllowedHosts).toEqual([]);
+  });
+
+  it('takes host and host:port, trimmed and lower-cased', () => {
+    expect(
+      loadConfig(env({ CALLBACK_ALLOWED_HOSTS: ' Hooks.Example.com , 10.0.0.5:8080,[::1]:9000' }))
+        .callbackAllowedHosts,
+    ).toEqual(['hooks.example.com', '10.0.0.5:8080', '[::1]:9000']);
+  });
+
+  it('refuses a URL or a path where a host belongs, naming the variable', () => {
+    expect(() =>
+      loadConfig(env({ CALLBACK_ALLOWED_HOSTS: 'https://hooks.example.com/x' })),
+    ).toThrow(/CALLBACK_ALLOWED_HOSTS/);
+  });
+});

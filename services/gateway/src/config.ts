@@ -48,6 +48,21 @@ const envSchema = z.object({
   /** Dumps one worker is meant to hold: `/scaling`'s divisor (the worker's default WORKER_CONCURRENCY). */
   WORKER_CAPACITY: z.coerce.number().int().positive().default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Ours: hosts (host or host:port) a start's callbackUrl may name; empty refuses callbackUrl. */
+  CALLBACK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) =>
+        hosts.every((host) => /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(host)),
+      'must be a comma-separated list of host or host:port',
+    ),
 });
 
 export interface GatewayConfig {
@@ -66,6 +81,7 @@ export interface GatewayConfig {
   redisPrefix: string;
   logLevel: string;
   workerCapacity: number;
+  callbackAllowedHosts: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -94,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     workerCapacity: e.WORKER_CAPACITY,
+    callbackAllowedHosts: e.CALLBACK_ALLOWED_HOSTS,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DumpRegistry } from '@hlsdump/contracts';
+import type { DumpRegistry, OutputPathLocks, RunHistory } from '@hlsdump/contracts';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { basicAuth } from './auth.js';
@@ -30,6 +30,9 @@ export interface AppDependencies {
   metrics?: GatewayMetrics;
   /** The autoscaler's figure at `/scaling`. */
   scaling?: () => Promise<ScalingFigure>;
+  callbackAllowedHosts?: readonly string[];
+  outputPaths?: OutputPathLocks;
+  history?: RunHistory;
 }
 
 const emptyBodies = new WeakSet<object>();

@@ -9,12 +9,15 @@ import {
   type DumpRecord,
   type DumpRegistry,
   type DumpStartParams,
+  type OutputPathLocks,
+  type RunHistory,
 } from '@hlsdump/contracts';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DumpEventHub } from './dump-events.js';
 import {
   NoActiveDumpError,
+  OutputPathInUseError,
   StartTimeoutError,
   StartWithdrawnError,
   StopNotAcknowledgedError,
@@ -28,6 +31,10 @@ export interface DumpServiceOptions {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   logger: Logger;
+  /** One active dump per outputPath (SPEC §3 check 8), decided atomically here. */
+  outputPaths?: OutputPathLocks;
+  /** Keeps an ended run of a reused id listed. */
+  history?: RunHistory;
 }
 
 type StartOutcome = { started: true } | { started: false; error: Error } | undefined;
@@ -51,7 +58,20 @@ export class DumpService {
     // Subscribe before the job exists, so its `running` cannot slip past.
     const watch = await events.watch([dumpKey]);
     try {
-      await registry.reserve({ ...params, dumpKey, runId, jobId });
+      const path = await this.o.outputPaths?.acquire(params.outputPath, {
+        dumpKey,
+        runId,
+        id: params.id,
+        streamPath,
+      });
+      if (path && !path.ok) throw new OutputPathInUseError(params.outputPath, path.holder);
+      try {
+        await this.o.history?.archive(dumpKey);
+        await registry.reserve({ ...params, dumpKey, runId, jobId });
+      } catch (error) {
+        await this.o.outputPaths?.release(params.outputPath, runId).catch(() => {});
+        throw error;
+      }
       try {
         await queue.add(
           DUMP_JOB_NAME,

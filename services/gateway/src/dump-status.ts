@@ -3,6 +3,8 @@ import type { DumpRecord } from '@hlsdump/contracts';
 /** A dump as the list and status endpoints show it. */
 export interface DumpStatus {
   id: string;
+  /** Which start of the id (ours: a reused id lists each run). */
+  runId: string;
   vhost: string;
   app: string;
   stream: string;
@@ -36,6 +38,11 @@ export interface DumpStatus {
   error?: { code: string; message: string };
   /** What the dump could not honour in the origin's playlists. */
   notices?: string[];
+  /** Ours: the start's extensions, and why an ended dump ended. */
+  maxDurationSeconds?: number;
+  from?: string;
+  callbackUrl?: string;
+  endReason?: string;
 }
 
 const iso = (ms: number | undefined): string | undefined =>
@@ -54,6 +61,7 @@ export function dumpStatus(record: DumpRecord): DumpStatus {
   const lags = renditions.flatMap((r) => (r.lagSeconds === undefined ? [] : [r.lagSeconds]));
   const status: DumpStatus = {
     id: record.id,
+    runId: record.runId,
     vhost: record.vhost,
     app: record.app,
     stream: record.stream,
@@ -81,5 +89,10 @@ export function dumpStatus(record: DumpRecord): DumpStatus {
   if (lags.length > 0) status.lagSeconds = Math.max(...lags);
   const error = record.error ?? progress?.error;
   if (error) status.error = error;
+  if (record.maxDurationSeconds !== undefined)
+    status.maxDurationSeconds = record.maxDurationSeconds;
+  if (record.from !== undefined) status.from = record.from;
+  if (record.callbackUrl !== undefined) status.callbackUrl = record.callbackUrl;
+  if (progress?.endReason !== undefined) status.endReason = progress.endReason;
   return status;
 }

@@ -126,3 +126,30 @@ export class RouteNotFoundError extends GatewayError {
     super('ROUTE_NOT_FOUND', `no route ${path}`);
   }
 }
+
+/** SPEC §3 check 8: another active dump writes to this outputPath. */
+export class OutputPathInUseError extends GatewayError {
+  constructor(
+    readonly outputPath: string,
+    readonly holder: { streamPath: string; id: string },
+  ) {
+    super(
+      'OUTPUT_PATH_IN_USE',
+      `outputPath ${outputPath} is used by ${holder.streamPath}/${holder.id}`,
+    );
+  }
+}
+
+/** SPEC §3 check 8: outputPath already holds files (a finished dump is never overwritten). */
+export class OutputPathNotEmptyError extends GatewayError {
+  constructor(readonly outputPath: string) {
+    super('OUTPUT_PATH_NOT_EMPTY', `outputPath ${outputPath} already holds files`);
+  }
+}
+
+/** outputPath names an existing file, not a directory. */
+export class OutputPathIsFileError extends GatewayError {
+  constructor(readonly outputPath: string) {
+    super('OUTPUT_PATH_IS_FILE', `outputPath ${outputPath} is a file`);
+  }
+}

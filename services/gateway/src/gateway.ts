@@ -1,5 +1,7 @@
 import {
   DumpRegistry,
+  OutputPathLocks,
+  RunHistory,
   ShutdownManager,
   closeRedis,
   createRedisConnection,
@@ -63,6 +65,8 @@ export async function createGateway(
   });
   queue.on('error', (error) => logger.warn({ err: error.message }, 'queue error'));
   const events = new DumpEventHub(subscriber, registry.keys);
+  const outputPaths = new OutputPathLocks(producer, registry.keys, 2 * config.startTimeoutMs);
+  const history = new RunHistory(producer, registry.keys);
   const service = new DumpService({
     registry,
     queue,
@@ -70,6 +74,8 @@ export async function createGateway(
     startTimeoutMs: config.startTimeoutMs,
     stopTimeoutMs: config.stopTimeoutMs,
     logger,
+    outputPaths,
+    history,
   });
   const app = createApp({
     accessToken: config.accessToken,
@@ -82,6 +88,9 @@ export async function createGateway(
     bodyLimitBytes: config.bodyLimitBytes,
     metrics: new GatewayMetrics({ registry, queue }),
     scaling: () => scalingFigure(queue, config.workerCapacity),
+    callbackAllowedHosts: config.callbackAllowedHosts,
+    outputPaths,
+    history,
   });
   const shutdown = new ShutdownManager({ timeoutMs: config.shutdownTimeoutMs, logger });
   let server: Server | undefined;

@@ -8,6 +8,9 @@ import {
   InvalidBodyError,
   MissingFieldError,
   NoActiveDumpError,
+  OutputPathInUseError,
+  OutputPathIsFileError,
+  OutputPathNotEmptyError,
   OriginUnreachableError,
   PathPolicyError,
   RedisUnavailableError,
@@ -58,6 +61,21 @@ export function toHttpFailure(error: unknown, context: { redisReady: boolean }):
   if (error instanceof DuplicateInfoFileError || error instanceof InfoFileExistsError)
     return { status: 400, text: 'Duplicate info file' };
   if (error instanceof PathPolicyError) return { status: 400, text: error.message };
+  if (error instanceof OutputPathInUseError)
+    return {
+      status: 400,
+      text: `outputPath is used by an active dump: [${error.holder.streamPath}/${error.holder.id}] writes to ${error.outputPath}`,
+    };
+  if (error instanceof OutputPathNotEmptyError)
+    return {
+      status: 400,
+      text: `outputPath already holds files: ${error.outputPath} (a dump never overwrites them; use an empty or new directory)`,
+    };
+  if (error instanceof OutputPathIsFileError)
+    return {
+      status: 400,
+      text: `outputPath names an existing file, not a directory: ${error.outputPath}`,
+    };
   if (error instanceof StartTimeoutError)
     return {
       status: 503,
@@ -92,6 +110,10 @@ function workerStartFailure(error: WorkerStartError): HttpFailure {
     case 'INFO_FILE_EXISTS':
     case 'STORAGE_EXISTS':
       return { status: 400, text: 'Duplicate info file' };
+    case 'FROM_OUT_OF_WINDOW':
+    case 'FROM_NOT_SUPPORTED':
+    case 'FROM_INVALID':
+      return { status: 400, text: error.reason };
     case 'ORIGIN_UNREACHABLE':
       return { status: 502, text: `Could not reach the origin: ${error.reason}` };
     case 'PLAYLIST_INVALID':

@@ -166,7 +166,7 @@ export const openApiDocument = {
           },
         ],
         responses: {
-          '200': okResponse('The dump.', { $ref: '#/components/schemas/DumpStatus' }),
+          '200': okResponse('The dump.', { $ref: '#/components/schemas/DumpStatusWithRuns' }),
           '404': errorResponse('Unknown vhost or app, or no such dump.'),
           ...commonFailures,
         },
@@ -350,10 +350,11 @@ export const openApiDocument = {
           },
         },
       },
-      DumpStatus: {
+      DumpStatusFields: {
         type: 'object',
         required: [
           'id',
+          'runId',
           'vhost',
           'app',
           'stream',
@@ -369,9 +370,13 @@ export const openApiDocument = {
           'filesWritten',
           'gaps',
         ],
-        additionalProperties: false,
+        description: 'The fields of a dump status; closed by DumpStatus and DumpStatusWithRuns.',
         properties: {
           id: { type: 'string' },
+          runId: {
+            type: 'string',
+            description: 'Which start of the id (ours: a reused id lists each of its runs).',
+          },
           vhost: { type: 'string' },
           app: { type: 'string' },
           stream: { type: 'string' },
@@ -424,7 +429,32 @@ export const openApiDocument = {
             additionalProperties: false,
             properties: { code: { type: 'string' }, message: { type: 'string' } },
           },
+          notices: {
+            type: 'array',
+            items: { type: 'string' },
+            description: "What the dump could not honour in the origin's playlists.",
+          },
+          maxDurationSeconds: { type: 'number', exclusiveMinimum: 0, description: 'Ours.' },
+          from: { type: 'string', description: 'Ours: `window` or an ISO 8601 time.' },
+          callbackUrl: { type: 'string', format: 'uri', description: 'Ours.' },
+          endReason: { type: 'string', description: 'Why an ended dump ended.' },
         },
+      },
+      DumpStatus: {
+        allOf: [{ $ref: '#/components/schemas/DumpStatusFields' }],
+        unevaluatedProperties: false,
+      },
+      DumpStatusWithRuns: {
+        allOf: [{ $ref: '#/components/schemas/DumpStatusFields' }],
+        required: ['runs'],
+        properties: {
+          runs: {
+            type: 'array',
+            description: 'Ours: every run of this id the registry still holds, newest first.',
+            items: { $ref: '#/components/schemas/DumpStatus' },
+          },
+        },
+        unevaluatedProperties: false,
       },
       Scaling: {
         type: 'object',

@@ -366,13 +366,20 @@ describe('start with a worker', () => {
     expect(res.body.response).toEqual(['stream.with-dots_and-dashes']);
   });
 
-  it('accepts an outputPath equal to the root and a userData with an infoFile', async () => {
+  it('judges an outputPath equal to the root like any other: refused once it holds files', async () => {
+    // The path policy allows the root itself (path-policy.test.ts); check 8 refuses it once it
+    // holds files.
+    await writeFile(join(h.root, 'an-earlier-file'), '');
     const infoFile = join(h.root, `info-${newRunId()}.xml`);
     const res = await h.post(
       startPath(),
       valid({ outputPath: h.root, infoFile, userData: "access_key_id='A'" }),
     );
-    expect(res.status).toBe(200);
+    expectError(
+      res,
+      400,
+      `outputPath already holds files: ${h.root} (a dump never overwrites them; use an empty or new directory)`,
+    );
   });
 });
 

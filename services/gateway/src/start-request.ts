@@ -1,7 +1,8 @@
 import { InvalidBodyError, MissingFieldError } from './errors.js';
+import { parseStartExtensions, type StartExtensions } from './start-extensions.js';
 
 /** The start body's fields after SPEC §3 check 1 (types), before check 4 (required). */
-export interface StartBody {
+export interface StartBody extends StartExtensions {
   outputStreamName?: string;
   id?: string;
   outputPath?: string;
@@ -30,6 +31,7 @@ export function parseStartBody(body: unknown): StartBody {
     }
     if (playlist.length > 0) result.playlist = playlist;
   }
+  Object.assign(result, parseStartExtensions(object));
   return result;
 }
 

@@ -66,6 +66,13 @@ const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** How often the worker looks at its fair share of the dumps; 0: no balancing. */
   REBALANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(500),
+  /** Ours (SPEC §8): every dump's events are POSTed here too. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Signs events (X-Hlsdump-Signature); unsigned without it. */
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(500),
+  WEBHOOK_RETRY_MAX_MS: positiveInt(60_000),
 });
 
 export interface WorkerConfig {
@@ -88,6 +95,13 @@ export interface WorkerConfig {
   metricsPort: number;
   metricsHost: string;
   rebalanceIntervalMs: number;
+  events: {
+    webhookUrl?: string;
+    secret?: string;
+    requestTimeoutMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -117,6 +131,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     rebalanceIntervalMs: e.REBALANCE_INTERVAL_MS,
+    events: {
+      ...(e.WEBHOOK_URL !== undefined && { webhookUrl: e.WEBHOOK_URL }),
+      ...(e.WEBHOOK_SECRET !== undefined && { secret: e.WEBHOOK_SECRET }),
+      requestTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+    },
   };
 }
 

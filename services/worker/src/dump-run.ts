@@ -9,6 +9,7 @@ import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-en
 import type { Logger } from 'pino';
 import type { CreateDump, DumpHandle } from './engine.js';
 import { failInfoFile, poisonFailure } from './poison-dump.js';
+import type { RunHooks, RunHooksFactory } from './run-hooks.js';
 
 export interface RunContext {
   registry: DumpRegistry;
@@ -28,6 +29,8 @@ export interface RunContext {
   poisonAfterCrashes?: number;
   /** A run Running this long clears that count: the dump does not take its worker down. */
   crashesClearedAfterMs?: number;
+  /** Told of the run's state changes (events for receivers, releases). */
+  hooks?: RunHooksFactory;
 }
 
 /** Redis calls on the write path are skipped when it is away and never wait longer than this. */
@@ -63,6 +66,7 @@ export class DumpRun {
   /** Settles once the heartbeat in flight, if any, has. */
   private heartbeatSettled: Promise<void> = Promise.resolve();
   private record: DumpRecord | undefined;
+  private hooks: RunHooks | undefined;
   /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
   private leaseUntil = 0;
   private ownershipCheck: Promise<void> | undefined;
@@ -154,6 +158,11 @@ export class DumpRun {
       onCheckpoint: (checkpoint) => this.saveCheckpoint(checkpoint),
     });
     this.dump = dump;
+    this.hooks = this.ctx.hooks?.(record, { resumed: record.checkpoint !== undefined });
+    dump.on((event) => {
+      if (event.type === 'gap')
+        this.hooks?.gap(event.chunklist, event.msn, event.reason, dump.progress());
+    });
     dump.on((event) => {
       if (event.type === 'gap')
         log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
@@ -198,6 +207,7 @@ export class DumpRun {
       while (this.heartbeatInFlight) await this.heartbeatSettled;
       await this.heartbeat();
       await this.publish({ type: 'running' });
+      this.hooks?.running(dump.progress());
       log.info('dump running');
       if (marked.stopRequested) this.requestStop();
 
@@ -268,7 +278,16 @@ export class DumpRun {
     event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
     details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
   ): Promise<RunResult> {
-    await this.ctx.registry.finish(this.dumpKey, this.runId, this.ctx.workerId, state, details);
+    if (state !== 'Withdrawn') this.hooks?.ending();
+    const finished = await this.ctx.registry.finish(
+      this.dumpKey,
+      this.runId,
+      this.ctx.workerId,
+      state,
+      details,
+    );
+    if (finished === 'OK' && state !== 'Withdrawn')
+      this.hooks?.ended(state, details.progress, details.error);
     await this.publish({ ...event, state });
     if (state === 'Withdrawn') return { outcome: 'withdrawn' };
     if (this.phase === 'starting' && state === 'Error')
@@ -433,6 +452,9 @@ function requestOf(record: DumpRecord): DumpRequest {
       ...(record.originCaFile !== undefined && { caFile: record.originCaFile }),
     };
   }
+  if (record.maxDurationSeconds !== undefined)
+    request.maxDurationSeconds = record.maxDurationSeconds;
+  if (record.from !== undefined) request.from = record.from;
   return request;
 }
 

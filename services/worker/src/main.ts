@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     poisonAfterCrashes: config.poisonAfterCrashes,
     crashesClearedAfterMs: config.poisonClearAfterMs,
     createDump,
+    events: config.events,
     logger,
     ...(balancer && {
       admit: {

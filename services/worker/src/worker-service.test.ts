@@ -256,7 +256,7 @@ describe('shutdown', () => {
 
     const report = await a.shutdown.close();
     expect(report).toEqual({
-      completed: ['worker', 'heartbeat', 'subscriber', 'redis'],
+      completed: ['worker', 'heartbeat', 'events', 'subscriber', 'redis'],
       failed: [],
       timedOut: [],
     });

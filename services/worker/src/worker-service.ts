@@ -1,5 +1,7 @@
 import {
   DumpRegistry,
+  EventOutbox,
+  OutputPathLocks,
   ShutdownManager,
   closeRedis,
   createRedisConnection,
@@ -15,6 +17,8 @@ import type { Logger } from 'pino';
 import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.js';
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
+import { DumpNotifier } from './dump-notifier.js';
+import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -38,6 +42,10 @@ export interface WorkerServiceOptions {
   admit?: { accepts: (held: number) => Promise<boolean>; refusedDelayMs: number };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
+  /** Dump events (SPEC §8): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
+  events?: { webhookUrl?: string; sweepIntervalMs?: number } & Partial<
+    Omit<WebhookDelivererOptions, 'outbox' | 'logger'>
+  >;
 }
 
 export interface WorkerService {
@@ -82,6 +90,14 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     prefix: options.redisPrefix,
     ...(options.recordTtlSeconds !== undefined && { recordTtlSeconds: options.recordTtlSeconds }),
   });
+  const outbox = new EventOutbox(commands, registry.keys);
+  const notifier = new DumpNotifier({
+    outbox,
+    ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
+    outputPaths: new OutputPathLocks(commands, registry.keys),
+    logger: log,
+  });
+  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
   const runs = new Map<string, DumpRun>();
   let closing = false;
   const lockDurationMs = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
@@ -141,6 +157,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         ...(options.crashesClearedAfterMs !== undefined && {
           crashesClearedAfterMs: options.crashesClearedAfterMs,
         }),
+        hooks: notifier.hooks,
       },
       dumpKey,
       runId,
@@ -186,8 +203,18 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   };
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
   heartbeat.unref();
+  // End events a dead worker recorded but never appended (the instant between the two writes).
+  const sweep = setInterval(
+    () =>
+      void notifier
+        .sweep(registry)
+        .catch((error: Error) => log.warn({ err: error.message }, 'event sweep failed')),
+    options.events?.sweepIntervalMs ?? 5_000,
+  );
+  sweep.unref();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
+  deliverer.start();
 
   const shutdown = new ShutdownManager({ timeoutMs: options.shutdownTimeoutMs, logger: log });
   shutdown.register('worker', async () => {
@@ -200,6 +227,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   shutdown.register('heartbeat', async () => {
     clearInterval(heartbeat);
     await registry.workerGone(workerId).catch(() => {});
+  });
+  shutdown.register('events', async () => {
+    clearInterval(sweep);
+    await notifier.flush();
+    await deliverer.close();
   });
   shutdown.register('subscriber', () => closeRedis(subscriber));
   shutdown.register('redis', async () => {

@@ -1,4 +1,9 @@
-import { isFinalState, type DumpRecord, type DumpRegistry } from '@hlsdump/contracts';
+import {
+  isFinalState,
+  type DumpRecord,
+  type DumpRegistry,
+  type RunHistory,
+} from '@hlsdump/contracts';
 import type { RequestHandler } from 'express';
 import { dumpStatus } from '../dump-status.js';
 import { DumpNotFoundError } from '../errors.js';
@@ -9,6 +14,17 @@ import type { StreamActionHandler } from './stream-action.js';
 interface ListDeps {
   origins: Origins;
   registry: DumpRegistry;
+  history?: RunHistory;
+}
+
+/** Every run the registry knows: current records and earlier runs of reused ids, each once. */
+async function allRuns(deps: ListDeps): Promise<DumpRecord[]> {
+  const current = await deps.registry.list();
+  const seen = new Set(current.map((r) => `${r.dumpKey}:${r.runId}`));
+  const earlier = (await deps.history?.list()) ?? [];
+  return [...current, ...earlier.filter((r) => !seen.has(`${r.dumpKey}:${r.runId}`))].sort(
+    (a, b) => a.createdAt - b.createdAt,
+  );
 }
 
 /** A stream in the path matches a dump's input stream or its output stream name. */
@@ -22,7 +38,7 @@ export function listHlsDumps(deps: ListDeps): StreamActionHandler {
   return async (req, res, { vhost, app, stream }) => {
     const filter = req.body === undefined ? {} : parseStopBody(req.body);
     deps.origins.app(vhost, app);
-    const records = (await deps.registry.list()).filter(
+    const records = (await allRuns(deps)).filter(
       (r) =>
         onStream(r, vhost, app, stream) &&
         (filter.outputStreamName === undefined || r.outputStreamName === filter.outputStreamName) &&
@@ -41,7 +57,7 @@ export function getHlsDump(
     deps.origins.app(vhost, app);
     const outputStreamName =
       typeof req.query.outputStreamName === 'string' ? req.query.outputStreamName : undefined;
-    const candidates = (await deps.registry.list())
+    const candidates = (await allRuns(deps))
       .filter(
         (r) =>
           r.id === id &&
@@ -55,6 +71,8 @@ export function getHlsDump(
       );
     const record = candidates[0];
     if (!record) throw new DumpNotFoundError(`${vhost}/${app}/${stream}/${id}`);
-    res.json({ statusCode: 200, message: 'OK', response: dumpStatus(record) });
+    // Ours: every run of the id still on record, newest first (an id is reusable once ended).
+    const runs = [...candidates].sort((a, b) => b.createdAt - a.createdAt).map(dumpStatus);
+    res.json({ statusCode: 200, message: 'OK', response: { ...dumpStatus(record), runs } });
   };
 }

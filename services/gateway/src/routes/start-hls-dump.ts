@@ -1,11 +1,13 @@
 import { lstat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { DuplicateIdError, type DumpRegistry } from '@hlsdump/contracts';
+import { DuplicateIdError, type DumpRegistry, type OutputPathLocks } from '@hlsdump/contracts';
 import type { DumpService } from '../dump-service.js';
 import { InfoFileExistsError } from '../errors.js';
 import type { OriginProbe } from '../origin-probe.js';
 import { originBaseUrl, type Origins } from '../origins.js';
+import { checkOutputPathFree } from '../output-path-check.js';
 import { checkPlaylistName, type OutputRoots } from '../path-policy.js';
+import { checkCallbackHost } from '../start-extensions.js';
 import { parseStartBody, requireStartFields } from '../start-request.js';
 import type { StreamActionHandler } from './stream-action.js';
 
@@ -15,6 +17,9 @@ export interface StartDeps {
   registry: DumpRegistry;
   service: DumpService;
   probe: OriginProbe;
+  /** Hosts a callbackUrl may name (CALLBACK_ALLOWED_HOSTS); none: callbackUrl is refused. */
+  callbackAllowedHosts?: readonly string[];
+  outputPaths?: OutputPathLocks;
 }
 
 /** `:startHlsDump` — SPEC §3's checks in its order, then the start itself. */
@@ -49,6 +54,9 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
       body.infoFile === undefined
         ? undefined
         : await deps.outputRoots.check('infoFile', body.infoFile, 'file');
+    await checkOutputPathFree(resolvedOutputPath, deps.outputPaths); // 8
+    if (body.callbackUrl !== undefined)
+      checkCallbackHost(body.callbackUrl, deps.callbackAllowedHosts ?? []);
     await deps.service.start({
       vhost,
       app,
@@ -63,6 +71,9 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
       originBaseUrl: base,
       ...(appOrigin.access.headers && { originHeaders: appOrigin.access.headers }),
       ...(appOrigin.access.caFile !== undefined && { originCaFile: appOrigin.access.caFile }),
+      ...(body.maxDurationSeconds !== undefined && { maxDurationSeconds: body.maxDurationSeconds }),
+      ...(body.from !== undefined && body.from !== 'live' && { from: body.from }),
+      ...(body.callbackUrl !== undefined && { callbackUrl: body.callbackUrl }),
     });
     res.json({ statusCode: 200, message: 'OK', response: [outputStreamName] });
   };

@@ -1,0 +1,96 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EventOutbox } from './event-outbox.js';
+import { registryKeys } from './keys.js';
+import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+
+let server: TestRedis;
+let redis: Redis;
+let clock = 1_000_000;
+let outbox: EventOutbox;
+/** A second process's view of the same outbox (its own connection). */
+let other: EventOutbox;
+let otherRedis: Redis;
+
+beforeAll(async () => {
+  server = await startTestRedis();
+  redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  otherRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+});
+afterAll(async () => {
+  await redis.quit();
+  await otherRedis.quit();
+  await server.stop();
+});
+beforeEach(() => {
+  const keys = registryKeys(uniqueName('outbox'));
+  outbox = new EventOutbox(redis, keys, () => clock);
+  other = new EventOutbox(otherRedis, keys, () => clock);
+});
+
+const event = (type: string) => ({ type, time: new Date(clock).toISOString() });
+const sequenceOf = (body: string) => (JSON.parse(body) as { sequence: number }).sequence;
+
+describe('event outbox in Redis', () => {
+  it('numbers a dump’s events and stores them as sent, the sequence first', async () => {
+    expect(await outbox.enqueue('d1', event('running'), ['http://a/'])).toBe(1);
+    expect(await outbox.enqueue('d1', event('gap'), ['http://a/'])).toBe(2);
+    expect(await outbox.enqueue('d2', event('running'), ['http://a/'])).toBe(1);
+    const [claimed] = (await outbox.claim(10, 5_000)).filter((c) => c.channel.startsWith('d1'));
+    expect(claimed!.body).toBe(
+      `{"sequence":1,"type":"running","time":"${new Date(clock).toISOString()}"}`,
+    );
+    expect(await outbox.pending()).toBe(3);
+  });
+
+  it('delivers one channel strictly from its head, one holder at a time', async () => {
+    for (const type of ['running', 'gap', 'completed'])
+      await outbox.enqueue('d1', event(type), ['http://a/']);
+    const first = await outbox.claim(10, 5_000);
+    expect(first.map((c) => sequenceOf(c.body))).toEqual([1]);
+    // Leased: nobody else gets the channel, not even its next event.
+    expect(await other.claim(10, 5_000)).toEqual([]);
+    expect(await outbox.ack(first[0]!)).toBe(true);
+    const second = await other.claim(10, 5_000);
+    expect(second.map((c) => sequenceOf(c.body))).toEqual([2]);
+  });
+
+  it('a failed head waits for its retry time, then comes back before anything after it', async () => {
+    await outbox.enqueue('d1', event('running'), ['http://a/']);
+    await outbox.enqueue('d1', event('gap'), ['http://a/']);
+    const [head] = await outbox.claim(1, 5_000);
+    expect(await outbox.retry(head!, clock + 2_000, 'the receiver answered 500')).toBe(true);
+    expect(await outbox.claim(10, 5_000)).toEqual([]);
+    clock += 2_000;
+    const [again] = await outbox.claim(10, 5_000);
+    expect(sequenceOf(again!.body)).toBe(1);
+    expect(again!.attempts).toBe(1);
+  });
+
+  it('a holder that died loses its lease: another takes the same head, and the dead one cannot ack it', async () => {
+    await outbox.enqueue('d1', event('running'), ['http://a/']);
+    await outbox.enqueue('d1', event('completed'), ['http://a/']);
+    const [dead] = await outbox.claim(1, 5_000);
+    clock += 5_001;
+    const [taken] = await other.claim(1, 5_000);
+    expect(taken!.body).toBe(dead!.body);
+    expect(await outbox.ack(dead!)).toBe(false);
+    expect(await other.ack(taken!)).toBe(true);
+    const [next] = await other.claim(1, 5_000);
+    expect(sequenceOf(next!.body)).toBe(2);
+  });
+
+  it('each receiver is its own channel: a dead one holds back only its own events', async () => {
+    await outbox.enqueue('d1', event('running'), ['http://dead/', 'http://alive/']);
+    await outbox.enqueue('d1', event('completed'), ['http://dead/', 'http://alive/']);
+    const claimed = await outbox.claim(10, 5_000);
+    const dead = claimed.find((c) => c.url === 'http://dead/')!;
+    const alive = claimed.find((c) => c.url === 'http://alive/')!;
+    await outbox.retry(dead, clock + 60_000, 'connection refused');
+    await outbox.ack(alive);
+    const next = await outbox.claim(10, 5_000);
+    expect(next.map((c) => [c.url, sequenceOf(c.body)])).toEqual([['http://alive/', 2]]);
+    await outbox.ack(next[0]!);
+    expect(await outbox.pending()).toBe(2);
+  });
+});
