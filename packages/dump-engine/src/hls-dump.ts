@@ -307,6 +307,7 @@ export class HlsDump {
     this.endReason = reason;
     // Whatever a former owner that came back too late left behind goes before the end is told.
     await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
+    await this.finishChunklists();
     try {
       await this.infoFile?.finish(status, failure?.message);
     } catch (error) {
@@ -318,8 +319,14 @@ export class HlsDump {
     this.settle(this.progress());
   }
 
+  /** Each chunklist in its final form; one that cannot be written stays a valid live form. */
+  private async finishChunklists(): Promise<void> {
+    await Promise.allSettled(this.renditions.map((r) => r.recorder.finishChunklist()));
+  }
+
   /** The dump leaves this process unfinished: a suspend, or its ownership was lost. */
   private async release(reason: unknown): Promise<void> {
+    await Promise.allSettled(this.renditions.map((r) => r.recorder.close()));
     await this.infoFile?.close().catch(() => undefined);
     if (codeOf(reason) === 'DUMP_FENCED') this.failure = describeFailure(reason);
     this.settle(this.progress());
