@@ -106,7 +106,7 @@ export class RenditionRecorder {
       this.initFiles.set(url, file);
       this.context.names.reserve(file, url);
     }
-    for (const entry of entries) this.context.names.reserve(entry.file);
+    // The segments listed are on disk: segmentNameFor finds them taken there.
     this.context.names.reserve(this.chunklistName, this.url);
     this.chunklistNeedsWrite = true;
   }
@@ -176,8 +176,14 @@ export class RenditionRecorder {
     let bytes: number;
     try {
       if (segment.map !== undefined) map = await this.ensureInit(segment.map.uri);
-      file = this.context.names.nameFor(segment.uri, `r${this.index}`);
-      bytes = await this.download(segment.uri, file, 'segment');
+      file = await this.context.names.segmentNameFor(segment.uri, `r${this.index}`, (name) =>
+        this.context.storage.exists(join(this.context.outputPath, name)),
+      );
+      try {
+        bytes = await this.download(segment.uri, file, 'segment');
+      } finally {
+        this.context.names.written(file);
+      }
     } catch (error) {
       if (this.context.signal.aborted || !isUnavailable(error)) throw error;
       await this.giveUp(segment.msn, `could not be fetched: ${(error as Error).message}`);
