@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { summariseProfiles } from './lib/cpu-profile.mjs';
 import { startOriginProcess } from './lib/origin-host.mjs';
 
 const { values } = parseArgs({
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     'window-seconds': { type: 'string', default: '20' },
     results: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // The dump process under node --cpu-prof; where its CPU goes is printed and added to the section.
+    profile: { type: 'boolean', default: false },
   },
 });
 const hours = Number(values.hours);
@@ -75,7 +78,13 @@ try {
   child = fork(
     join(benchDir, 'lib', 'day-dump.mjs'),
     [JSON.stringify(request), String(SEGMENT_SECONDS), String(hours)],
-    { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      execArgv: [
+        '--expose-gc',
+        ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profile')}`] : []),
+      ],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
   await new Promise((resolve, reject) => {
     child.on('message', (message) => {
@@ -90,9 +99,13 @@ try {
       }
       if (message.type === 'done') done = message;
     });
-    child.once('exit', (code) => (done ? resolve() : reject(new Error(`dump exited with ${code}`))));
+    child.once('exit', (code) =>
+      done ? resolve() : reject(new Error(`dump exited with ${code}`)),
+    );
   });
-  await appendFile(resultsFile, report({ rows, start, done, request, windowSegments }));
+  const profile = values.profile ? await summariseProfiles(join(runDir, 'profile'), 20) : undefined;
+  if (profile) console.log(JSON.stringify(profile.functions.slice(0, 12), null, 1));
+  await appendFile(resultsFile, report({ rows, start, done, request, windowSegments, profile }));
   console.log(`results appended to ${resultsFile}`);
 } finally {
   clearTimeout(hardLimit);
@@ -100,7 +113,7 @@ try {
   if (!values.keep) await rm(runDir, { recursive: true, force: true });
 }
 
-function report({ rows, start, done, request, windowSegments }) {
+function report({ rows, start, done, request, windowSegments, profile }) {
   const first = rows[0];
   const lastRow = rows.at(-1);
   const mb = (bytes) => (bytes / 1e6).toFixed(2);
@@ -119,8 +132,8 @@ function report({ rows, start, done, request, windowSegments }) {
       `from the test origin in its own process, clock ×${speed} (${hours} media hours in ` +
       `${rows.reduce((s, r) => s + r.realSeconds, 0).toFixed(0)} s real), origin window ${windowSegments} segments; ` +
       'the dump alone in a process of its own (`bench/lib/day-dump.mjs`: HlsDump + LocalStorage + OriginClient, as a worker runs it, without Redis).',
-    '- CPU: the dump process\'s user + system time over the hour / segments written in it (all renditions). ' +
-      'Bytes: the process\'s write() bytes (/proc/self/io wchar: segments, chunklist appends, infoFile Items) per segment. ' +
+    "- CPU: the dump process's user + system time over the hour / segments written in it (all renditions). " +
+      "Bytes: the process's write() bytes (/proc/self/io wchar: segments, chunklist appends, infoFile Items) per segment. " +
       'Heap: heapUsed after two full GCs, at the end of the hour.',
     `- Dump ended ${done.status}, gaps ${done.gaps}; heap at the start ${mb(start.heap.heapUsed)} MB.`,
     '',
@@ -138,5 +151,19 @@ function report({ rows, start, done, request, windowSegments }) {
     `| Live heap flat: growth from hour 1 to hour ${lastRow.hour} < 1 MB | ${mb(heapGrowth)} MB | ${verdict(heapGrowth < 1e6)} |`,
     '',
   ];
+  if (profile) {
+    lines.push(
+      `Where the dump process's CPU goes (node --cpu-prof, self time, ${(profile.busyMs / 1000).toFixed(1)} s busy):`,
+      '',
+      '| Package | Share |',
+      '| --- | ---: |',
+      ...profile.packages.map((p) => `| ${p.name} | ${(p.share * 100).toFixed(1)} % |`),
+      '',
+      '| Function | Share |',
+      '| --- | ---: |',
+      ...profile.functions.map((f) => `| \`${f.name}\` | ${(f.share * 100).toFixed(1)} % |`),
+      '',
+    );
+  }
   return lines.join('\n');
 }

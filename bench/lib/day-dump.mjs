@@ -42,7 +42,8 @@ const dump = new HlsDump(request, {
 let segments = 0;
 let chunklistWrites = 0;
 dump.on((event) => {
-  if (process.env.DAY_DEBUG && event.type === 'gap') console.error(`gap ${event.chunklist} ${event.msn} ${event.reason}`);
+  if (process.env.DAY_DEBUG && event.type === 'gap')
+    console.error(`gap ${event.chunklist} ${event.msn} ${event.reason}`);
   if (event.type === 'file' && event.kind === 'segment') segments++;
   if (event.type === 'file' && event.kind === 'chunklist') chunklistWrites++;
 });
@@ -53,15 +54,20 @@ let firstMsns;
 let last = { cpu: cpuSeconds(), bytes: wchar(), segments, at: performance.now() };
 const heapAtStart = liveHeap();
 process.send({ type: 'start', heap: heapAtStart });
-if (process.env.DAY_DEBUG) setInterval(() => console.error(JSON.stringify(dump.progress().renditions.map((r) => [r.segments, r.lastMsn, r.gaps]))), 3000).unref();
+if (process.env.DAY_DEBUG)
+  setInterval(
+    () =>
+      console.error(
+        JSON.stringify(dump.progress().renditions.map((r) => [r.segments, r.lastMsn, r.gaps])),
+      ),
+    3000,
+  ).unref();
 const timer = setInterval(async () => {
   const progress = dump.progress();
   // Media time covered, by sequence number: a segment lost (a gap) still moves the hour on.
   if (progress.renditions.some((r) => r.lastMsn === undefined)) return;
   firstMsns ??= progress.renditions.map((r) => r.lastMsn - r.segments - r.gaps + 1);
-  const least = Math.min(
-    ...progress.renditions.map((r, i) => r.lastMsn - firstMsns[i] + 1),
-  );
+  const least = Math.min(...progress.renditions.map((r, i) => r.lastMsn - firstMsns[i] + 1));
   if (least < (hour + 1) * segmentsPerHour) return;
   hour++;
   const now = { cpu: cpuSeconds(), bytes: wchar(), segments, at: performance.now() };

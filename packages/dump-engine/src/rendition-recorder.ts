@@ -123,7 +123,7 @@ export class RenditionRecorder {
       this.chunklistNeedsWrite = false;
       await this.writeChunklist();
     }
-    const dates = programDateTimes(details.segments);
+    const dates = programDateTimes(details.segments, this.lastMsn + 1);
     for (const segment of details.segments) {
       if (segment.msn <= this.lastMsn) continue;
       this.context.signal.throwIfAborted();
