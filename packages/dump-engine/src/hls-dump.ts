@@ -65,6 +65,9 @@ export class HlsDump {
   private endReason: string | undefined;
   private filesWritten = 0;
   private bytesWritten = 0;
+  /** The checkpoint save in flight, and the one queued after it (see saveCheckpoint). */
+  private checkpointSaving: Promise<void> | undefined;
+  private checkpointQueued: Promise<void> | undefined;
 
   constructor(
     request: DumpRequest,
@@ -354,7 +357,32 @@ export class HlsDump {
     };
   }
 
-  private async saveCheckpoint(): Promise<void> {
+  /**
+   * Saves the checkpoint as it stands. Renditions that advance while a save is in flight share the
+   * one save after it, which includes all of them: each caller still returns only once a checkpoint
+   * with its own change is saved, and the renditions of a stream, whose segments complete at the
+   * same moment, cost one or two saves instead of one each.
+   */
+  private saveCheckpoint(): Promise<void> {
+    if (this.checkpointQueued) return this.checkpointQueued;
+    const inFlight = this.checkpointSaving;
+    if (inFlight === undefined) return this.startCheckpointSave();
+    this.checkpointQueued = inFlight.then(() => {
+      this.checkpointQueued = undefined;
+      return this.startCheckpointSave();
+    });
+    return this.checkpointQueued;
+  }
+
+  private startCheckpointSave(): Promise<void> {
+    const saving = this.writeCheckpoint().finally(() => {
+      if (this.checkpointSaving === saving) this.checkpointSaving = undefined;
+    });
+    this.checkpointSaving = saving;
+    return saving;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     try {
       await this.deps.onCheckpoint?.(this.checkpoint());
     } catch {
