@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
@@ -145,6 +145,31 @@ describe('resuming a dump from its checkpoint', () => {
     await resumed.close();
     expect(result.gaps).toBe(0);
     await expectContinuous(stream, request, 0);
+  });
+
+  it('continues a chunklist its dead owner left in the middle of an append', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'torn');
+    const checkpoint = await dumpThenDie(request, 3);
+    // The owner died between an append's steps: a segment's tags live, its URI still commented
+    // out, and the start of the next block (test/support/chunklist-poller.mjs reads such states).
+    for (const saved of checkpoint.renditions) {
+      const path = join(request.outputPath, saved.chunklist);
+      await appendFile(path, '#\n#EXTINF:4,\n# seg_9_999_torn.m4s\n# #EXT-X-PROGRAM-DATE-T');
+      const listed = (await readChunklist(path)).details.segments.length;
+      expect(listed).toBeGreaterThanOrEqual(saved.entryCount - 1);
+    }
+
+    const resumed = await startDump(request, { resumeFrom: checkpoint });
+    await resumed.segmentsWritten(6);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    expect(result.gaps).toBe(0);
+    await expectContinuous(stream, request, 0);
+    for (const saved of checkpoint.renditions) {
+      const text = await readFile(join(request.outputPath, saved.chunklist), 'utf8');
+      expect(text).not.toContain('torn');
+    }
   });
 
   it('marks segments that left the window while nobody owned the dump as one discontinuity and counted gaps', async () => {

@@ -9,17 +9,15 @@ export interface ChunklistHeader {
   iFramesOnly?: boolean;
 }
 
-const ENDLIST = Buffer.from('#EXT-X-ENDLIST\n');
+export const ENDLIST_LINE = '#EXT-X-ENDLIST\n';
 
 /**
- * A rendition's local chunklist in VOD form. It is rewritten after every new segment and always
- * ends with EXT-X-ENDLIST, so every snapshot on disk is a playable VOD. Only the rendered segment
- * lines are kept, as bytes in one buffer: a day-long dump's chunklist costs its text in memory,
- * no more (a string grown with += would keep a node and a piece per segment).
+ * What a rendition's local chunklist says, as text, without its segment lines: those are written
+ * to disk as they come (see ChunklistFile) and never kept in memory, so a day-long dump costs the
+ * same memory as a minute-long one. It knows what rendering the next entry needs (the entry
+ * before it: keys and init segment in effect) and what the head says.
  */
 export class Chunklist {
-  private body = Buffer.alloc(4096);
-  private bodyLength = 0;
   private count = 0;
   private maxDuration = 0;
   private previous: ChunklistEntry | undefined;
@@ -44,36 +42,41 @@ export class Chunklist {
     };
   }
 
-  add(entry: ChunklistEntry): void {
+  /** Takes the entry in; returns its lines, to be appended after those of the entries before it. */
+  add(entry: ChunklistEntry): string {
     if (this.count === 0) this.discontinuitySequence = entry.discontinuitySequence ?? 0;
-    this.appendBody(segmentLines(entry, this.previous));
+    const lines = segmentLines(entry, this.previous);
     this.count++;
     this.maxDuration = Math.max(this.maxDuration, entry.duration);
     this.previous = entry;
+    return lines;
   }
 
-  /** The whole chunklist, as the bytes written to disk. */
-  render(): Buffer {
-    let head = '#EXTM3U\n';
-    if (this.header.version !== undefined) head += `#EXT-X-VERSION:${this.header.version}\n`;
+  /** The lines before the first segment (no ENDLIST: where it stands is the file's business). */
+  head(): string {
     // RFC 8216 4.3.3.1: every EXTINF rounded to the nearest integer must not exceed it.
     const target = Math.max(this.header.targetDuration, Math.round(this.maxDuration));
-    head += `#EXT-X-TARGETDURATION:${target}\n#EXT-X-MEDIA-SEQUENCE:0\n`;
-    if (this.discontinuitySequence > 0)
-      head += `#EXT-X-DISCONTINUITY-SEQUENCE:${this.discontinuitySequence}\n`;
-    if (this.header.independentSegments) head += '#EXT-X-INDEPENDENT-SEGMENTS\n';
-    if (this.header.iFramesOnly === true) head += '#EXT-X-I-FRAMES-ONLY\n';
-    return Buffer.concat([Buffer.from(head), this.body.subarray(0, this.bodyLength), ENDLIST]);
+    return renderHead(this.header, target, this.discontinuitySequence);
   }
+}
 
-  private appendBody(text: string): void {
-    const needed = this.bodyLength + Buffer.byteLength(text);
-    if (needed > this.body.length) {
-      // Growing by a quarter keeps the slack small; the copies stay linear overall.
-      const grown = Buffer.alloc(Math.max(needed, Math.ceil(this.body.length * 1.25)));
-      this.body.copy(grown, 0, 0, this.bodyLength);
-      this.body = grown;
-    }
-    this.bodyLength += this.body.write(text, this.bodyLength);
-  }
+/** The playlist's header lines, in the order SPEC §4 gives. */
+export function renderHead(
+  header: ChunklistHeader,
+  targetDuration: number,
+  discontinuitySequence = 0,
+): string {
+  let head = '#EXTM3U\n';
+  if (header.version !== undefined) head += `#EXT-X-VERSION:${header.version}\n`;
+  head += `#EXT-X-TARGETDURATION:${targetDuration}\n#EXT-X-MEDIA-SEQUENCE:0\n`;
+  if (discontinuitySequence > 0)
+    head += `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}\n`;
+  if (header.independentSegments) head += '#EXT-X-INDEPENDENT-SEGMENTS\n';
+  if (header.iFramesOnly === true) head += '#EXT-X-I-FRAMES-ONLY\n';
+  return head;
+}
+
+/** The whole chunklist in its final form: head, every segment, ENDLIST last (as OME writes it). */
+export function renderFinal(head: string, segments: string): string {
+  return head + segments + ENDLIST_LINE;
 }

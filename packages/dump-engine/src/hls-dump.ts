@@ -77,6 +77,9 @@ export class HlsDump {
   private readonly durationLimit: DurationLimit | undefined;
   /** The segment a `from` time asked for, found before anything is written. */
   private startAtMsn: number | undefined;
+  /** The checkpoint save in flight, and the one queued after it (see saveCheckpoint). */
+  private checkpointSaving: Promise<void> | undefined;
+  private checkpointQueued: Promise<void> | undefined;
 
   constructor(
     request: DumpRequest,
@@ -377,6 +380,7 @@ export class HlsDump {
     this.endReason = reason;
     // Whatever a former owner that came back too late left behind goes before the end is told.
     await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
+    await this.finishChunklists();
     try {
       await this.infoFile?.finish(status, failure?.message);
     } catch (error) {
@@ -388,8 +392,14 @@ export class HlsDump {
     this.settle(this.progress());
   }
 
+  /** Each chunklist in its final form; one that cannot be written stays a valid live form. */
+  private async finishChunklists(): Promise<void> {
+    await Promise.allSettled(this.renditions.map((r) => r.recorder.finishChunklist()));
+  }
+
   /** The dump leaves this process unfinished: a suspend, or its ownership was lost. */
   private async release(reason: unknown): Promise<void> {
+    await Promise.allSettled(this.renditions.map((r) => r.recorder.close()));
     await this.infoFile?.close().catch(() => undefined);
     if (codeOf(reason) === 'DUMP_FENCED') this.failure = describeFailure(reason);
     this.settle(this.progress());
@@ -424,7 +434,32 @@ export class HlsDump {
     };
   }
 
-  private async saveCheckpoint(): Promise<void> {
+  /**
+   * Saves the checkpoint as it stands. Renditions that advance while a save is in flight share the
+   * one save after it, which includes all of them: each caller still returns only once a checkpoint
+   * with its own change is saved, and the renditions of a stream, whose segments complete at the
+   * same moment, cost one or two saves instead of one each.
+   */
+  private saveCheckpoint(): Promise<void> {
+    if (this.checkpointQueued) return this.checkpointQueued;
+    const inFlight = this.checkpointSaving;
+    if (inFlight === undefined) return this.startCheckpointSave();
+    this.checkpointQueued = inFlight.then(() => {
+      this.checkpointQueued = undefined;
+      return this.startCheckpointSave();
+    });
+    return this.checkpointQueued;
+  }
+
+  private startCheckpointSave(): Promise<void> {
+    const saving = this.writeCheckpoint().finally(() => {
+      if (this.checkpointSaving === saving) this.checkpointSaving = undefined;
+    });
+    this.checkpointSaving = saving;
+    return saving;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     try {
       await this.deps.onCheckpoint?.(this.checkpoint());
     } catch {

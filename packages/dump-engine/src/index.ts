@@ -11,3 +11,6 @@ export {
   oldestCommonSegment,
   type StartFrom,
 } from './start-position.js';
+export { renderHead, type ChunklistHeader } from './chunklist.js';
+export { segmentLines } from './segment-lines.js';
+export { ChunklistFile } from './chunklist-file.js';

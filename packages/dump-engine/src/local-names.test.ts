@@ -45,4 +45,32 @@ describe('LocalNames', () => {
     expect(names.stableNameFor('http://o/a/init.mp4', 'r0')).toBe('init.mp4');
     expect(names.stableNameFor('http://o/a/init.mp4', 'r1')).toBe('init.mp4');
   });
+
+  it('names segments by asking the disk, not by remembering each one', async () => {
+    const names = new LocalNames();
+    names.reserve('chunklist.m3u8');
+    const onDisk = new Set<string>(['seg1.ts']);
+    const exists = async (name: string) => {
+      await Promise.resolve();
+      return onDisk.has(name);
+    };
+    // On disk already (an earlier segment of the same name): another name.
+    expect(await names.segmentNameFor('http://o/v0/seg1.ts', 'r0', exists)).toBe('r0_seg1.ts');
+    // Two renditions at the same moment: the second does not get the name the first holds.
+    const [a, b] = await Promise.all([
+      names.segmentNameFor('http://o/v0/seg2.ts', 'r0', exists),
+      names.segmentNameFor('http://o/v1/seg2.ts', 'r1', exists),
+    ]);
+    expect(a).toBe('seg2.ts');
+    expect(b).toBe('r1_seg2.ts');
+    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', exists)).toBe(
+      'r0_chunklist.m3u8',
+    );
+    // Given up without a file: the name is free again; written to disk: the disk says taken.
+    names.written('seg2.ts');
+    expect(await names.segmentNameFor('http://o/v0/seg2.ts', 'r0', exists)).toBe('seg2.ts');
+    onDisk.add('seg2.ts');
+    names.written('seg2.ts');
+    expect(await names.segmentNameFor('http://o/v2/seg2.ts', 'r2', exists)).toBe('r2_seg2.ts');
+  });
 });

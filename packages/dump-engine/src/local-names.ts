@@ -39,6 +39,8 @@ export class LocalNames {
   private readonly taken = new Set<number>();
   /** Names asked for again by URL (init segments, playlists); segments are asked once each. */
   private readonly nameByUrl = new Map<string, string>();
+  /** Segment names given out whose file is not on disk yet. */
+  private readonly writing = new Set<string>();
 
   /** Marks a name as taken (a resumed dump's existing files, the infoFile), optionally as `url`'s. */
   reserve(name: string, url?: string): void {
@@ -57,6 +59,34 @@ export class LocalNames {
     }
     this.taken.add(hashName(name));
     return name;
+  }
+
+  /**
+   * The local name for a segment. A day-long dump names over 100 000 segments: rather than remember
+   * each, what is taken is asked of the disk (`exists`), besides the names reserved or given out and
+   * those being written, so memory does not grow with the dump. Call `written(name)` once the file
+   * is on disk or given up.
+   */
+  async segmentNameFor(
+    url: string,
+    prefix: string,
+    exists: (name: string) => Promise<boolean>,
+  ): Promise<string> {
+    const base = sanitizeFileName(url);
+    for (let attempt = 0; ; attempt++) {
+      const name =
+        attempt === 0 ? base : attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`;
+      if (this.taken.has(hashName(name)) || this.writing.has(name)) continue;
+      // Held before the disk is asked, so a rendition asking at the same moment gets another.
+      this.writing.add(name);
+      if (!(await exists(name))) return name;
+      this.writing.delete(name);
+    }
+  }
+
+  /** The segment file named `name` is on disk (or was given up): the disk answers for it now. */
+  written(name: string): void {
+    this.writing.delete(name);
   }
 
   /** Like nameFor, and remembers the URL so later calls return the same name (init segments, playlists). */

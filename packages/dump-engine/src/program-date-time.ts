@@ -5,10 +5,23 @@ import type { MediaSegment } from '@hlsdump/hls-client';
  * origin tag only some segments; a client extrapolates the rest by adding durations, up to the next
  * discontinuity. The dump writes the value on every segment, so a cut-out stretch keeps its clock.
  */
-export function programDateTimes(segments: readonly MediaSegment[]): Map<number, string> {
+export function programDateTimes(
+  segments: readonly MediaSegment[],
+  fromMsn = -Infinity,
+): Map<number, string> {
   const result = new Map<number, string>();
   let next: number | undefined;
-  for (const segment of segments) {
+  // Only segments from `fromMsn` on are asked for (a reload's new ones): the walk starts at the
+  // last segment before them that sets the clock (its own date, or a discontinuity that clears it),
+  // rather than parsing every date of a long window on every reload.
+  let start = segments.length - 1;
+  while (start > 0) {
+    const segment = segments[start]!;
+    if (segment.msn <= fromMsn && (segment.programDateTime !== undefined || segment.discontinuity))
+      break;
+    start--;
+  }
+  for (const segment of segments.slice(Math.max(start, 0))) {
     if (segment.discontinuity) next = undefined;
     if (segment.programDateTime !== undefined) {
       result.set(segment.msn, segment.programDateTime);

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ByteRange, MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-client';
 import type { DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
+import { ChunklistFile } from './chunklist-file.js';
 import { readChunklistEntries } from './chunklist-reader.js';
 import { detached } from './detached.js';
 import { DumpError } from './dump-error.js';
@@ -57,6 +58,7 @@ export class RenditionRecorder {
     nameFor: (url, range) =>
       this.context.names.nameFor(rangeNamedUrl(url, range), `r${this.index}`),
   });
+  private chunklistFile: ChunklistFile;
   private lastMsn: number | undefined;
   private lastEntry: ChunklistEntry | undefined;
   private pendingDiscontinuity = false;
@@ -71,11 +73,18 @@ export class RenditionRecorder {
     readonly url: string,
     readonly chunklistName: string,
     private readonly context: RecorderContext,
-  ) {}
+  ) {
+    this.chunklistFile = new ChunklistFile(
+      context.storage,
+      join(context.outputPath, chunklistName),
+    );
+  }
 
   /**
    * Continues where a previous owner left off: the chunklist as it is on disk, completed by the
-   * checkpoint's last entry when the owner died between saving the checkpoint and rewriting it.
+   * checkpoint's last entry when the owner died between saving the checkpoint and appending it.
+   * The first write rewrites the file from these entries, which also drops whatever half an append
+   * the previous owner left at its end.
    */
   async restore(checkpoint: RenditionCheckpoint): Promise<void> {
     const path = join(this.context.outputPath, this.chunklistName);
@@ -89,10 +98,8 @@ export class RenditionRecorder {
       if ((error as { code?: string }).code !== 'STORAGE_NOT_FOUND') throw error;
     }
     let lastMsn = checkpoint.lastMsn;
-    let completed = false;
     if (entries.length === checkpoint.entryCount - 1 && checkpoint.lastEntry) {
       entries.push(checkpoint.lastEntry);
-      completed = true;
     } else if (entries.length > checkpoint.entryCount && lastMsn !== undefined) {
       // The checkpoint could not be saved for the newest entries (Redis was away): they followed
       // the checkpoint's last segment one by one unless a gap intervened, which the disk does not say.
@@ -103,7 +110,14 @@ export class RenditionRecorder {
         `${path} lists ${entries.length} segments, the checkpoint ${checkpoint.entryCount}: the output was changed by someone else`,
       );
     }
-    this.chunklist = new Chunklist({ targetDuration: 1, independentSegments: false }, entries);
+    this.chunklist = new Chunklist({ targetDuration: 1, independentSegments: false });
+    let lines = '';
+    for (const entry of entries) lines += this.chunklist.add(entry);
+    this.chunklistFile = new ChunklistFile(
+      this.context.storage,
+      join(this.context.outputPath, this.chunklistName),
+      lines,
+    );
     this.lastMsn = lastMsn;
     this.lastEntry = entries.at(-1);
     this.gaps = checkpoint.gaps;
@@ -112,9 +126,9 @@ export class RenditionRecorder {
       this.shared.restore(identity, file);
       this.context.names.reserve(file);
     }
-    for (const entry of entries) this.context.names.reserve(entry.file);
+    // The segments listed are on disk: segmentNameFor finds them taken there.
     this.context.names.reserve(this.chunklistName, this.url);
-    if (completed) this.chunklistNeedsWrite = true;
+    this.chunklistNeedsWrite = true;
   }
 
   /** Takes in a loaded playlist: fetches and records every complete segment not recorded yet. */
@@ -133,7 +147,7 @@ export class RenditionRecorder {
       this.chunklistNeedsWrite = false;
       await this.writeChunklist();
     }
-    const dates = programDateTimes(details.segments);
+    const dates = programDateTimes(details.segments, this.lastMsn + 1);
     for (const segment of details.segments) {
       if (segment.msn <= this.lastMsn) continue;
       this.context.signal.throwIfAborted();
@@ -193,12 +207,17 @@ export class RenditionRecorder {
         this.context.onNotice(this.chunklistName, tag, message);
       }
       keys = localKeys.lines;
-      file = this.context.names.nameFor(
+      file = await this.context.names.segmentNameFor(
         rangeNamedUrl(segment.uri, segment.byterange),
         `r${this.index}`,
+        (name) => this.context.storage.exists(join(this.context.outputPath, name)),
       );
-      // The origin says there is no media here: listed as a gap, nothing to fetch.
-      if (!segment.gap) bytes = await this.download(segment.uri, file, segment.byterange);
+      try {
+        // The origin says there is no media here: listed as a gap, nothing to fetch.
+        if (!segment.gap) bytes = await this.download(segment.uri, file, segment.byterange);
+      } finally {
+        this.context.names.written(file);
+      }
     } catch (error) {
       if (this.context.signal.aborted || !isUnavailable(error)) throw error;
       await this.giveUp(segment.msn, `could not be fetched: ${(error as Error).message}`);
@@ -223,20 +242,33 @@ export class RenditionRecorder {
     if (segment.gap) entry.gap = true;
     if (segment.discontinuitySequence > 0)
       entry.discontinuitySequence = segment.discontinuitySequence;
-    this.chunklist.add(entry);
+    const lines = this.chunklist.add(entry);
     this.lastEntry = entry;
     this.lastMsn = segment.msn;
     this.pendingDiscontinuity = false;
     await this.context.saveCheckpoint();
-    await this.writeChunklist();
+    await this.context.writeFile(this.chunklistFile.path, 'chunklist', () =>
+      this.chunklistFile.append(this.chunklist.head(), lines),
+    );
   }
 
+  /** Writes the whole chunklist as it stands (the dump's first files, a resumed dump's first write). */
   async writeChunklist(): Promise<void> {
-    const path = join(this.context.outputPath, this.chunklistName);
-    const text = this.chunklist.render();
-    await this.context.writeFile(path, 'chunklist', () =>
-      this.context.storage.writeFile(path, text),
+    await this.context.writeFile(this.chunklistFile.path, 'chunklist', () =>
+      this.chunklistFile.rewrite(this.chunklist.head()),
     );
+  }
+
+  /** The dump ended: the chunklist takes its final form, ENDLIST last. */
+  async finishChunklist(): Promise<void> {
+    await this.context.writeFile(this.chunklistFile.path, 'chunklist', () =>
+      this.chunklistFile.finish(this.chunklist.head()),
+    );
+  }
+
+  /** Releases the chunklist's file, left as it is on disk. */
+  async close(): Promise<void> {
+    await this.chunklistFile.close();
   }
 
   private async download(url: string, file: string, range: ByteRange | undefined): Promise<number> {

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable, addAbortSignal } from 'node:stream';
 import type { DumpStorage, PatchableFile } from './dump-storage.js';
 import { toStorageError } from './storage-error.js';
 
@@ -62,20 +61,41 @@ export class LocalStorage implements DumpStorage {
     } catch (error) {
       throw toStorageError(error, 'write', path);
     }
+    let closed: Promise<void> | undefined;
+    // Closed before the rename or the unlink, never twice.
+    const closeOnce = () => (closed ??= handle.close());
     let bytes = 0;
-    const count = async function* (source: AsyncIterable<unknown>): AsyncGenerator<unknown> {
-      for await (const chunk of source) {
-        bytes += byteLengthOf(chunk);
-        yield chunk;
-      }
-    };
     try {
-      // The write stream closes the handle itself, on success and on destroy; pipeline settles
-      // only after that close, so the temp file is never renamed or unlinked while still open.
-      await pipeline(body, count, handle.createWriteStream(), { signal });
+      // Chunks are gathered and written a few hundred KiB at a time: a segment of a few chunks
+      // costs one write, not a stream's write per chunk (the most frequent write a dump makes).
+      const source = signal && body instanceof Readable ? addAbortSignal(signal, body) : body;
+      const pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      let offset = 0;
+      const flush = async () => {
+        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        pending.length = 0;
+        pendingBytes = 0;
+        for (let done = 0; done < data.byteLength;) {
+          const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset);
+          done += bytesWritten;
+          offset += bytesWritten;
+        }
+      };
+      for await (const chunk of source as AsyncIterable<unknown>) {
+        if (signal?.aborted) throw abortErrorOf(signal);
+        const data = bytesOf(chunk);
+        bytes += data.byteLength;
+        pending.push(data);
+        pendingBytes += data.byteLength;
+        if (pendingBytes >= FLUSH_BYTES) await flush();
+      }
+      if (pendingBytes > 0) await flush();
       if (signal?.aborted) throw abortErrorOf(signal);
+      await closeOnce();
       await rename(temp, path);
     } catch (error) {
+      await closeOnce().catch(() => undefined);
       await removeQuietly(temp);
       if (isAbortError(error)) throw error;
       if (signal?.aborted) throw abortErrorOf(signal);
@@ -194,6 +214,9 @@ class LocalPatchableFile implements PatchableFile {
   }
 }
 
+/** How much of a streamed body is gathered before it is written. */
+const FLUSH_BYTES = 256 * 1024;
+
 /** Same directory as the target, so rename never crosses file systems; hidden so listings skip it. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -232,9 +255,9 @@ async function removeQuietly(path: string): Promise<void> {
   }
 }
 
-function byteLengthOf(chunk: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
+function bytesOf(chunk: unknown): Uint8Array {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return chunk;
   throw new TypeError('A stream body must yield Uint8Array or string chunks.');
 }
 
