@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Chunklist } from './chunklist.js';
+import { Chunklist, renderFinal } from './chunklist.js';
 import type { ChunklistEntry } from './dump-types.js';
 import { segmentLines } from './segment-lines.js';
 
@@ -60,9 +60,10 @@ describe('Chunklist header', () => {
       independentSegments: false,
       iFramesOnly: true,
     });
-    list.add(entry('a.ts', { discontinuitySequence: 5 }));
-    list.add(entry('b.ts', { discontinuitySequence: 6, discontinuity: true }));
-    expect(list.render().toString()).toBe(
+    const segments =
+      list.add(entry('a.ts', { discontinuitySequence: 5 })) +
+      list.add(entry('b.ts', { discontinuitySequence: 6, discontinuity: true }));
+    expect(renderFinal(list.head(), segments)).toBe(
       '#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n' +
         '#EXT-X-DISCONTINUITY-SEQUENCE:5\n#EXT-X-I-FRAMES-ONLY\n' +
         '#EXTINF:2,\na.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2,\nb.ts\n#EXT-X-ENDLIST\n',
