@@ -255,6 +255,6 @@ function isNotFound(error: unknown): boolean {
 
 /** Origin-side failures that cost one segment; storage failures and the like end the dump. */
 function isUnavailable(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'ORIGIN_HTTP_STATUS' || code === 'ORIGIN_NETWORK' || code === 'ORIGIN_TIMEOUT';
+  // Every ORIGIN_* code of @hlsdump/hls-client: a status, the network, or an answer it refused.
+  return errorCode(error)?.startsWith('ORIGIN_') === true;
 }

@@ -19,7 +19,7 @@ export function hasMasterTags(text: string): boolean {
 }
 
 /** Runs m3u8-parser, teaching it the one tag we need that it ignores (EXT-X-GAP). */
-export function runM3u8Parser(normalizedText: string): Manifest {
+export function runM3u8Parser(normalizedText: string, url = 'playlist'): Manifest {
   const parser = new Parser();
   parser.addParser({
     expression: /^#EXT-X-GAP\b/,
@@ -27,12 +27,22 @@ export function runM3u8Parser(normalizedText: string): Manifest {
     dataParser: () => 'YES',
     segment: true,
   });
-  parser.push(normalizedText);
-  parser.end();
+  try {
+    parser.push(normalizedText);
+    parser.end();
+  } catch (error) {
+    // The parser is a third party's: whatever it throws on hostile text is this playlist's fault.
+    throw new PlaylistParseError(url, `cannot be parsed: ${(error as Error).message}`);
+  }
   return parser.manifest;
 }
 
 /** URIs in a playlist are relative to the playlist's own (final) URL. */
 export function resolveUri(uri: string, base: string): string {
-  return new URL(uri, base).href;
+  if (typeof uri !== 'string') throw new PlaylistParseError(base, 'names an entry without a URI');
+  try {
+    return new URL(uri, base).href;
+  } catch {
+    throw new PlaylistParseError(base, `names an invalid URI (${uri.slice(0, 200)})`);
+  }
 }

@@ -49,7 +49,7 @@ export function parseMasterPlaylist(text: string, url: string): MasterPlaylist {
   if (!hasMasterTags(normalized) || /^#EXT(INF|-X-TARGETDURATION):/m.test(normalized)) {
     throw new PlaylistParseError(url, 'is not a master playlist');
   }
-  const manifest = runM3u8Parser(normalized);
+  const manifest = runM3u8Parser(normalized, url);
   const variants: Variant[] = (manifest.playlists ?? []).map((item) => {
     const attributes: Record<string, unknown> = { ...item.attributes };
     const variant: Variant = { uri: resolveUri(item.uri, url), relativeUri: item.uri, attributes };

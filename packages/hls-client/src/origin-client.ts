@@ -2,11 +2,21 @@ import type { Readable } from 'node:stream';
 import { Agent, errors, request } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
+  MEDIA_ACCEPT_ENCODING,
+  PLAYLIST_ACCEPT_ENCODING,
+  asDecodeError,
+  checkAnswer,
+  decodedBody,
+  readPlaylistText,
+} from './origin-answer.js';
+import {
+  OriginAnswerError,
   OriginHttpError,
   OriginNetworkError,
   OriginTimeoutError,
   isRetryable,
 } from './origin-errors.js';
+import { PlaylistParseError } from './playlist-parse-error.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -26,6 +36,15 @@ export interface OriginClientOptions {
   headersTimeoutMs?: number;
   /** Longest silence allowed between two body chunks (a stalled body). */
   bodyTimeoutMs?: number;
+  /**
+   * Longest time a whole body may take once its headers arrived: a body dripping a byte at a time
+   * never trips bodyTimeoutMs, and would hold a segment forever.
+   */
+  bodyDeadlineMs?: number;
+  /** A playlist body larger than this (after decoding) is refused. */
+  maxPlaylistBytes?: number;
+  /** A response header block larger than this is refused. */
+  maxHeaderBytes?: number;
   connectionsPerOrigin?: number;
   retry?: RetryPolicy;
   userAgent?: string;
@@ -59,6 +78,7 @@ type BodyReadable = Readable & { dump(opts?: { limit: number }): Promise<void> }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+export const DEFAULT_MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 
 // Socket-level failure codes that mean "the transport broke", as opposed to a sink's own
@@ -84,6 +104,8 @@ export class OriginClient {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly bodyDeadlineMs: number;
+  readonly maxPlaylistBytes: number;
   readonly retry: RetryPolicy;
   private readonly userAgent: string;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
@@ -94,6 +116,8 @@ export class OriginClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+    this.bodyDeadlineMs = options.bodyDeadlineMs ?? 60_000;
+    this.maxPlaylistBytes = options.maxPlaylistBytes ?? DEFAULT_MAX_PLAYLIST_BYTES;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.userAgent = options.userAgent ?? 'hlsdump/0.1';
     this.onRetry = options.onRetry;
@@ -101,6 +125,7 @@ export class OriginClient {
       connect: { timeout: this.connectTimeoutMs },
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,
+      maxHeaderSize: options.maxHeaderBytes ?? 64 * 1024,
       connections: options.connectionsPerOrigin ?? 16,
       pipelining: 1,
     });
@@ -118,17 +143,27 @@ export class OriginClient {
       signal,
       options.retryOn404 ?? false,
       async () => {
-        const res = await this.open(url, signal, options.headersTimeoutMs);
+        const res = await this.open(
+          url,
+          signal,
+          PLAYLIST_ACCEPT_ENCODING,
+          options.headersTimeoutMs,
+        );
         if (res.status < 200 || res.status > 299) {
           await dumpQuietly(res.body);
           throw httpError(res);
         }
+        const deadline = this.bodyDeadline(res);
         let text: string;
         try {
-          text = await (res.body as unknown as { text(): Promise<string> }).text();
+          checkAnswer(res.status, res.headers, res.url);
+          const body = decodedBody(res.body, res.headers, res.url);
+          text = await readPlaylistText(body, res.headers, res.url, this.maxPlaylistBytes);
         } catch (error) {
-          await dumpQuietly(res.body);
+          res.body.destroy();
           throw toOriginError(error, res.url, signal);
+        } finally {
+          clearTimeout(deadline);
         }
         return { text, url: res.url, status: res.status };
       },
@@ -147,26 +182,39 @@ export class OriginClient {
   ): Promise<T> {
     const { signal } = options;
     return this.withRetries(url, options.retry ?? this.retry, signal, false, async () => {
-      const res = await this.open(url, signal);
+      const res = await this.open(url, signal, MEDIA_ACCEPT_ENCODING);
       if (res.status < 200 || res.status > 299) {
         await dumpQuietly(res.body);
         throw httpError(res);
       }
+      let body: Readable;
+      try {
+        checkAnswer(res.status, res.headers, res.url);
+        body = decodedBody(res.body, res.headers, res.url);
+      } catch (error) {
+        res.body.destroy();
+        throw error;
+      }
       // Remember how the body itself failed: a sink using pipeline() reports the same error,
       // but a sink may also wrap or swallow it.
       let bodyError: unknown;
-      res.body.on('error', (error) => {
-        bodyError ??= error;
-      });
+      const remember = (error: unknown): void => {
+        bodyError ??= asDecodeError(error, res.url) ?? error;
+      };
+      res.body.on('error', remember);
+      if (body !== res.body) body.on('error', remember);
+      const deadline = this.bodyDeadline(res);
       let result: T;
       try {
-        result = await sink(res.body, { status: res.status, headers: res.headers });
+        result = await sink(body, { status: res.status, headers: res.headers });
       } catch (error) {
-        await dumpQuietly(res.body);
+        res.body.destroy();
         if (signal?.aborted) throw abortReason(signal);
         const cause = bodyError ?? error;
         if (isTransportError(cause)) throw toOriginError(cause, res.url, signal);
         throw error;
+      } finally {
+        clearTimeout(deadline);
       }
       if (bodyError !== undefined) {
         // The sink resolved on a broken body: its output is truncated, so fetch again.
@@ -220,21 +268,39 @@ export class OriginClient {
     }
   }
 
+  /** Destroys the body with ORIGIN_BODY_TOO_SLOW once it has taken longer than bodyDeadlineMs. */
+  private bodyDeadline(res: OpenResponse): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      res.body.destroy(
+        new OriginAnswerError(
+          'ORIGIN_BODY_TOO_SLOW',
+          res.url,
+          `the body took longer than ${this.bodyDeadlineMs} ms`,
+        ),
+      );
+    }, this.bodyDeadlineMs);
+    timer.unref();
+    return timer;
+  }
+
   /** One GET, following redirects by hand so that the final URL is known (relative URIs resolve against it). */
   private async open(
     url: string,
     signal: AbortSignal | undefined,
+    acceptEncoding: string,
     headersTimeoutMs?: number,
   ): Promise<OpenResponse> {
     if (this.closed) throw new Error('OriginClient is closed');
     let current = url;
+    const visited = new Set<string>();
     for (let hop = 0; ; hop++) {
+      visited.add(current);
       let res;
       try {
         res = await request(current, {
           dispatcher: this.agent,
           method: 'GET',
-          headers: { 'user-agent': this.userAgent },
+          headers: { 'user-agent': this.userAgent, 'accept-encoding': acceptEncoding },
           signal: signal ?? null,
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
@@ -250,8 +316,26 @@ export class OriginClient {
       const location = firstHeader(res.headers['location']);
       if (!REDIRECT_STATUSES.has(res.statusCode) || location === undefined) return response;
       await dumpQuietly(response.body);
-      if (hop >= MAX_REDIRECTS) throw new OriginHttpError(res.statusCode, current);
-      current = new URL(location, current).href;
+      let next: string;
+      try {
+        next = new URL(location, current).href;
+      } catch {
+        throw new OriginAnswerError(
+          'ORIGIN_REDIRECT_LOOP',
+          current,
+          `${res.statusCode} to an invalid Location (${location.slice(0, 200)})`,
+        );
+      }
+      if (visited.has(next) || hop >= MAX_REDIRECTS) {
+        throw new OriginAnswerError(
+          'ORIGIN_REDIRECT_LOOP',
+          url,
+          visited.has(next)
+            ? `redirect loop back to ${next}`
+            : `more than ${MAX_REDIRECTS} redirects (last to ${next})`,
+        );
+      }
+      current = next;
     }
   }
 }
@@ -265,7 +349,13 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 function isTransportError(error: unknown): boolean {
-  if (error instanceof OriginNetworkError || error instanceof OriginTimeoutError) return true;
+  if (
+    error instanceof OriginNetworkError ||
+    error instanceof OriginTimeoutError ||
+    error instanceof OriginAnswerError
+  ) {
+    return true;
+  }
   if (error instanceof errors.UndiciError) return !(error instanceof errors.InvalidArgumentError);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TRANSPORT_ERROR_CODES.has(code);
@@ -277,9 +367,21 @@ function toOriginError(error: unknown, url: string, signal: AbortSignal | undefi
   if (
     error instanceof OriginHttpError ||
     error instanceof OriginNetworkError ||
-    error instanceof OriginTimeoutError
+    error instanceof OriginTimeoutError ||
+    error instanceof OriginAnswerError ||
+    error instanceof PlaylistParseError
   ) {
     return error;
+  }
+  const decodeError = asDecodeError(error, url);
+  if (decodeError) return decodeError;
+  if (error instanceof errors.HeadersOverflowError) {
+    return new OriginAnswerError(
+      'ORIGIN_HEADERS_TOO_LARGE',
+      url,
+      'the response header block exceeds the client limit',
+      { cause: error },
+    );
   }
   if (
     error instanceof errors.HeadersTimeoutError ||
