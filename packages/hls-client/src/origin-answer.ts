@@ -120,7 +120,7 @@ export async function readPlaylistText(
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) {
-      body.destroy();
+      discardBody(body);
       throw tooLarge(url, maxBytes, 'the body');
     }
     chunks.push(chunk);
@@ -130,6 +130,19 @@ export async function readPlaylistText(
   } catch {
     throw new PlaylistParseError(url, 'is not valid UTF-8');
   }
+}
+
+/**
+ * Destroys a body we will not read. undici's body reports a destroy before its end as an 'error'
+ * event; with no listener that event would be an uncaught exception that ends the process.
+ */
+export function discardBody(body: Readable, error?: Error): void {
+  body.on('error', ignore);
+  body.destroy(error);
+}
+
+function ignore(): void {
+  // Whoever still reads the body sees the error through its own listener.
 }
 
 function tooLarge(url: string, maxBytes: number, what: string): OriginAnswerError {

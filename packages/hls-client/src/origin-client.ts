@@ -7,6 +7,7 @@ import {
   asDecodeError,
   checkAnswer,
   decodedBody,
+  discardBody,
   readPlaylistText,
 } from './origin-answer.js';
 import {
@@ -160,7 +161,7 @@ export class OriginClient {
           const body = decodedBody(res.body, res.headers, res.url);
           text = await readPlaylistText(body, res.headers, res.url, this.maxPlaylistBytes);
         } catch (error) {
-          res.body.destroy();
+          discardBody(res.body);
           throw toOriginError(error, res.url, signal);
         } finally {
           clearTimeout(deadline);
@@ -192,7 +193,7 @@ export class OriginClient {
         checkAnswer(res.status, res.headers, res.url);
         body = decodedBody(res.body, res.headers, res.url);
       } catch (error) {
-        res.body.destroy();
+        discardBody(res.body);
         throw error;
       }
       // Remember how the body itself failed: a sink using pipeline() reports the same error,
@@ -208,7 +209,7 @@ export class OriginClient {
       try {
         result = await sink(body, { status: res.status, headers: res.headers });
       } catch (error) {
-        res.body.destroy();
+        discardBody(res.body);
         if (signal?.aborted) throw abortReason(signal);
         const cause = bodyError ?? error;
         if (isTransportError(cause)) throw toOriginError(cause, res.url, signal);
@@ -271,7 +272,8 @@ export class OriginClient {
   /** Destroys the body with ORIGIN_BODY_TOO_SLOW once it has taken longer than bodyDeadlineMs. */
   private bodyDeadline(res: OpenResponse): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      res.body.destroy(
+      discardBody(
+        res.body,
         new OriginAnswerError(
           'ORIGIN_BODY_TOO_SLOW',
           res.url,

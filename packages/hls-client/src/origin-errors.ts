@@ -104,13 +104,17 @@ export type OriginAnswerCode =
   | 'ORIGIN_BODY_TOO_SLOW'
   | 'ORIGIN_REDIRECT_LOOP';
 
-/** Which answers are worth asking for again (the next answer may be a good one). */
+/**
+ * Which answers are worth asking for again (the next answer may be a good one, and a retry costs
+ * one request). Only a body past its size limit is not: it would cost the limit again.
+ */
 const RETRYABLE_ANSWERS: ReadonlySet<OriginAnswerCode> = new Set([
   'ORIGIN_CONTENT_ENCODING',
   'ORIGIN_PARTIAL_CONTENT',
   'ORIGIN_HTML_PAGE',
   'ORIGIN_HEADERS_TOO_LARGE',
   'ORIGIN_BODY_TOO_SLOW',
+  'ORIGIN_REDIRECT_LOOP',
 ]);
 
 export class OriginAnswerError extends Error {

@@ -32,3 +32,14 @@ export {
   type FfmpegLiveOrigin,
   type FfmpegLiveOriginOptions,
 } from './ffmpeg-origin.js';
+export {
+  FAULT_KINDS,
+  createFaultServer,
+  faultsFor,
+  type FaultKind,
+  type FaultRequest,
+  type FaultServer,
+  type FaultServerOptions,
+  type RequestClass,
+} from './fault-server.js';
+export { randomFaults, seededRandom, type RandomFaultsOptions } from './random-faults.js';
