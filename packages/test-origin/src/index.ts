@@ -28,7 +28,9 @@ export {
 } from './fmp4-boxes.js';
 export { serveDirectory, type ServedDirectory } from './static-server.js';
 export {
+  startFfmpegHlsFolder,
   startFfmpegLiveOrigin,
+  type FfmpegHlsFolder,
   type FfmpegLiveOrigin,
   type FfmpegLiveOriginOptions,
 } from './ffmpeg-origin.js';
