@@ -155,8 +155,12 @@ it(
     };
     let current = await startFaulty();
     armed = true;
-    const deadline = Date.now() + SECONDS * 1000;
+    const faultsFrom = Date.now();
+    const deadline = faultsFrom + SECONDS * 1000;
+    const rssTimeline: { atS: number; rssKb: number }[] = [];
     while (Date.now() < deadline) {
+      const rssKb = procSample(pid)?.rssKb;
+      if (rssKb !== undefined) rssTimeline.push({ atS: (Date.now() - faultsFrom) / 1000, rssKb });
       if (current.outcome === undefined) {
         const s = (await c.status('default', 'faulty', 'chaos', current.dump.id)).dump;
         if (s && (s.status === 'Completed' || s.status === 'Error')) {
@@ -230,6 +234,7 @@ it(
       passedThrough: faults.passedThrough,
       memoryAtStart,
       memoryAtEnd,
+      rssTimeline,
       pid,
     };
     console.log(
@@ -241,10 +246,7 @@ it(
 );
 
 /** Live heap after a full GC (bench/lib/heap-probe.mjs in the worker), in bytes. */
-async function liveHeap(
-  pid: number,
-  dir: string,
-): Promise<{ heapUsed: number; heapTotal: number } | undefined> {
+async function liveHeap(pid: number, dir: string): Promise<Heap | undefined> {
   const file = join(dir, `${pid}.json`);
   await rm(file, { force: true });
   process.kill(pid, 'SIGUSR2');
@@ -253,15 +255,19 @@ async function liveHeap(
       'the heap probe',
       async () => {
         const text = await readFile(file, 'utf8').catch(() => undefined);
-        return text === undefined
-          ? undefined
-          : (JSON.parse(text) as { heapUsed: number; heapTotal: number });
+        return text === undefined ? undefined : (JSON.parse(text) as Heap);
       },
       { timeoutMs: 10_000, intervalMs: 50 },
     );
   } catch {
     return undefined;
   }
+}
+
+interface Heap {
+  heapUsed: number;
+  /** Memory of buffers outside the V8 heap (array buffers included). */
+  external: number;
 }
 
 function kib(value: number | undefined): string {
@@ -284,8 +290,9 @@ async function writeReport(
     faulty: FaultyDump[];
     served: (readonly [FaultKind, number])[];
     passedThrough: number;
-    memoryAtStart: { rssKb: number | undefined; heap: { heapUsed: number } | undefined };
-    memoryAtEnd: { rssKb: number | undefined; heap: { heapUsed: number } | undefined };
+    memoryAtStart: { rssKb: number | undefined; heap: Heap | undefined };
+    memoryAtEnd: { rssKb: number | undefined; heap: Heap | undefined };
+    rssTimeline: { atS: number; rssKb: number }[];
     pid: number;
   },
 ): Promise<void> {
@@ -311,6 +318,14 @@ async function writeReport(
     `| worker RSS | ${kib(s.memoryAtStart.rssKb)} at start (every healthy dump running) → ${kib(s.memoryAtEnd.rssKb)} at the end |`,
     `| worker live heap after a full GC | ${mib(s.memoryAtStart.heap?.heapUsed)} → ${mib(s.memoryAtEnd.heap?.heapUsed)} |`,
     '',
+    `| worker external memory (buffers) after a full GC | ${mib(s.memoryAtStart.heap?.external)} → ${mib(s.memoryAtEnd.heap?.external)} |`,
+    '',
+    '**Worker RSS while the faults were served**',
+    '',
+    '| s | RSS |',
+    '| ---: | ---: |',
+    ...spread(s.rssTimeline, 9).map((p) => `| ${Math.round(p.atS)} | ${kib(p.rssKb)} |`),
+    '',
     '**Faults served, by kind**',
     '',
     '| kind | served |',
@@ -328,4 +343,13 @@ async function writeReport(
     '',
   ];
   await writeFile(path, lines.join('\n'));
+}
+
+/** `count` points spread evenly over `points`, the first and the last included. */
+function spread<T>(points: T[], count: number): T[] {
+  if (points.length <= count) return points;
+  return Array.from(
+    { length: count },
+    (_, i) => points[Math.round((i * (points.length - 1)) / (count - 1))]!,
+  );
 }

@@ -37,6 +37,7 @@ function faultClient(): OriginClient {
     // A byte a second never trips the silence timeout: the body deadline must cut the drip.
     bodyTimeoutMs: 4_000,
     bodyDeadlineMs: 1_500,
+    playlistDeadlineMs: 1_500,
   });
 }
 

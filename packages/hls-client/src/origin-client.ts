@@ -42,6 +42,8 @@ export interface OriginClientOptions {
    * never trips bodyTimeoutMs, and would hold a segment forever.
    */
   bodyDeadlineMs?: number;
+  /** The same for a playlist body (small: a drip must not outlast the loader's limits). */
+  playlistDeadlineMs?: number;
   /** A playlist body larger than this (after decoding) is refused. */
   maxPlaylistBytes?: number;
   /** A response header block larger than this is refused. */
@@ -106,6 +108,7 @@ export class OriginClient {
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
   readonly bodyDeadlineMs: number;
+  readonly playlistDeadlineMs: number;
   readonly maxPlaylistBytes: number;
   readonly retry: RetryPolicy;
   private readonly userAgent: string;
@@ -117,7 +120,8 @@ export class OriginClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
-    this.bodyDeadlineMs = options.bodyDeadlineMs ?? 60_000;
+    this.bodyDeadlineMs = options.bodyDeadlineMs ?? 30_000;
+    this.playlistDeadlineMs = options.playlistDeadlineMs ?? 10_000;
     this.maxPlaylistBytes = options.maxPlaylistBytes ?? DEFAULT_MAX_PLAYLIST_BYTES;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.userAgent = options.userAgent ?? 'hlsdump/0.1';
@@ -154,7 +158,7 @@ export class OriginClient {
           await dumpQuietly(res.body);
           throw httpError(res);
         }
-        const deadline = this.bodyDeadline(res);
+        const deadline = this.bodyDeadline(res, this.playlistDeadlineMs);
         let text: string;
         try {
           checkAnswer(res.status, res.headers, res.url);
@@ -204,7 +208,7 @@ export class OriginClient {
       };
       res.body.on('error', remember);
       if (body !== res.body) body.on('error', remember);
-      const deadline = this.bodyDeadline(res);
+      const deadline = this.bodyDeadline(res, this.bodyDeadlineMs);
       let result: T;
       try {
         result = await sink(body, { status: res.status, headers: res.headers });
@@ -269,18 +273,18 @@ export class OriginClient {
     }
   }
 
-  /** Destroys the body with ORIGIN_BODY_TOO_SLOW once it has taken longer than bodyDeadlineMs. */
-  private bodyDeadline(res: OpenResponse): NodeJS.Timeout {
+  /** Destroys the body with ORIGIN_BODY_TOO_SLOW once it has taken longer than `deadlineMs`. */
+  private bodyDeadline(res: OpenResponse, deadlineMs: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
       discardBody(
         res.body,
         new OriginAnswerError(
           'ORIGIN_BODY_TOO_SLOW',
           res.url,
-          `the body took longer than ${this.bodyDeadlineMs} ms`,
+          `the body took longer than ${deadlineMs} ms`,
         ),
       );
-    }, this.bodyDeadlineMs);
+    }, deadlineMs);
     timer.unref();
     return timer;
   }

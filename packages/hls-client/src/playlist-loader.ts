@@ -139,7 +139,12 @@ export class RenditionLoader {
       // A stale answer (an older edge copy) must not replace what we know, or its
       // segments would come back as "new" on the following load.
       if (!current || change.advanced || next.endSn >= current.endSn) current = next;
-      if (change.advanced) yield current;
+      if (change.advanced) {
+        yield current;
+        // The limits count time spent failing to load, not the time the consumer took with
+        // this update (a slow segment download must not make the next failed reload fatal).
+        lastGoodAt = this.now();
+      }
       if (current.endList) return;
 
       if (current.canBlockReload) {
