@@ -65,6 +65,25 @@ describe('what the origin client accepts of a 2xx answer', () => {
     expect((retries[0] as OriginAnswerError).code).toBe('ORIGIN_CONTENT_ENCODING');
   });
 
+  it('names a connection reset inside a gzip body as a network error, not a decoding one', async () => {
+    const media = Buffer.from('x'.repeat(100_000));
+    let n = 0;
+    server = await startTestServer((_req, res) => {
+      const body = gzipSync(media, { level: 0 });
+      res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+      if (n++ > 0) return void res.end(body);
+      res.write(body.subarray(0, 50_000), () => res.socket?.resetAndDestroy());
+    });
+    const retries: unknown[] = [];
+    client = new OriginClient({
+      retry: { ...once, maxRetries: 1 },
+      onRetry: (event) => retries.push(event.error),
+    });
+    expect(await client.download(`${server.origin}/s.ts`, bytesOf)).toEqual(media);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ code: 'ORIGIN_NETWORK' });
+  });
+
   it('takes a 206 that spans the whole resource, refuses one that does not', async () => {
     const media = Buffer.from('0123456789');
     server = await startTestServer((req, res) => {

@@ -78,13 +78,21 @@ export function decodedBody(body: Readable, headers: AnswerHeaders, url: string)
   }
   // Codings are listed in the order applied: undo them last first.
   const stages = codings.reverse().map((c) => DECODERS[c]!());
-  for (const stage of stages) stage.on('error', (error) => decodeFailures.add(error));
+  for (const stage of stages) {
+    stage.on('error', (error: Error & { code?: unknown }) => {
+      // Only the decoder's own failures: an upstream error (a reset, a deadline) passes through
+      // every stage too, and must keep its own name.
+      if (typeof error.code === 'string' && ZLIB_ERROR.test(error.code)) decodeFailures.add(error);
+    });
+  }
   // pipeline destroys every stage with the first error, so the last one reports any failure.
   pipeline([body, ...stages], () => undefined);
   return stages[stages.length - 1]!;
 }
 
 const decodeFailures = new WeakSet<object>();
+/** zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR...) and brotli's (ERR__ERROR_FORMAT_...). */
+const ZLIB_ERROR = /^(Z_|ERR__ERROR_|ERR_BROTLI)/;
 
 /** A decoder's own failure (corrupt or truncated compressed body) as the client's typed error. */
 export function asDecodeError(error: unknown, url: string): OriginAnswerError | undefined {
