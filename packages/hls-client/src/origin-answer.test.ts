@@ -84,6 +84,24 @@ describe('what the origin client accepts of a 2xx answer', () => {
     expect(retries[0]).toMatchObject({ code: 'ORIGIN_NETWORK' });
   });
 
+  it('refuses an HTML page by its type and markup, keeps media or a playlist mislabelled text/html', async () => {
+    const media = Buffer.from([0x47, 0x40, 0x11, 0x10, 0x3c]);
+    server = await startTestServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      if (req.url === '/page.ts') return void res.end('\n  <!DOCTYPE html><h1>Oops</h1>');
+      res.end(req.url === '/p.m3u8' ? PLAYLIST : media);
+    });
+    client = new OriginClient({ retry: once });
+    await expect(client.download(`${server.origin}/page.ts`, bytesOf)).rejects.toMatchObject({
+      code: 'ORIGIN_HTML_PAGE',
+    });
+    await expect(client.getText(`${server.origin}/page.ts`)).rejects.toMatchObject({
+      code: 'ORIGIN_HTML_PAGE',
+    });
+    expect(await client.download(`${server.origin}/s.ts`, bytesOf)).toEqual(media);
+    expect((await client.getText(`${server.origin}/p.m3u8`)).text).toBe(PLAYLIST);
+  });
+
   it('takes a 206 that spans the whole resource, refuses one that does not', async () => {
     const media = Buffer.from('0123456789');
     server = await startTestServer((req, res) => {

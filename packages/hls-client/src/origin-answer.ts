@@ -4,7 +4,7 @@
  * a playlist within its size limit and in valid UTF-8.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { Transform, pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { OriginAnswerError } from './origin-errors.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
@@ -23,7 +23,8 @@ function header(headers: AnswerHeaders, name: string): string | undefined {
 /**
  * Refuses a 2xx answer that cannot be the resource asked for. A 206 to a request without Range is
  * taken only when its Content-Range spans the whole resource (`bytes 0-(n-1)/n`): any other part
- * would be written as if it were the segment.
+ * would be written as if it were the segment. (HTML pages are told by their bytes too: see
+ * htmlGuard and refuseHtmlPlaylist.)
  */
 export function checkAnswer(status: number, headers: AnswerHeaders, url: string): void {
   if (status === 206) {
@@ -37,14 +38,52 @@ export function checkAnswer(status: number, headers: AnswerHeaders, url: string)
       );
     }
   }
-  const type = (header(headers, 'content-type') ?? '').toLowerCase();
-  if (type.startsWith('text/html')) {
-    throw new OriginAnswerError(
-      'ORIGIN_HTML_PAGE',
-      url,
-      `${status} with Content-Type ${type}: an HTML page where a playlist or media was expected`,
-    );
-  }
+}
+
+/**
+ * An HTML page is told by its Content-Type and its first byte both: an error page starts with
+ * markup, while media and playlists never start with `<`. A mislabelled segment (text/html, media
+ * bytes) is kept, since refusing it would lose a good segment to a server's configuration.
+ */
+function isHtmlType(headers: AnswerHeaders): boolean {
+  return (header(headers, 'content-type') ?? '').toLowerCase().startsWith('text/html');
+}
+
+function htmlPage(url: string, headers: AnswerHeaders): OriginAnswerError {
+  return new OriginAnswerError(
+    'ORIGIN_HTML_PAGE',
+    url,
+    `Content-Type ${header(headers, 'content-type')} and markup: an HTML page where a playlist or media was expected`,
+  );
+}
+
+function startsWithMarkup(chunk: Buffer): boolean {
+  const first = chunk.find(
+    (byte) => byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d,
+  );
+  return first === 0x3c; // '<'
+}
+
+/** For media: the body itself, or, for text/html, the body behind a check of its first bytes. */
+export function htmlGuard(body: Readable, headers: AnswerHeaders, url: string): Readable {
+  if (!isHtmlType(headers)) return body;
+  let checked = false;
+  const guard = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (!checked) {
+        checked = true;
+        if (startsWithMarkup(chunk)) return done(htmlPage(url, headers));
+      }
+      done(null, chunk);
+    },
+  });
+  pipeline(body, guard, () => undefined);
+  return guard;
+}
+
+/** For playlists, once read: text/html whose text starts with markup is an HTML page. */
+export function refuseHtmlPlaylist(text: string, headers: AnswerHeaders, url: string): void {
+  if (isHtmlType(headers) && text.trimStart().startsWith('<')) throw htmlPage(url, headers);
 }
 
 type Decoder = () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;

@@ -8,7 +8,9 @@ import {
   checkAnswer,
   decodedBody,
   discardBody,
+  htmlGuard,
   readPlaylistText,
+  refuseHtmlPlaylist,
 } from './origin-answer.js';
 import {
   OriginAnswerError,
@@ -164,6 +166,7 @@ export class OriginClient {
           checkAnswer(res.status, res.headers, res.url);
           const body = decodedBody(res.body, res.headers, res.url);
           text = await readPlaylistText(body, res.headers, res.url, this.maxPlaylistBytes);
+          refuseHtmlPlaylist(text, res.headers, res.url);
         } catch (error) {
           discardBody(res.body);
           throw toOriginError(error, res.url, signal);
@@ -195,7 +198,7 @@ export class OriginClient {
       let body: Readable;
       try {
         checkAnswer(res.status, res.headers, res.url);
-        body = decodedBody(res.body, res.headers, res.url);
+        body = htmlGuard(decodedBody(res.body, res.headers, res.url), res.headers, res.url);
       } catch (error) {
         discardBody(res.body);
         throw error;
