@@ -106,7 +106,8 @@ describe('an origin that misbehaves on purpose', () => {
     choose: (request: FaultRequest, c: Omit<Case, 'run' | 'faults'>) => FaultKind | undefined,
   ): Promise<Case> {
     const stream = origin.addStream('app', `s${streams++}`, { windowSegments: 40 });
-    const target = stream.status('video_0').completeSegments + 2;
+    // Far enough ahead (2 s at ×8) that the dump is armed before it is asked for.
+    const target = stream.status('video_0').completeSegments + 4;
     const base = {
       stream,
       targetPath: new URL(stream.segmentUrl('video_0', target)).pathname,
@@ -135,7 +136,7 @@ describe('an origin that misbehaves on purpose', () => {
 
   /** Records until the targeted segment and two after it are settled on every rendition. */
   async function recordPastTarget(c: Case): Promise<void> {
-    await c.run.segmentsWritten(6);
+    await c.run.segmentsWritten(8);
   }
 
   describe.concurrent('once: retried, the stream copied byte for byte', () => {
@@ -155,7 +156,7 @@ describe('an origin that misbehaves on purpose', () => {
       expect(c.faults.served[kind]).toBe(onSegment ? 2 : 1);
       expect(result.status).toBe('Completed');
       expect(result.gaps).toBe(0);
-      await verifyDump(c.stream, c.dump, { minSegments: 6 });
+      await verifyDump(c.stream, c.dump, { minSegments: 8 });
     });
   });
 
@@ -171,7 +172,7 @@ describe('an origin that misbehaves on purpose', () => {
       expect(result.status).toBe('Completed');
       if (DECODED.has(kind)) {
         expect(result.gaps).toBe(0);
-        await verifyDump(c.stream, c.dump, { minSegments: 6 });
+        await verifyDump(c.stream, c.dump, { minSegments: 8 });
         return;
       }
       expect(result.gaps).toBe(1);
