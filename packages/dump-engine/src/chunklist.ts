@@ -69,8 +69,7 @@ export function renderHead(
   let head = '#EXTM3U\n';
   if (header.version !== undefined) head += `#EXT-X-VERSION:${header.version}\n`;
   head += `#EXT-X-TARGETDURATION:${targetDuration}\n#EXT-X-MEDIA-SEQUENCE:0\n`;
-  if (discontinuitySequence > 0)
-    head += `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}\n`;
+  if (discontinuitySequence > 0) head += `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}\n`;
   if (header.independentSegments) head += '#EXT-X-INDEPENDENT-SEGMENTS\n';
   if (header.iFramesOnly === true) head += '#EXT-X-I-FRAMES-ONLY\n';
   return head;

@@ -16,14 +16,17 @@ export function sanitizeFileName(uri: string): string {
   } catch {
     // Malformed percent-encoding: keep the raw text; it is sanitized below either way.
   }
-  let name = decoded.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.]+/, '');
-  if (name.length > MAX_NAME_LENGTH) {
-    const dot = name.lastIndexOf('.');
-    const extension = dot > 0 && name.length - dot <= 10 ? name.slice(dot) : '';
-    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
-    name = `${name.slice(0, MAX_NAME_LENGTH - extension.length - 17)}_${digest}${extension}`;
-  }
+  const name = bounded(decoded.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.]+/, ''));
   return name === '' ? 'file' : name;
+}
+
+/** At most MAX_NAME_LENGTH characters: a long name keeps its head and extension, and a hash of the whole. */
+function bounded(name: string): string {
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const dot = name.lastIndexOf('.');
+  const extension = dot > 0 && name.length - dot <= 10 ? name.slice(dot) : '';
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  return `${name.slice(0, MAX_NAME_LENGTH - extension.length - 17)}_${digest}${extension}`;
 }
 
 /**
@@ -55,7 +58,7 @@ export class LocalNames {
     const base = sanitizeFileName(url);
     let name = base;
     for (let attempt = 1; this.taken.has(hashName(name)); attempt++) {
-      name = attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`;
+      name = bounded(attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`);
     }
     this.taken.add(hashName(name));
     return name;

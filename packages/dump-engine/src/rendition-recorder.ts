@@ -371,6 +371,8 @@ function isNotFound(error: unknown): boolean {
 
 /** Origin-side failures that cost one segment; storage failures and the like end the dump. */
 function isUnavailable(error: unknown): boolean {
+  // Every ORIGIN_* code of @hlsdump/hls-client: a status, the network, or an answer it refused.
+  // An origin that ignores Range is not missing one segment: no byte range can be had from it.
   const code = errorCode(error);
-  return code === 'ORIGIN_HTTP_STATUS' || code === 'ORIGIN_NETWORK' || code === 'ORIGIN_TIMEOUT';
+  return code?.startsWith('ORIGIN_') === true && code !== 'ORIGIN_RANGE_IGNORED';
 }

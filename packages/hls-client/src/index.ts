@@ -1,6 +1,7 @@
 export { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
 export type { RetryPolicy } from './retry-policy.js';
 export {
+  OriginAnswerError,
   OriginHttpError,
   OriginNetworkError,
   OriginTimeoutError,
@@ -8,7 +9,8 @@ export {
   StreamGoneError,
   isRetryable,
 } from './origin-errors.js';
-export { OriginClient } from './origin-client.js';
+export type { OriginAnswerCode } from './origin-errors.js';
+export { DEFAULT_MAX_PLAYLIST_BYTES, OriginClient } from './origin-client.js';
 export type {
   DownloadInfo,
   GetTextOptions,

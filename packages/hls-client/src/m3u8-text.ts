@@ -31,7 +31,7 @@ export function runM3u8Parser(normalizedText: string, url: string): Manifest {
     parser.push(normalizedText);
     parser.end();
   } catch (error) {
-    // m3u8-parser throws on some malformed attributes (an EXT-X-KEY IV shorter than 8 digits).
+    // The parser is a third party's: whatever it throws on hostile text is this playlist's fault.
     throw new PlaylistParseError(url, `cannot be parsed: ${(error as Error).message}`);
   }
   return parser.manifest;
@@ -39,5 +39,10 @@ export function runM3u8Parser(normalizedText: string, url: string): Manifest {
 
 /** URIs in a playlist are relative to the playlist's own (final) URL. */
 export function resolveUri(uri: string, base: string): string {
-  return new URL(uri, base).href;
+  if (typeof uri !== 'string') throw new PlaylistParseError(base, 'names an entry without a URI');
+  try {
+    return new URL(uri, base).href;
+  } catch {
+    throw new PlaylistParseError(base, `names an invalid URI (${uri.slice(0, 200)})`);
+  }
 }

@@ -225,9 +225,12 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
 
   const manifest = runM3u8Parser(normalized, url);
   const targetDuration = manifest.targetDuration;
-  if (targetDuration === undefined || !Number.isFinite(targetDuration)) {
+  // A zero target duration would turn the reload loop into a busy loop.
+  if (targetDuration === undefined || !Number.isFinite(targetDuration) || targetDuration <= 0) {
     throw new PlaylistParseError(url, 'has an invalid #EXT-X-TARGETDURATION');
   }
+  if (!isSequenceNumber(manifest.mediaSequence ?? 0))
+    throw new PlaylistParseError(url, 'has an invalid #EXT-X-MEDIA-SEQUENCE');
   const details = new RenditionDetails(
     url,
     targetDuration,
@@ -351,4 +354,8 @@ function toParts(parts: unknown[] | undefined, msn: number, base: string): Parti
 
 function finiteNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function isSequenceNumber(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }

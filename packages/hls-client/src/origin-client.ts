@@ -3,12 +3,25 @@ import * as tls from 'node:tls';
 import { Agent, errors, request } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
+  MEDIA_ACCEPT_ENCODING,
+  PLAYLIST_ACCEPT_ENCODING,
+  asDecodeError,
+  checkAnswer,
+  decodedBody,
+  discardBody,
+  htmlGuard,
+  readPlaylistText,
+  refuseHtmlPlaylist,
+} from './origin-answer.js';
+import {
+  OriginAnswerError,
   OriginHttpError,
   OriginNetworkError,
   OriginTimeoutError,
   isRetryable,
 } from './origin-errors.js';
 import { OriginRangeError } from './origin-range-error.js';
+import { PlaylistParseError } from './playlist-parse-error.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfterMs, retryDelayMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -28,6 +41,17 @@ export interface OriginClientOptions {
   headersTimeoutMs?: number;
   /** Longest silence allowed between two body chunks (a stalled body). */
   bodyTimeoutMs?: number;
+  /**
+   * Longest time a whole body may take once its headers arrived: a body dripping a byte at a time
+   * never trips bodyTimeoutMs, and would hold a segment forever.
+   */
+  bodyDeadlineMs?: number;
+  /** The same for a playlist body (small: a drip must not outlast the loader's limits). */
+  playlistDeadlineMs?: number;
+  /** A playlist body larger than this (after decoding) is refused. */
+  maxPlaylistBytes?: number;
+  /** A response header block larger than this is refused. */
+  maxHeaderBytes?: number;
   connectionsPerOrigin?: number;
   retry?: RetryPolicy;
   userAgent?: string;
@@ -77,6 +101,7 @@ type BodyReadable = Readable & { dump(opts?: { limit: number }): Promise<void> }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+export const DEFAULT_MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 
 // Socket-level failure codes that mean "the transport broke", as opposed to a sink's own
@@ -102,6 +127,9 @@ export class OriginClient {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly bodyDeadlineMs: number;
+  readonly playlistDeadlineMs: number;
+  readonly maxPlaylistBytes: number;
   readonly retry: RetryPolicy;
   private readonly userAgent: string;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
@@ -114,6 +142,9 @@ export class OriginClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+    this.bodyDeadlineMs = options.bodyDeadlineMs ?? 30_000;
+    this.playlistDeadlineMs = options.playlistDeadlineMs ?? 10_000;
+    this.maxPlaylistBytes = options.maxPlaylistBytes ?? DEFAULT_MAX_PLAYLIST_BYTES;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.userAgent = options.userAgent ?? 'hlsdump/0.1';
     this.onRetry = options.onRetry;
@@ -126,6 +157,7 @@ export class OriginClient {
       },
       headersTimeout: this.headersTimeoutMs,
       bodyTimeout: this.bodyTimeoutMs,
+      maxHeaderSize: options.maxHeaderBytes ?? 64 * 1024,
       connections: options.connectionsPerOrigin ?? 16,
       pipelining: 1,
     });
@@ -143,17 +175,28 @@ export class OriginClient {
       signal,
       options.retryOn404 ?? false,
       async () => {
-        const res = await this.open(url, signal, options.headersTimeoutMs);
+        const res = await this.open(
+          url,
+          signal,
+          PLAYLIST_ACCEPT_ENCODING,
+          options.headersTimeoutMs,
+        );
         if (res.status < 200 || res.status > 299) {
           await dumpQuietly(res.body);
           throw httpError(res);
         }
+        const deadline = this.bodyDeadline(res, this.playlistDeadlineMs);
         let text: string;
         try {
-          text = await (res.body as unknown as { text(): Promise<string> }).text();
+          checkAnswer(res.status, res.headers, res.url);
+          const body = decodedBody(res.body, res.headers, res.url);
+          text = await readPlaylistText(body, res.headers, res.url, this.maxPlaylistBytes);
+          refuseHtmlPlaylist(text, res.headers, res.url);
         } catch (error) {
-          await dumpQuietly(res.body);
+          discardBody(res.body);
           throw toOriginError(error, res.url, signal);
+        } finally {
+          clearTimeout(deadline);
         }
         return { text, url: res.url, status: res.status };
       },
@@ -172,7 +215,7 @@ export class OriginClient {
   ): Promise<T> {
     const { signal, range } = options;
     return this.withRetries(url, options.retry ?? this.retry, signal, false, async () => {
-      const res = await this.open(url, signal, undefined, range);
+      const res = await this.open(url, signal, MEDIA_ACCEPT_ENCODING, undefined, range);
       if (res.status < 200 || res.status > 299) {
         await dumpQuietly(res.body);
         throw httpError(res);
@@ -182,21 +225,35 @@ export class OriginClient {
         await dumpQuietly(res.body);
         throw new OriginRangeError(res.url, res.status);
       }
+      let body: Readable;
+      try {
+        // A 206 is what a Range request asks for; to any other it must span the whole resource.
+        if (range === undefined) checkAnswer(res.status, res.headers, res.url);
+        body = htmlGuard(decodedBody(res.body, res.headers, res.url), res.headers, res.url);
+      } catch (error) {
+        discardBody(res.body);
+        throw error;
+      }
       // Remember how the body itself failed: a sink using pipeline() reports the same error,
       // but a sink may also wrap or swallow it.
       let bodyError: unknown;
-      res.body.on('error', (error) => {
-        bodyError ??= error;
-      });
+      const remember = (error: unknown): void => {
+        bodyError ??= asDecodeError(error, res.url) ?? error;
+      };
+      res.body.on('error', remember);
+      if (body !== res.body) body.on('error', remember);
+      const deadline = this.bodyDeadline(res, this.bodyDeadlineMs);
       let result: T;
       try {
-        result = await sink(res.body, { status: res.status, headers: res.headers });
+        result = await sink(body, { status: res.status, headers: res.headers });
       } catch (error) {
-        await dumpQuietly(res.body);
+        discardBody(res.body);
         if (signal?.aborted) throw abortReason(signal);
         const cause = bodyError ?? error;
         if (isTransportError(cause)) throw toOriginError(cause, res.url, signal);
         throw error;
+      } finally {
+        clearTimeout(deadline);
       }
       if (bodyError !== undefined) {
         // The sink resolved on a broken body: its output is truncated, so fetch again.
@@ -250,16 +307,35 @@ export class OriginClient {
     }
   }
 
+  /** Destroys the body with ORIGIN_BODY_TOO_SLOW once it has taken longer than `deadlineMs`. */
+  private bodyDeadline(res: OpenResponse, deadlineMs: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      discardBody(
+        res.body,
+        new OriginAnswerError(
+          'ORIGIN_BODY_TOO_SLOW',
+          res.url,
+          `the body took longer than ${deadlineMs} ms`,
+        ),
+      );
+    }, deadlineMs);
+    timer.unref();
+    return timer;
+  }
+
   /** One GET, following redirects by hand so that the final URL is known (relative URIs resolve against it). */
   private async open(
     url: string,
     signal: AbortSignal | undefined,
+    acceptEncoding: string,
     headersTimeoutMs?: number,
     range?: RequestRange,
   ): Promise<OpenResponse> {
     if (this.closed) throw new Error('OriginClient is closed');
     let current = url;
+    const visited = new Set<string>();
     for (let hop = 0; ; hop++) {
+      visited.add(current);
       let res;
       try {
         res = await request(current, {
@@ -268,6 +344,7 @@ export class OriginClient {
           headers: {
             ...this.headers,
             'user-agent': this.userAgent,
+            'accept-encoding': acceptEncoding,
             ...(range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
           },
           signal: signal ?? null,
@@ -288,8 +365,26 @@ export class OriginClient {
       const location = firstHeader(res.headers['location']);
       if (!REDIRECT_STATUSES.has(res.statusCode) || location === undefined) return response;
       await dumpQuietly(response.body);
-      if (hop >= MAX_REDIRECTS) throw new OriginHttpError(res.statusCode, current);
-      current = new URL(location, current).href;
+      let next: string;
+      try {
+        next = new URL(location, current).href;
+      } catch {
+        throw new OriginAnswerError(
+          'ORIGIN_REDIRECT_LOOP',
+          current,
+          `${res.statusCode} to an invalid Location (${location.slice(0, 200)})`,
+        );
+      }
+      if (visited.has(next) || hop >= MAX_REDIRECTS) {
+        throw new OriginAnswerError(
+          'ORIGIN_REDIRECT_LOOP',
+          url,
+          visited.has(next)
+            ? `redirect loop back to ${next}`
+            : `more than ${MAX_REDIRECTS} redirects (last to ${next})`,
+        );
+      }
+      current = next;
     }
   }
 }
@@ -311,7 +406,13 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 function isTransportError(error: unknown): boolean {
-  if (error instanceof OriginNetworkError || error instanceof OriginTimeoutError) return true;
+  if (
+    error instanceof OriginNetworkError ||
+    error instanceof OriginTimeoutError ||
+    error instanceof OriginAnswerError
+  ) {
+    return true;
+  }
   if (error instanceof errors.UndiciError) return !(error instanceof errors.InvalidArgumentError);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TRANSPORT_ERROR_CODES.has(code);
@@ -323,9 +424,21 @@ function toOriginError(error: unknown, url: string, signal: AbortSignal | undefi
   if (
     error instanceof OriginHttpError ||
     error instanceof OriginNetworkError ||
-    error instanceof OriginTimeoutError
+    error instanceof OriginTimeoutError ||
+    error instanceof OriginAnswerError ||
+    error instanceof PlaylistParseError
   ) {
     return error;
+  }
+  const decodeError = asDecodeError(error, url);
+  if (decodeError) return decodeError;
+  if (error instanceof errors.HeadersOverflowError) {
+    return new OriginAnswerError(
+      'ORIGIN_HEADERS_TOO_LARGE',
+      url,
+      'the response header block exceeds the client limit',
+      { cause: error },
+    );
   }
   if (
     error instanceof errors.HeadersTimeoutError ||

@@ -77,6 +77,7 @@ export class OriginUnreachableError extends Error {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof OriginNetworkError || error instanceof OriginTimeoutError) return true;
   if (error instanceof OriginHttpError) return error.status >= 500 || error.status === 429;
+  if (error instanceof OriginAnswerError) return error.retryable;
   return false;
 }
 
@@ -86,4 +87,48 @@ function describe(cause: unknown): string {
     return typeof code === 'string' ? `${code} ${cause.message}` : cause.message;
   }
   return String(cause);
+}
+
+/**
+ * The origin answered, but with something no origin should send on purpose: a body past its
+ * size limit, an encoding we cannot decode, a partial body we did not ask for, an HTML page where
+ * media belongs, a header block too large to read, a body too slow to ever arrive, a redirect
+ * loop. `code` says which; `retryable` says whether asking again can get a better answer.
+ */
+export type OriginAnswerCode =
+  | 'ORIGIN_BODY_TOO_LARGE'
+  | 'ORIGIN_CONTENT_ENCODING'
+  | 'ORIGIN_PARTIAL_CONTENT'
+  | 'ORIGIN_HTML_PAGE'
+  | 'ORIGIN_HEADERS_TOO_LARGE'
+  | 'ORIGIN_BODY_TOO_SLOW'
+  | 'ORIGIN_REDIRECT_LOOP';
+
+/**
+ * Which answers are worth asking for again (the next answer may be a good one, and a retry costs
+ * one request). Only a body past its size limit is not: it would cost the limit again.
+ */
+const RETRYABLE_ANSWERS: ReadonlySet<OriginAnswerCode> = new Set([
+  'ORIGIN_CONTENT_ENCODING',
+  'ORIGIN_PARTIAL_CONTENT',
+  'ORIGIN_HTML_PAGE',
+  'ORIGIN_HEADERS_TOO_LARGE',
+  'ORIGIN_BODY_TOO_SLOW',
+  'ORIGIN_REDIRECT_LOOP',
+]);
+
+export class OriginAnswerError extends Error {
+  override name = 'OriginAnswerError';
+  readonly code: OriginAnswerCode;
+  readonly url: string;
+
+  constructor(code: OriginAnswerCode, url: string, reason: string, options?: { cause?: unknown }) {
+    super(`origin answer refused for ${url}: ${reason}`, options);
+    this.code = code;
+    this.url = url;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_ANSWERS.has(this.code);
+  }
 }

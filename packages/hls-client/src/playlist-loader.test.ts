@@ -271,6 +271,38 @@ describe('RenditionLoader failures', () => {
     expect(error).toMatchObject({ code: 'ORIGIN_UNREACHABLE' });
   });
 
+  it('does not count the time its consumer spent on an update against unreachableAfterMs', async () => {
+    let fakeNow = 0;
+    let n = 0;
+    const server = await serve((_req, res) => {
+      n++;
+      if (n === 2) {
+        // One failed reload, right after a consumer that took far longer than the limit.
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      res.end(
+        ['#EXTM3U', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0']
+          .concat(Array.from({ length: n }, (_, i) => [`#EXTINF:1,`, `s${i}.ts`]).flat())
+          .concat(n >= 4 ? ['#EXT-X-ENDLIST'] : [])
+          .join('\n'),
+      );
+    });
+    const loader = new RenditionLoader(newClient(), `${server.origin}/live.m3u8`, {
+      signal: new AbortController().signal,
+      limits: { goneAfterMs: 1_000, unreachableAfterMs: 1_000 },
+      retry: fast,
+      now: () => fakeNow,
+    });
+    const seen: number[] = [];
+    for await (const details of loader.updates()) {
+      seen.push(details.endSn);
+      fakeNow += 5_000; // the consumer took five times the limit
+    }
+    expect(seen).toEqual([0, 2, 3]);
+  });
+
   it('uses the injected clock for its limits', async () => {
     let fakeNow = 0;
     const server = await serve((_req, res) => {

@@ -1,6 +1,7 @@
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import type { OriginClient } from './origin-client.js';
 import {
+  OriginAnswerError,
   OriginHttpError,
   OriginUnreachableError,
   StreamGoneError,
@@ -110,8 +111,12 @@ export class RenditionLoader {
         const elapsed = this.now() - lastGoodAt;
         const is404 = error instanceof OriginHttpError && error.status === 404;
         const limit = is404 ? this.limits.goneAfterMs : this.limits.unreachableAfterMs;
-        if (!is404 && !isRetryable(error) && !(error instanceof PlaylistParseError)) throw error;
+        // An answer that is not a usable playlist (garbage, too large, a redirect loop...) may be
+        // a passing glitch: it is asked again like a 5xx, and named as itself past the limit.
+        const refused = error instanceof PlaylistParseError || error instanceof OriginAnswerError;
+        if (!is404 && !isRetryable(error) && !refused) throw error;
         if (elapsed >= limit) {
+          if (refused) throw error;
           throw is404
             ? new StreamGoneError(this.url, elapsed, error)
             : new OriginUnreachableError(this.url, elapsed, error);
@@ -134,7 +139,12 @@ export class RenditionLoader {
       // A stale answer (an older edge copy) must not replace what we know, or its
       // segments would come back as "new" on the following load.
       if (!current || change.advanced || next.endSn >= current.endSn) current = next;
-      if (change.advanced) yield current;
+      if (change.advanced) {
+        yield current;
+        // The limits count time spent failing to load, not the time the consumer took with
+        // this update (a slow segment download must not make the next failed reload fatal).
+        lastGoodAt = this.now();
+      }
       if (current.endList) return;
 
       if (current.canBlockReload) {

@@ -19,6 +19,16 @@ export interface FfmpegLiveOriginOptions {
   readonly ffmpegPath?: string;
 }
 
+/** ffmpeg's live HLS output in a folder, for any HTTP server to serve. */
+export interface FfmpegHlsFolder {
+  readonly dir: string;
+  /** File names in `dir`. */
+  readonly mediaPlaylist: string;
+  readonly masterPlaylist: string;
+  /** Stops ffmpeg and removes the folder. */
+  close(): Promise<void>;
+}
+
 export interface FfmpegLiveOrigin {
   /** The media playlist. */
   readonly url: string;
@@ -34,6 +44,26 @@ const MASTER_PLAYLIST = 'master.m3u8';
 export async function startFfmpegLiveOrigin(
   options: FfmpegLiveOriginOptions,
 ): Promise<FfmpegLiveOrigin> {
+  const folder = await startFfmpegHlsFolder(options);
+  const served = await serveDirectory(folder.dir).catch(async (error: unknown) => {
+    await folder.close();
+    throw error;
+  });
+  return {
+    url: `${served.url}/${MEDIA_PLAYLIST}`,
+    masterUrl: `${served.url}/${MASTER_PLAYLIST}`,
+    dir: folder.dir,
+    async close() {
+      await served.close();
+      await folder.close();
+    },
+  };
+}
+
+/** Runs ffmpeg's HLS muxer in real time into a fresh folder; resolves once it lists two segments. */
+export async function startFfmpegHlsFolder(
+  options: FfmpegLiveOriginOptions,
+): Promise<FfmpegHlsFolder> {
   const segmentSeconds = options.segmentSeconds ?? 1;
   const listSize = options.listSize ?? 5;
   const dir = await mkdtemp(join(tmpdir(), 'hlsdump-ffmpeg-origin-'));
@@ -90,16 +120,7 @@ export async function startFfmpegLiveOrigin(
     await stop();
     throw error;
   }
-  const served = await serveDirectory(dir);
-  return {
-    url: `${served.url}/${MEDIA_PLAYLIST}`,
-    masterUrl: `${served.url}/${MASTER_PLAYLIST}`,
-    dir,
-    async close() {
-      await served.close();
-      await stop();
-    },
-  };
+  return { dir, mediaPlaylist: MEDIA_PLAYLIST, masterPlaylist: MASTER_PLAYLIST, close: stop };
 }
 
 /** Resolves when the media playlist lists `count` segments; driven by fs events, not polling. */

@@ -28,7 +28,9 @@ export {
 } from './fmp4-boxes.js';
 export { serveDirectory, type ServedDirectory } from './static-server.js';
 export {
+  startFfmpegHlsFolder,
   startFfmpegLiveOrigin,
+  type FfmpegHlsFolder,
   type FfmpegLiveOrigin,
   type FfmpegLiveOriginOptions,
 } from './ffmpeg-origin.js';
@@ -47,3 +49,14 @@ export {
   type MadeStream,
   type StreamKind,
 } from './stream-kinds.js';
+export {
+  FAULT_KINDS,
+  createFaultServer,
+  faultsFor,
+  type FaultKind,
+  type FaultRequest,
+  type FaultServer,
+  type FaultServerOptions,
+  type RequestClass,
+} from './fault-server.js';
+export { randomFaults, seededRandom, type RandomFaultsOptions } from './random-faults.js';
