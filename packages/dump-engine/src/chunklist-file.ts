@@ -3,6 +3,13 @@ import { ENDLIST_LINE, renderFinal } from './chunklist.js';
 
 const NEWLINE = 0x0a;
 const newline = Buffer.from('\n');
+/**
+ * A reader may see an append to the end of a file half done, cut where a page of it ends (the
+ * kernel makes each page of a write visible whole, in order). So a block that would straddle a
+ * page boundary first fills the page with blank lines, which a playlist parser ignores (RFC 8216
+ * §4.1): the cut then always falls after a whole line.
+ */
+const PAGE_BYTES = 4096;
 
 /**
  * A rendition's chunklist on disk while the dump runs: every state a reader can see is a VOD
@@ -18,6 +25,8 @@ const newline = Buffer.from('\n');
  *     no segment (a mix of old and new bytes is some of the tags, the same);
  *  3. that byte of the URI line, alone: the segment is listed, all at once.
  * The segment file itself was renamed into place before, so a listed segment is always complete.
+ * Step 1 never straddles a page boundary (see PAGE_BYTES), so a reader catching it half done sees
+ * whole comment lines only.
  *
  * The whole file is rewritten (temporary file + rename) only when the head changes (the origin
  * raised its target duration), after a failed write, for the first write of a resumed dump, and once
@@ -70,9 +79,10 @@ export class ChunklistFile {
     }
     return this.guard(async () => {
       const { inert, tagFlips, uriFlip } = commentedOut(lines);
-      const at = this.size;
-      await file.write(at, inert);
-      let written = inert.byteLength;
+      const lead = blankLinesBefore(this.size, inert.byteLength);
+      const at = this.size + lead;
+      await file.write(this.size, lead === 0 ? inert : Buffer.concat([blankLines(lead), inert]));
+      let written = lead + inert.byteLength;
       if (tagFlips.length > 0) {
         const live = Buffer.from(inert);
         for (const flip of tagFlips) live[flip] = NEWLINE;
@@ -81,7 +91,7 @@ export class ChunklistFile {
         written += span.byteLength;
       }
       await file.write(at + uriFlip, newline);
-      this.size += inert.byteLength;
+      this.size = at + inert.byteLength;
       return written + 1;
     });
   }
@@ -126,6 +136,17 @@ export class ChunklistFile {
     this.file = undefined;
     await file?.close();
   }
+}
+
+/** How many blank lines go before a block of `length` bytes at `offset` so it fits in one page. */
+function blankLinesBefore(offset: number, length: number): number {
+  const room = PAGE_BYTES - (offset % PAGE_BYTES);
+  // A block longer than a page straddles a boundary wherever it starts: no filler helps it.
+  return length > room && length <= PAGE_BYTES ? room : 0;
+}
+
+function blankLines(count: number): Buffer {
+  return Buffer.alloc(count, NEWLINE);
 }
 
 /**
