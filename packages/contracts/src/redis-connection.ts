@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from './redis-target.js';
 
 /**
  * What a connection is for decides how it behaves while Redis is away:
@@ -18,7 +19,7 @@ export interface RedisConnectionOptions {
   extra?: RedisOptions;
 }
 
-export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
+export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): Redis {
   const base: RedisOptions = {
     connectionName: options.connectionName ?? `hlsdump-${options.role}`,
     // Reconnect forever with a capped backoff: everything recovers by itself when Redis returns.
@@ -31,7 +32,17 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null },
   };
-  return new Redis(url, { ...base, ...byRole[options.role], ...options.extra });
+  const settings = { ...base, ...byRole[options.role], ...options.extra };
+  if (typeof target === 'string') return new Redis(target, settings);
+  // Sentinel: ioredis asks the Sentinels for the master at every (re)connect; the failover
+  // detector also drops the connection as soon as a Sentinel announces a new master.
+  return new Redis({
+    ...settings,
+    sentinels: target.sentinels,
+    name: target.name,
+    failoverDetector: true,
+    sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
 }
 
 /** Resolves once the connection is ready (commands without an offline queue fail before that). */

@@ -9,6 +9,7 @@ import {
   workerControlSchema,
   type DumpJobData,
   type DumpRecord,
+  type RedisTarget,
 } from '@hlsdump/contracts';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -18,7 +19,8 @@ import type { CreateDump } from './engine.js';
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 
 export interface WorkerServiceOptions {
-  redisUrl: string;
+  /** A redis:// URL or a Sentinel-monitored master. */
+  redisUrl: RedisTarget;
   workerId: string;
   queueName: string;
   redisPrefix: string;
