@@ -34,14 +34,16 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
   };
   const settings = { ...base, ...byRole[options.role], ...options.extra };
   if (typeof target === 'string') return new Redis(target, settings);
-  // Sentinel: ioredis asks the Sentinels for the master at every (re)connect; the failover
-  // detector also drops the connection as soon as a Sentinel announces a new master.
+  // Sentinel: every (re)connect asks the Sentinels where the master is now, so a failover is a
+  // reconnect like any other. ioredis's failoverDetector is left off: a +switch-master arriving
+  // while a reconnect is under way ends the connection for good. A master demoted under a live
+  // connection answers writes with READONLY: reconnect (to the new master) and resend.
   return new Redis({
     ...settings,
     sentinels: target.sentinels,
     name: target.name,
-    failoverDetector: true,
     sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   });
 }
 
