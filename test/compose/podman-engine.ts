@@ -20,7 +20,8 @@ export const CONTAINERS_CONF = join(REPO_ROOT, 'deploy/podman/containers.conf');
 export const DEBIAN_IMAGE = 'localhost/hlsdump-debian-min:bookworm';
 export const NODE_IMAGE = 'localhost/hlsdump-node:26';
 
-const PACKAGES = 'podman buildah runc fuse-overlayfs slirp4netns uidmap debootstrap docker-compose';
+const PACKAGES =
+  'podman buildah runc fuse-overlayfs slirp4netns uidmap netavark aardvark-dns debootstrap docker-compose';
 
 /** Why this machine cannot run the compose cluster; thrown, never a skip. */
 export class EngineUnusableError extends Error {
@@ -62,13 +63,19 @@ export async function checkEngine(): Promise<void> {
     throw new EngineUnusableError(
       'not running as root (rootless Podman needs subuid/subgid ranges this setup does not make)',
     );
+  let backend: string;
   try {
-    await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'], 30_000);
+    backend = (await podman(['info', '--format', '{{.Host.NetworkBackend}}'], 30_000)).trim();
   } catch (error) {
     throw new EngineUnusableError(
       `\`podman info\` failed with CONTAINERS_CONF=${CONTAINERS_CONF}: ${(error as { stderr?: string }).stderr ?? (error as Error).message}`,
     );
   }
+  // Compose's containers find each other by service name only through aardvark-dns.
+  if (backend !== 'netavark' || !existsSync('/usr/lib/podman/aardvark-dns'))
+    throw new EngineUnusableError(
+      `service names would not resolve between containers (network backend ${backend}, aardvark-dns ${existsSync('/usr/lib/podman/aardvark-dns') ? 'present' : 'missing'})`,
+    );
 }
 
 async function imageExists(image: string): Promise<boolean> {
