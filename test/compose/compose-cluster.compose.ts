@@ -220,8 +220,14 @@ describe('the compose cluster on Podman', () => {
     expect(final.gaps).toBe(0);
 
     // On the host: every segment and init byte-equal to the origin's, no segment missing.
-    const stream: StreamControl = origin!.addStream('app', 'stream');
+    // The twin serves the same stream under the compose origin's stream key (random per start).
     const outputPath = join(dumpsDir, id);
+    const listed = await readdir(outputPath);
+    const streamKey = listed
+      .map((file) => /^chunklist_\d+_(?:video|audio)_([^_]+)_llhls\.m3u8$/.exec(file)?.[1])
+      .find((key) => key !== undefined);
+    expect(streamKey, `a chunklist among ${listed.join(' ')}`).toBeDefined();
+    const stream: StreamControl = origin!.addStream('app', 'stream', { streamKey: streamKey! });
     let compared = 0;
     for (const rendition of stream.renditions) {
       const { text, details } = await readChunklist(
