@@ -85,7 +85,18 @@ describe('the compose cluster on Podman', () => {
     };
   };
 
+  // A setup failure (an unusable engine above all) fails the test itself, loudly, rather than
+  // leaving it counted as skipped.
+  let setupError: unknown;
   beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      setupError = error;
+    }
+  }, 1_800_000);
+
+  async function setUp(): Promise<void> {
     await checkEngine();
     await ensureBaseImages(log);
     work = await tempDir('compose');
@@ -135,7 +146,7 @@ describe('the compose cluster on Podman', () => {
     // The same stream the compose origin serves (its defaults): its bytes are a pure function of
     // the segment number, so a host-side twin gives the origin's bytes to compare with.
     origin = await createTestOrigin();
-  }, 1_800_000);
+  }
 
   afterAll(async () => {
     if (composeFiles && service) {
@@ -150,6 +161,7 @@ describe('the compose cluster on Podman', () => {
   }, 400_000);
 
   it('a dump survives the kill of its worker container and lands on the host byte-exact', async () => {
+    if (setupError) throw setupError;
     const context = async () => `\n${await logsOf()}`;
     await waitFor(
       'the gateway to be ready on the published port',
