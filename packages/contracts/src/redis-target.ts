@@ -79,10 +79,10 @@ export function requireOneRedisTarget(env: RedisEnv, ctx: z.RefinementCtx): void
         'REDIS_SENTINEL_NAME',
         'must name the master Sentinel monitors (REDIS_SENTINELS is set)',
       );
-  } else if (env.REDIS_URL === undefined) {
-    problem('REDIS_URL', 'must be a redis:// URL, or set REDIS_SENTINELS and REDIS_SENTINEL_NAME');
   } else if (env.REDIS_SENTINEL_NAME !== undefined) {
     problem('REDIS_SENTINELS', 'must list the Sentinels (REDIS_SENTINEL_NAME is set)');
+  } else if (env.REDIS_URL === undefined) {
+    problem('REDIS_URL', 'must be a redis:// URL, or set REDIS_SENTINELS and REDIS_SENTINEL_NAME');
   }
 }
 
