@@ -53,6 +53,11 @@ export interface ClusterOptions {
   workerEnv?: Record<string, string>;
   /** 'shipped': workers keep the worker's own heartbeat, lock and stalled-check defaults. */
   failoverTimings?: 'test' | 'shipped';
+  /**
+   * A Redis the test runs itself (e.g. behind Sentinel): `env` stands in for REDIS_URL in every
+   * process, and the cluster leaves it running when it closes.
+   */
+  externalRedis?: { redis: TestRedis; env: Record<string, string> };
 }
 
 export interface ApiResult {
@@ -171,13 +176,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(outputRoot);
   const originsFile = join(dir.path, 'origins.json');
   await writeFile(originsFile, JSON.stringify(options.origins, null, 2));
-  const redis = await startTestRedis();
+  const redis = options.externalRedis?.redis ?? (await startTestRedis());
   const queueName = uniqueName('cluster');
   const redisPrefix = uniqueName('hlsdump-cluster');
   const accessToken = `ome:${uniqueName('secret')}`;
   const authorization = `Basic ${Buffer.from(accessToken).toString('base64')}`;
   const shared = {
-    REDIS_URL: redis.url,
+    ...(options.externalRedis?.env ?? { REDIS_URL: redis.url }),
     QUEUE_NAME: queueName,
     REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: 'info',
@@ -190,7 +195,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       await Promise.all([...workers, ...(gateway ? [gateway] : [])].map((p) => p.kill('SIGKILL')));
-      await redis.stop();
+      if (!options.externalRedis) await redis.stop();
       await dir.remove();
     })());
 

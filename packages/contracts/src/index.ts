@@ -6,6 +6,7 @@ export * from './job-data.js';
 export * from './messages.js';
 export * from './publish.js';
 export * from './redis-connection.js';
+export * from './redis-target.js';
 export * from './dump-registry.js';
 export * from './shutdown-manager.js';
 export * from './local-redis-server.js';

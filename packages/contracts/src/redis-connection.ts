@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from './redis-target.js';
 
 /**
  * What a connection is for decides how it behaves while Redis is away:
@@ -18,7 +19,7 @@ export interface RedisConnectionOptions {
   extra?: RedisOptions;
 }
 
-export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
+export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): Redis {
   const base: RedisOptions = {
     connectionName: options.connectionName ?? `hlsdump-${options.role}`,
     // Reconnect forever with a capped backoff: everything recovers by itself when Redis returns.
@@ -31,7 +32,19 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null },
   };
-  return new Redis(url, { ...base, ...byRole[options.role], ...options.extra });
+  const settings = { ...base, ...byRole[options.role], ...options.extra };
+  if (typeof target === 'string') return new Redis(target, settings);
+  // Sentinel: every (re)connect asks the Sentinels where the master is now, so a failover is a
+  // reconnect like any other. ioredis's failoverDetector is left off: a +switch-master arriving
+  // while a reconnect is under way ends the connection for good. A master demoted under a live
+  // connection answers writes with READONLY: reconnect (to the new master) and resend.
+  return new Redis({
+    ...settings,
+    sentinels: target.sentinels,
+    name: target.name,
+    sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+  });
 }
 
 /** Resolves once the connection is ready (commands without an offline queue fail before that). */

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ShutdownManager,
+  describeRedisTarget,
+  redisTargetEnv,
   startLocalRedisServer,
   type LocalRedisServer,
   type ShutdownLogger,
@@ -14,6 +16,8 @@ import { spawnService, type ChildService } from './child-service.js';
 import type { AllInOneConfig } from './config.js';
 import { DEMO_APP, DEMO_STREAM, DEMO_VHOST, startDemoOrigin } from './demo-origin.js';
 import type { RunningSetup } from './instructions.js';
+
+const REDIS_VARIABLES = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME'];
 
 export interface AllInOne {
   setup: RunningSetup;
@@ -95,7 +99,11 @@ export async function startAllInOne(
     say(`demo origin: ${origin.stream.masterUrl}`);
     proceed();
 
-    const common = { ...process.env, REDIS_URL: redisUrl };
+    // The children get exactly one way to Redis: ours, the given URL, or the given Sentinels.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !REDIS_VARIABLES.includes(name)),
+    );
+    const common = { ...inherited, ...redisTargetEnv(redisUrl) };
     gateway = spawnService(
       'gateway',
       serviceMain('@hlsdump/gateway'),
@@ -148,7 +156,7 @@ export async function startAllInOne(
       setup: {
         apiUrl,
         accessToken,
-        redisUrl,
+        redisUrl: describeRedisTarget(redisUrl),
         ownRedis: redis !== undefined,
         masterUrl: origin.stream.masterUrl,
         demoSpeed: config.demoSpeed,

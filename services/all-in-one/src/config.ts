@@ -1,4 +1,11 @@
-import { ConfigError, parseEnv } from '@hlsdump/contracts';
+import {
+  ConfigError,
+  parseEnv,
+  redisEnvShape,
+  redisTargetOf,
+  requireOneRedisTarget,
+  type RedisTarget,
+} from '@hlsdump/contracts';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -9,11 +16,8 @@ import { z } from 'zod';
  * (START_TIMEOUT_MS, WORKER_CONCURRENCY, ...) they validate themselves.
  */
 const envSchema = z.object({
-  /** Unset: a redis-server of our own on a free port. */
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
+  /** REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME; none: a redis-server of our own on a free port. */
+  ...redisEnvShape,
   /** OME's API port. 0: any free port (tests). */
   PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
   /** Loopback by default: the demo prints its access token. */
@@ -30,7 +34,8 @@ const envSchema = z.object({
 });
 
 export interface AllInOneConfig {
-  redisUrl?: string;
+  /** Unset: start a redis-server of our own. */
+  redisUrl?: RedisTarget;
   port: number;
   host: string;
   accessToken: string;
@@ -47,7 +52,10 @@ export function loadConfig(
 ): AllInOneConfig {
   // An empty variable (`REDIS_URL= npm start`) means unset: the default applies.
   const e = parseEnv(
-    envSchema,
+    envSchema.superRefine((redisEnv, ctx) => {
+      const given = [redisEnv.REDIS_URL, redisEnv.REDIS_SENTINELS, redisEnv.REDIS_SENTINEL_NAME];
+      if (given.some((value) => value !== undefined)) requireOneRedisTarget(redisEnv, ctx);
+    }),
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
   );
   const roots = (e.OUTPUT_ROOTS ?? 'dumps')
@@ -60,7 +68,9 @@ export function loadConfig(
       'Invalid configuration:\n  OUTPUT_ROOTS: must name at least one directory',
     );
   return {
-    ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
+    ...((e.REDIS_URL !== undefined || e.REDIS_SENTINELS !== undefined) && {
+      redisUrl: redisTargetOf(e),
+    }),
     port: e.PORT,
     host: e.HOST,
     // OME's tokens are usually user:password.

@@ -1,6 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_PREFIX } from '@hlsdump/contracts';
-import { ConfigError, parseEnv } from '@hlsdump/contracts';
+import {
+  ConfigError,
+  parseEnv,
+  redisEnvShape,
+  redisTargetOf,
+  requireOneRedisTarget,
+  type RedisTarget,
+} from '@hlsdump/contracts';
 import { z } from 'zod';
 import { Origins } from './origins.js';
 
@@ -11,7 +18,7 @@ import { Origins } from './origins.js';
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  ...redisEnvShape,
   ACCESS_TOKEN: z.string().min(1, 'must not be empty'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -66,7 +73,8 @@ const envSchema = z.object({
 });
 
 export interface GatewayConfig {
-  redisUrl: string;
+  /** REDIS_URL, or the Sentinel-monitored master that REDIS_SENTINELS names in its place. */
+  redisUrl: RedisTarget;
   accessToken: string;
   port: number;
   host: string;
@@ -85,7 +93,7 @@ export interface GatewayConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const e = parseEnv(envSchema, env);
+  const e = parseEnv(envSchema.superRefine(requireOneRedisTarget), env);
   let origins: Origins;
   try {
     origins = Origins.fromFile(e.HLSDUMP_ORIGINS);
@@ -95,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     );
   }
   return {
-    redisUrl: e.REDIS_URL,
+    redisUrl: redisTargetOf(e),
     accessToken: e.ACCESS_TOKEN,
     port: e.PORT,
     host: e.HOST,

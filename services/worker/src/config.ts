@@ -5,6 +5,10 @@ import {
   DEFAULT_REDIS_PREFIX,
   ConfigError,
   parseEnv,
+  redisEnvShape,
+  redisTargetOf,
+  requireOneRedisTarget,
+  type RedisTarget,
 } from '@hlsdump/contracts';
 import { z } from 'zod';
 
@@ -27,7 +31,7 @@ export const DEFAULT_POISON_AFTER_CRASHES = 3;
 export const DEFAULT_POISON_CLEAR_AFTER_MS = 10 * 60_000;
 
 const envSchema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  ...redisEnvShape,
   WORKER_ID: z.string().min(1).optional(),
   // Dumps are I/O-bound: one process holds many.
   WORKER_CONCURRENCY: positiveInt(50),
@@ -76,7 +80,8 @@ const envSchema = z.object({
 });
 
 export interface WorkerConfig {
-  redisUrl: string;
+  /** REDIS_URL, or the Sentinel-monitored master that REDIS_SENTINELS names in its place. */
+  redisUrl: RedisTarget;
   workerId: string;
   concurrency: number;
   queueName: string;
@@ -105,13 +110,13 @@ export interface WorkerConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const e = parseEnv(envSchema, env);
+  const e = parseEnv(envSchema.superRefine(requireOneRedisTarget), env);
   const limits: WorkerConfig['limits'] = {};
   if (e.DUMP_GONE_AFTER_MS !== undefined) limits.goneAfterMs = e.DUMP_GONE_AFTER_MS;
   if (e.DUMP_UNREACHABLE_AFTER_MS !== undefined)
     limits.unreachableAfterMs = e.DUMP_UNREACHABLE_AFTER_MS;
   return {
-    redisUrl: e.REDIS_URL,
+    redisUrl: redisTargetOf(e),
     workerId: e.WORKER_ID ?? `${hostname()}-${process.pid}`,
     concurrency: e.WORKER_CONCURRENCY,
     queueName: e.QUEUE_NAME,

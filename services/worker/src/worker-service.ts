@@ -11,6 +11,7 @@ import {
   workerControlSchema,
   type DumpJobData,
   type DumpRecord,
+  type RedisTarget,
 } from '@hlsdump/contracts';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -21,7 +22,8 @@ import { DumpNotifier } from './dump-notifier.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 
 export interface WorkerServiceOptions {
-  redisUrl: string;
+  /** A redis:// URL or a Sentinel-monitored master. */
+  redisUrl: RedisTarget;
   workerId: string;
   queueName: string;
   redisPrefix: string;
