@@ -211,9 +211,10 @@ export class HlsDump {
       };
     });
     if (resume) {
-      await Promise.all(
+      const listed = await Promise.all(
         this.renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
       );
+      await this.reclaimUnlisted(new Set(listed.flat()));
     }
     await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
 
@@ -340,6 +341,16 @@ export class HlsDump {
       signal: this.abort.signal,
       retry: this.limits.retry,
     });
+  }
+
+  /**
+   * Segments a killed owner renamed into outputPath but never listed (it died in between) are
+   * written again under the same name, not kept beside a renamed copy. outputPath held nothing
+   * when the dump started, so every file in it is this dump's.
+   */
+  private async reclaimUnlisted(listed: ReadonlySet<string>): Promise<void> {
+    const files = await this.deps.storage.list(this.request.outputPath);
+    this.names.reclaim(files.filter((file) => !listed.has(file)));
   }
 
   /** Where a new dump starts on every rendition (a resumed one goes on from its checkpoint). */

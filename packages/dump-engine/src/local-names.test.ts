@@ -73,4 +73,21 @@ describe('LocalNames', () => {
     names.written('seg2.ts');
     expect(await names.segmentNameFor('http://o/v2/seg2.ts', 'r2', exists)).toBe('r2_seg2.ts');
   });
+
+  it('gives a resumed dump the name of a file its dead owner left unlisted, once', async () => {
+    const names = new LocalNames();
+    names.reserve('chunklist.m3u8');
+    const onDisk = new Set(['seg7.ts', 'chunklist.m3u8']);
+    const exists = async (name: string) => onDisk.has(name);
+    names.reclaim(['seg7.ts', 'chunklist.m3u8']);
+    // The same segment again: written over, not kept beside a renamed twin.
+    expect(await names.segmentNameFor('http://o/v0/seg7.ts', 'r0', exists)).toBe('seg7.ts');
+    names.written('seg7.ts');
+    // Reclaimed once: from now on the disk answers for it.
+    expect(await names.segmentNameFor('http://o/v1/seg7.ts', 'r1', exists)).toBe('r1_seg7.ts');
+    // A reserved name is never reclaimed.
+    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', exists)).toBe(
+      'r0_chunklist.m3u8',
+    );
+  });
 });

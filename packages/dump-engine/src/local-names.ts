@@ -44,6 +44,8 @@ export class LocalNames {
   private readonly nameByUrl = new Map<string, string>();
   /** Segment names given out whose file is not on disk yet. */
   private readonly writing = new Set<string>();
+  /** Files on disk that no chunklist lists: a dead owner renamed them in but never listed them. */
+  private readonly reclaimable = new Set<string>();
 
   /** Marks a name as taken (a resumed dump's existing files, the infoFile), optionally as `url`'s. */
   reserve(name: string, url?: string): void {
@@ -82,9 +84,16 @@ export class LocalNames {
       if (this.taken.has(hashName(name)) || this.writing.has(name)) continue;
       // Held before the disk is asked, so a rendition asking at the same moment gets another.
       this.writing.add(name);
-      if (!(await exists(name))) return name;
+      // The same origin URL gives the same name: a resumed dump writes over the copy its
+      // former owner left unlisted instead of keeping it and listing a renamed twin.
+      if (this.reclaimable.delete(name) || !(await exists(name))) return name;
       this.writing.delete(name);
     }
+  }
+
+  /** Files found on disk that no chunklist lists (see `reclaimable`); taken names stay taken. */
+  reclaim(names: Iterable<string>): void {
+    for (const name of names) this.reclaimable.add(name);
   }
 
   /** The segment file named `name` is on disk (or was given up): the disk answers for it now. */

@@ -86,7 +86,7 @@ export class RenditionRecorder {
    * The first write rewrites the file from these entries, which also drops whatever half an append
    * the previous owner left at its end.
    */
-  async restore(checkpoint: RenditionCheckpoint): Promise<void> {
+  async restore(checkpoint: RenditionCheckpoint): Promise<string[]> {
     const path = join(this.context.outputPath, this.chunklistName);
     let entries: ChunklistEntry[] = [];
     try {
@@ -129,6 +129,7 @@ export class RenditionRecorder {
     // The segments listed are on disk: segmentNameFor finds them taken there.
     this.context.names.reserve(this.chunklistName, this.url);
     this.chunklistNeedsWrite = true;
+    return entries.map((entry) => entry.file);
   }
 
   /** Takes in a loaded playlist: fetches and records every complete segment not recorded yet. */

@@ -31,6 +31,8 @@ export interface DumpStorage {
     signal?: AbortSignal,
   ): Promise<number>;
   exists(path: string): Promise<boolean>;
+  /** The names of the entries of directory `dir`. */
+  list(dir: string): Promise<string[]>;
   /**
    * Removes the temporary files a writer killed mid-write left in `dir` (of every file, or only
    * of `name`). Returns the paths removed. A dump's new owner calls it, so no partial file stays

@@ -104,6 +104,14 @@ export class LocalStorage implements DumpStorage {
     return bytes;
   }
 
+  async list(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (error) {
+      throw toStorageError(error, 'list', dir);
+    }
+  }
+
   async exists(path: string): Promise<boolean> {
     try {
       await stat(path);
