@@ -152,8 +152,17 @@ describe('metrics of the gateway and the workers', () => {
       });
     }
 
-    // After: every counter equals what the disk holds.
-    const [gateway, ended] = await Promise.all([scrapeGateway(), scrapeWorkers()]);
+    // After: every counter equals what the disk holds. A dump's BullMQ job completes just after its
+    // stop is acknowledged, so the queue figures are read once the jobs have.
+    const gateway = await waitFor(
+      'the dump jobs to complete',
+      async () => {
+        const scraped = await scrapeGateway();
+        return scraped.sum('hlsdump_queue_jobs', { state: 'active' }) === 0 ? scraped : undefined;
+      },
+      { details: () => cluster.logs() },
+    );
+    const ended = await scrapeWorkers();
     let segments = 0;
     let segmentBytes = 0;
     let initBytes = 0;
