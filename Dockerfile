@@ -2,7 +2,7 @@
 # One image recipe for every hlsdump service; compose and Kubernetes pick the service with
 # PACKAGE (the workspace to build) and ENTRY (the script node runs).
 #   docker build --build-arg PACKAGE=@hlsdump/worker --build-arg ENTRY=services/worker/dist/main.js .
-ARG NODE_IMAGE=node:26.10.0-trixie-slim
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # Prune the monorepo down to PACKAGE and the workspaces it depends on.
 FROM ${NODE_IMAGE} AS prune

