@@ -11,6 +11,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // TypeScript is linted with its types, so a promise nobody awaits or handles is an error and a
+  // `void` in front of one says it is dropped on purpose. One program over every source and test
+  // file (tsconfig.eslint.json, packages resolved to their sources): a checkout lints without a
+  // build, and the types are read once, not once per package.
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-meaningless-void-operator': 'error',
+    },
+  },
   // Plain JavaScript (bench scripts, bin shims, workers in tests) runs on Node.
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
 );

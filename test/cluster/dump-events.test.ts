@@ -17,7 +17,7 @@ import { WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiv
 const SECRET = 'webhook-test-secret';
 
 /**
- * SPEC §8 events, end to end. Two dumps of one stream with a callbackUrl each: dump a's receiver
+ * Events (docs/api.md#events), end to end. Two dumps of one stream with a callbackUrl each: dump a's receiver
  * (real HTTP) is healthy, then slow, then answers 500, then is down while the worker that queued
  * its events is SIGKILLed; dump b's stays healthy, as the control. Every event arrives, in order
  * per dump, signed, and dump a lags the origin no more than dump b does.

@@ -7,7 +7,7 @@ import { originsFor, startCluster, type Cluster, type DumpStatusBody } from '../
 import { readInfoFile } from '../support/info-file-check.js';
 
 /**
- * SPEC §3 check 8 and the start body's extension fields, against a gateway and a worker as
+ * Check 8 of docs/api.md#start-checks and the start body's extension fields, against a gateway and a worker as
  * processes: an outputPath another active dump writes to, one that holds files, one that is a
  * file, starts racing for the same path; and the list keeping every run of a reused id.
  */

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 
 const START_TIMEOUT_MS = 2_000;
 
-/** SPEC §3: no worker within the start timeout → 503, and a refused dump never starts later. */
+/** docs/api.md#start-checks: no worker within the start timeout → 503, and a refused dump never starts later. */
 describe('a start with no worker process running', () => {
   let origin: TestOrigin;
   let cluster: Cluster;

@@ -1,5 +1,5 @@
 /**
- * A dump's event as its receivers get it (SPEC §8): one JSON object per state change, POSTed to
+ * A dump's event as its receivers get it (docs/api.md#events): one JSON object per state change, POSTed to
  * the dump's `callbackUrl` and/or `WEBHOOK_URL`. `sequence` counts a dump's events from 1, over
  * every run of its id, so a receiver can put them in order and drop repeats.
  */

@@ -13,10 +13,6 @@ import type { RegistryKeys } from './keys.js';
  * the events, `channel:<channel>` the channel's URL, lease token and attempts, `due` channel →
  * the time it may next be tried (a claimed channel's score is its lease's end).
  */
-export interface OutboxTarget {
-  url: string;
-}
-
 export interface ClaimedDelivery {
   channel: string;
   url: string;

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RegistryKeys } from './keys.js';
 
 /**
- * One outputPath, one active dump (SPEC §3 check 8), decided in Redis so two starts racing for
+ * One outputPath, one active dump (docs/api.md#start-checks, check 8), decided in Redis so two starts racing for
  * the same path cannot both win. A lock names the run that took it; it counts as held while that
  * run's record is active, or, before the record exists (the start is still being reserved), for
  * `graceMs`. So a lock whose dump ended, was withdrawn, or whose gateway died mid-start frees

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * SPEC §8's event signature: `X-Hlsdump-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+ * The events' signature (docs/api.md#events): `X-Hlsdump-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
  * "<t>.<body>">`. The timestamp is signed with the body, so a receiver can refuse replays of an
  * old delivery by its age.
  */

@@ -60,7 +60,7 @@ export class Chunklist {
   }
 }
 
-/** The playlist's header lines, in the order SPEC §4 gives. */
+/** The playlist's header lines, in the order docs/api.md#chunklist gives. */
 export function renderHead(
   header: ChunklistHeader,
   targetDuration: number,

@@ -8,7 +8,7 @@ import { DumpError } from './dump-error.js';
 import { programDateTimes } from './program-date-time.js';
 
 /**
- * Where a dump starts (SPEC §3 `from`): `live` (OME's: the live edge), `window` (the oldest
+ * Where a dump starts (docs/api.md#start-extensions, `from`): `live` (OME's: the live edge), `window` (the oldest
  * segment every rendition still holds), or an ISO 8601 time (the first segment whose program
  * date-time reaches it). The same media sequence number on every rendition, whichever it is.
  */

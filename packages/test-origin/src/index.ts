@@ -43,7 +43,6 @@ export {
 export { makeTestCertificates, type TestCertificates } from './test-ca.js';
 export {
   makeStream,
-  streamFiles,
   STREAM_KINDS,
   STREAM_SECONDS,
   type MadeStream,

@@ -2,7 +2,7 @@
 // seconds (no -re) and, where ffmpeg has no switch for a tag, completed the way a packager would
 // (ad markers, I-frame playlists, session data). Each is a directory with `master.m3u8`.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -335,11 +335,4 @@ function segmentEntries(playlist: string): [string, string][] {
     if (line.startsWith('#EXTINF:')) entries.push([line, lines[index + 1] ?? '']);
   }
   return entries;
-}
-
-/** Every file of a made stream, relative to its directory (keys/ included). */
-export async function streamFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
 }

@@ -32,9 +32,9 @@ export interface AllInOne {
 const READY_TIMEOUT_MS = 20_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
-/** The built entry point of a service package, beside its `dist/index.js`. */
+/** The built entry point of a service package (its `./main` export). */
 function serviceMain(pkg: string): string {
-  return fileURLToPath(new URL('./main.js', import.meta.resolve(pkg)));
+  return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 
 /**

@@ -31,7 +31,7 @@ export interface DumpServiceOptions {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   logger: Logger;
-  /** One active dump per outputPath (SPEC §3 check 8), decided atomically here. */
+  /** One active dump per outputPath (docs/api.md#start-checks, check 8), decided atomically here. */
   outputPaths?: OutputPathLocks;
   /** Keeps an ended run of a reused id listed. */
   history?: RunHistory;

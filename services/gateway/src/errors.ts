@@ -127,7 +127,7 @@ export class RouteNotFoundError extends GatewayError {
   }
 }
 
-/** SPEC §3 check 8: another active dump writes to this outputPath. */
+/** docs/api.md#start-checks, check 8: another active dump writes to this outputPath. */
 export class OutputPathInUseError extends GatewayError {
   constructor(
     readonly outputPath: string,
@@ -140,7 +140,7 @@ export class OutputPathInUseError extends GatewayError {
   }
 }
 
-/** SPEC §3 check 8: outputPath already holds files (a finished dump is never overwritten). */
+/** docs/api.md#start-checks, check 8: outputPath already holds files (a finished dump is never overwritten). */
 export class OutputPathNotEmptyError extends GatewayError {
   constructor(readonly outputPath: string) {
     super('OUTPUT_PATH_NOT_EMPTY', `outputPath ${outputPath} already holds files`);

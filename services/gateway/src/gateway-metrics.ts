@@ -17,7 +17,7 @@ const QUEUE_STATES = [
 const STREAM_ACTIONS = new Set(['startHlsDump', 'stopHlsDump', 'hlsDumps']);
 
 /**
- * The gateway's Prometheus metrics (SPEC §8): API requests by route and status, start and stop
+ * The gateway's Prometheus metrics (docs/api.md#operations): API requests by route and status, start and stop
  * latency, dumps by state (the registry), the BullMQ queue's figures, Redis reachability, and the
  * process's own. Routes are labelled by name, never by path: names and ids stay out of labels.
  */

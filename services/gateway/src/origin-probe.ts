@@ -3,7 +3,7 @@ import { OriginUnreachableError, StreamNotFoundError } from './errors.js';
 import type { OriginAccess } from './origins.js';
 
 /**
- * Does the origin have the stream? One GET of its master playlist (SPEC §3 check 5). The worker
+ * Does the origin have the stream? One GET of its master playlist (docs/api.md#start-checks, check 5). The worker
  * fetches it again for real; this only turns "no such stream" into OME's 404 before enqueueing.
  */
 export type OriginProbe = (url: string, streamPath: string, access?: OriginAccess) => Promise<void>;

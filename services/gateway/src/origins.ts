@@ -91,7 +91,7 @@ export class Origins {
     return origins;
   }
 
-  /** SPEC §3 checks 2 and 3. */
+  /** Checks 2 and 3 of docs/api.md#start-checks. */
   app(vhost: string, app: string): AppOrigin {
     const apps = this.vhosts.get(vhost);
     if (!apps) throw new UnknownVhostError(vhost);

@@ -3,7 +3,7 @@ import type { OutputPathLocks } from '@hlsdump/contracts';
 import { OutputPathInUseError, OutputPathIsFileError, OutputPathNotEmptyError } from './errors.js';
 
 /**
- * SPEC §3 check 8, as far as the gateway can judge it before the start: the active dump that
+ * Check 8 of docs/api.md#start-checks, as far as the gateway can judge it before the start: the active dump that
  * holds the path is named first, then what is on disk (a file; a directory with anything in it;
  * an empty or missing directory is fine). Two starts racing past this both try to take the path
  * in Redis (DumpService.start); one of them is refused there.

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 const b64 = (value: string) => Buffer.from(value).toString('base64');
 
-describe('auth (SPEC §3)', () => {
+describe('auth (docs/api.md#auth)', () => {
   it.each([
     ['no header', null, 'Authorization header is required to call API'],
     ['an empty header', '', 'Authorization header is required to call API'],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InvalidBodyError } from './errors.js';
 
 /**
- * The start body's fields beyond OME's (SPEC §3 "Extensions"), checked with the same rule as
+ * The start body's fields beyond OME's (docs/api.md#start-extensions), checked with the same rule as
  * OME's fields: a wrong type or value is a 400 naming the field; null counts as absent.
  */
 export interface StartExtensions {

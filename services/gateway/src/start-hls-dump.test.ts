@@ -204,7 +204,7 @@ describe('check 6: duplicates', () => {
       jobId: jobIdFor(dumpKey, runId),
     });
     expectError(await h.post(startPath(), body), 400, 'Duplicate ID');
-    // Duplicate before the path policy (SPEC order): even with an outputPath outside the roots.
+    // Duplicate before the path policy (the order of docs/api.md#start-checks): even with an outputPath outside the roots.
     expectError(await h.post(startPath(), { ...body, outputPath: '/etc' }), 400, 'Duplicate ID');
   });
 

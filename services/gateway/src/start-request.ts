@@ -1,7 +1,7 @@
 import { InvalidBodyError, MissingFieldError } from './errors.js';
 import { parseStartExtensions, type StartExtensions } from './start-extensions.js';
 
-/** The start body's fields after SPEC §3 check 1 (types), before check 4 (required). */
+/** The start body's fields after check 1 of docs/api.md#start-checks (types), before check 4 (required). */
 export interface StartBody extends StartExtensions {
   outputStreamName?: string;
   id?: string;

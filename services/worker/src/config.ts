@@ -70,7 +70,7 @@ const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** How often the worker looks at its fair share of the dumps; 0: no balancing. */
   REBALANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(500),
-  /** Ours (SPEC §8): every dump's events are POSTed here too. */
+  /** Ours (docs/api.md#events): every dump's events are POSTed here too. */
   WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Signs events (X-Hlsdump-Signature); unsigned without it. */
   WEBHOOK_SECRET: z.string().min(1).optional(),

@@ -3,7 +3,7 @@ import type { DumpProgress } from '@hlsdump/dump-engine';
 
 /**
  * What a dump run tells the rest of the worker as its state changes: the events receivers get
- * (SPEC §8) and what a dump's end releases. Each call returns at once; whatever it does must
+ * (docs/api.md#events) and what a dump's end releases. Each call returns at once; whatever it does must
  * never hold the dump up.
  */
 export interface RunHooks {

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const LAG_BUCKETS = [0.5, 1, 2, 4, 6, 10, 15, 30, 60, 120];
 
 /**
- * A worker's Prometheus metrics (SPEC §8): what its dumps write, the gaps they mark, how far they
+ * A worker's Prometheus metrics (docs/api.md#operations): what its dumps write, the gaps they mark, how far they
  * lag, how the origin answers, and how many dumps it holds. Per process, never per dump: a dump id
  * as a label would grow the series without bound.
  */

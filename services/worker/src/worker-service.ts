@@ -44,7 +44,7 @@ export interface WorkerServiceOptions {
   admit?: { accepts: (held: number) => Promise<boolean>; refusedDelayMs: number };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
-  /** Dump events (SPEC §8): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
+  /** Dump events (docs/api.md#events): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
   events?: { webhookUrl?: string; sweepIntervalMs?: number } & Partial<
     Omit<WebhookDelivererOptions, 'outbox' | 'logger'>
   >;

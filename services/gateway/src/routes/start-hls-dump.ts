@@ -22,7 +22,7 @@ export interface StartDeps {
   outputPaths?: OutputPathLocks;
 }
 
-/** `:startHlsDump` — SPEC §3's checks in its order, then the start itself. */
+/** `:startHlsDump` — the checks of docs/api.md#start-checks, in that order, then the start itself. */
 export function startHlsDump(deps: StartDeps): StreamActionHandler {
   return async (req, res, { vhost, app, stream }) => {
     const body = parseStartBody(req.body); // 1
