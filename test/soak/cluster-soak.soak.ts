@@ -33,13 +33,10 @@ import {
 import { baseName, readChunklist } from '../support/dump-kit.js';
 import { readInfoFile } from '../support/info-file-check.js';
 import { REPO_ROOT } from '../support/spawn-node.js';
-import {
-  machineLines,
-  percentile,
-  procSample,
-  seededRandom,
-  type ProcSample,
-} from './proc-stats.js';
+import { machineLines } from '../support/machine.js';
+import { percentile } from '../support/percentile.js';
+import { procSample, type ProcSample } from '../support/proc-stats.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 // ---------------------------------------------------------------- parameters
 

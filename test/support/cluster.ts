@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from './redis-server.js';
+import { uniqueName } from './unique-name.js';
 import { tempDir } from './dump-kit.js';
 import { ServiceProcess } from './service-process.js';
 import { REPO_ROOT } from './spawn-node.js';

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
 /**
  * The registry counts the runs in a row that died with their worker (each takeover of a dump whose

@@ -4,7 +4,8 @@ import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
 import { DuplicateIdError, DuplicateInfoFileError } from './errors.js';
 import type { DumpStartParams } from './dump-record.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
 let server: TestRedis;
 let redis: Redis;

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventOutbox } from './event-outbox.js';
 import { registryKeys } from './keys.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
 let server: TestRedis;
 let redis: Redis;

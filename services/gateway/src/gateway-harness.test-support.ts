@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 import { pino } from 'pino';
-import { loadConfig, type GatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../gateway.js';
-import { ProtocolWorker, type Behaviour } from './protocol-worker.js';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { ProtocolWorker, type Behaviour } from './protocol-worker.test-support.js';
 
 export const ACCESS_TOKEN = 'ome-user:s3cret';
 export const AUTH = `Basic ${Buffer.from(ACCESS_TOKEN).toString('base64')}`;
