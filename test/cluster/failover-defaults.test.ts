@@ -2,7 +2,7 @@ import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { originsFor, startCluster, type Cluster, type StartedDump } from '../support/cluster.js';
 import { dumpStatus, segmentsPerRendition, waitForSegments } from '../support/dump-progress.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -65,11 +65,7 @@ describe('failover with the shipped defaults', () => {
     expect(final?.status).toBe('Completed');
     expect(final?.gaps).toBe(0);
     // Every segment from the first to the last, byte for byte, no discontinuity.
-    const verified = await verifyDump(
-      stream,
-      { outputPath: dump.outputPath, infoFile: dump.infoFile!, streamName: '/default/app/live' },
-      { minSegments: 3, context: () => cluster.logs(4_000) },
-    );
+    const verified = await verifyClusterDump(cluster, stream, dump, 3);
     expect(verified.info.status).toBe('Completed');
   }, 120_000);
 });

@@ -18,7 +18,7 @@ import {
   segmentsPerRendition,
   waitForSegments,
 } from '../support/dump-progress.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -67,15 +67,7 @@ describe('reliability across worker processes', () => {
 
   /** The engine test's on-disk checks: the origin's bytes, in order, playable, listed, Completed. */
   const verifyFinished = (stream: StreamControl, dump: StartedDump, minSegments: number) =>
-    verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments, context: () => cluster.logs(4000) },
-    );
+    verifyClusterDump(cluster, stream, dump, minSegments);
 
   /** Per rendition: origin sequence numbers of the chunklist's segments, and its discontinuities. */
   async function chunklists(stream: StreamControl, dump: StartedDump) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { originsFor, startCluster, type Cluster, type StartedDump } from '../support/cluster.js';
 import { startSentinelSet, type SentinelSet } from '../support/redis-sentinel-set.js';
 import { dumpStatus, segmentsPerRendition, waitForSegments } from '../support/dump-progress.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -102,15 +102,7 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
     }
     let gaps = 0;
     for (const [i, { stream, dump }] of running.entries()) {
-      const verified = await verifyDump(
-        stream,
-        {
-          outputPath: dump.outputPath,
-          infoFile: dump.infoFile!,
-          streamName: `/default/app/${dump.stream}`,
-        },
-        { minSegments: atFailover[i]! + 2, context: () => cluster.logs(4_000) },
-      );
+      const verified = await verifyClusterDump(cluster, stream, dump, atFailover[i]! + 2);
       expect(verified.info.status).toBe('Completed');
       const final = await dumpStatus(cluster, dump);
       expect(final?.status).toBe('Completed');

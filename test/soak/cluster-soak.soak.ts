@@ -11,10 +11,10 @@
  */
 import { existsSync } from 'node:fs';
 import { appendFile, rm, writeFile } from 'node:fs/promises';
-import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
+import { createTestOrigin, seededRandom, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, expect, it } from 'vitest';
 import type { Cluster } from '../support/cluster.js';
-import { seededRandom } from '../support/seeded-random.js';
+
 import { runKillLoop } from './kill-loop.js';
 import { countWarnings, saveProcessLogs } from './process-logs.js';
 import { hms } from './soak-format.js';
