@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DumpRegistry, closeRedis, createRedisConnection } from '@hlsdump/contracts';
-import { startTestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis } from '../test/support/redis-server.ts';
 import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.mjs';
 import { startOriginProcess } from './lib/origin-host.mjs';
 import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.mjs';

@@ -17,7 +17,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { startTestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis } from '../test/support/redis-server.ts';
 import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.mjs';
 import { summariseProfiles } from './lib/cpu-profile.mjs';
 import { addCompletion, fileBytes, readSegmentItems } from './lib/dump-files.mjs';

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startCluster, originsFor, type Cluster } from '../support/cluster.js';
+import { tempDir } from '../support/dump-kit.js';
 import { readInfoFile } from '../support/info-file-check.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -12,15 +14,25 @@ import { waitFor } from '../support/wait-for.js';
 describe('the cluster harness', () => {
   let origin: TestOrigin;
   let cluster: Cluster;
+  let logDir: Awaited<ReturnType<typeof tempDir>>;
+  /** A harmless Node flag, to see it on the worker's command line. */
+  const WORKER_NODE_ARG = '--max-old-space-size=512';
 
   beforeAll(async () => {
     origin = await createTestOrigin({ speed: 8 });
     origin.addStream('app', 'delta', { windowSegments: 6 });
-    cluster = await startCluster({ workers: 1, origins: originsFor(origin.url) });
+    logDir = await tempDir('cluster-logs');
+    cluster = await startCluster({
+      workers: 1,
+      origins: originsFor(origin.url),
+      workerNodeArgs: [WORKER_NODE_ARG],
+      logDir: logDir.path,
+    });
   });
   afterAll(async () => {
     await cluster?.close();
     await origin?.close();
+    await logDir?.remove();
   });
 
   it('freezes, kills and restarts workers, the gateway and Redis, and the cluster dumps again', async () => {
@@ -69,6 +81,15 @@ describe('the cluster harness', () => {
     });
     expect((await cluster.stopDump({ stream: 'delta', id: 'after-restarts' })).status).toBe(200);
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Completed');
+
+    // Node's flags reach every incarnation of a worker; each process's output is in its log file.
+    expect(readFileSync(`/proc/${worker!.pid}/cmdline`, 'utf8').split('\0')).toContain(
+      WORKER_NODE_ARG,
+    );
+    expect(readFileSync(join(logDir.path, 'worker-0.log'), 'utf8')).toMatch(
+      /"msg":"worker ready"[^]*"msg":"worker ready"/,
+    );
+    expect(readFileSync(join(logDir.path, 'gateway.log'), 'utf8')).toContain('gateway listening');
 
     await cluster.close();
     await cluster.close();

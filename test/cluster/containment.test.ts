@@ -26,7 +26,8 @@ import { readInfoFile } from '../support/info-file-check.js';
 import { REPO_ROOT } from '../support/spawn-node.js';
 import { verifyDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
-import { machineLines, procSample } from '../soak/proc-stats.js';
+import { machineLines } from '../support/machine.js';
+import { procSample } from '../support/proc-stats.js';
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name];

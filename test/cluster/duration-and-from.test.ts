@@ -14,7 +14,7 @@ import {
   type DumpStatusBody,
   type StartedDump,
 } from '../support/cluster.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -95,15 +95,7 @@ describe('maxDurationSeconds and from', () => {
   const statusOf = async (dump: StartedDump): Promise<DumpStatusBody & { endReason?: string }> =>
     (await cluster.status('default', 'app', dump.stream, dump.id)).dump!;
   const verify = (stream: StreamControl, dump: StartedDump, minSegments: number) =>
-    verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments, context: () => cluster.logs(4000) },
-    );
+    verifyClusterDump(cluster, stream, dump, minSegments);
   const segmentsRecorded = (dump: StartedDump, count: number) =>
     waitFor(
       `${dump.stream} to record ${count} segments per rendition`,

@@ -1,13 +1,8 @@
 import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import {
-  originsFor,
-  startCluster,
-  type Cluster,
-  type DumpStatusBody,
-  type StartedDump,
-} from '../support/cluster.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { originsFor, startCluster, type Cluster, type StartedDump } from '../support/cluster.js';
+import { dumpStatus, segmentsPerRendition, waitForSegments } from '../support/dump-progress.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -35,16 +30,8 @@ describe('failover with the shipped defaults', () => {
     await origin?.close();
   });
 
-  const statusOf = async (d: StartedDump): Promise<DumpStatusBody | undefined> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump;
-  const segmentsOf = (s: DumpStatusBody | undefined): number =>
-    s && s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
   const recorded = (d: StartedDump, count: number) =>
-    waitFor(
-      `${d.id} to record ${count} segments per rendition`,
-      async () => segmentsOf(await statusOf(d)) >= count,
-      { timeoutMs: 40_000, details: () => cluster.logs(4_000) },
-    );
+    waitForSegments(cluster, d, count, { timeoutMs: 40_000 });
 
   it('two SIGKILLs of the owner: each time another worker runs the dump within the bound, and nothing is missing', async () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
@@ -54,14 +41,14 @@ describe('failover with the shipped defaults', () => {
     await recorded(dump, 1);
 
     for (let kill = 1; kill <= 2; kill++) {
-      const owner = (await statusOf(dump))?.owner;
+      const owner = (await dumpStatus(cluster, dump))?.owner;
       const victim = cluster.workers.find((w) => w.id === owner)!;
       const killedAt = Date.now();
       await victim.kill('SIGKILL');
       await waitFor(
         `another worker to run the dump after kill ${kill}`,
         async () => {
-          const s = await statusOf(dump);
+          const s = await dumpStatus(cluster, dump);
           return s?.status === 'Running' && s.owner !== victim.id;
         },
         { timeoutMs: GENEROUS_FAILOVER_BOUND_MS, intervalMs: 200 },
@@ -70,19 +57,15 @@ describe('failover with the shipped defaults', () => {
       // The killed worker comes back, so the next kill again leaves a survivor.
       await victim.restart();
       await cluster.workerReady(victim);
-      await recorded(dump, segmentsOf(await statusOf(dump)) + 1);
+      await recorded(dump, segmentsPerRendition(await dumpStatus(cluster, dump)) + 1);
     }
 
     expect((await cluster.stopDump({ stream: 'live', id: 'd' })).status).toBe(200);
-    const final = await statusOf(dump);
+    const final = await dumpStatus(cluster, dump);
     expect(final?.status).toBe('Completed');
     expect(final?.gaps).toBe(0);
     // Every segment from the first to the last, byte for byte, no discontinuity.
-    const verified = await verifyDump(
-      stream,
-      { outputPath: dump.outputPath, infoFile: dump.infoFile!, streamName: '/default/app/live' },
-      { minSegments: 3, context: () => cluster.logs(4_000) },
-    );
+    const verified = await verifyClusterDump(cluster, stream, dump, 3);
     expect(verified.info.status).toBe('Completed');
   }, 120_000);
 });

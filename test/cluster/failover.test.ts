@@ -7,13 +7,18 @@ import {
   originsFor,
   type Cluster,
   type ClusterWorker,
-  type DumpStatusBody,
   type StartedDump,
 } from '../support/cluster.js';
 import { baseName, readChunklist } from '../support/dump-kit.js';
 import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
 import { ffprobe } from '../support/ffprobe.js';
-import { verifyDump } from '../support/verify-dump.js';
+import {
+  dumpOwner,
+  dumpStatus,
+  segmentsPerRendition,
+  waitForSegments,
+} from '../support/dump-progress.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -40,25 +45,8 @@ describe('reliability across worker processes', () => {
     await origin?.close();
   });
 
-  const statusOf = async (d: StartedDump): Promise<DumpStatusBody | undefined> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump;
-  const segmentsOf = (s: DumpStatusBody | undefined): number =>
-    s && s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
   const recorded = (d: StartedDump, count: number) =>
-    waitFor(
-      `${d.id} to record ${count} segments per rendition`,
-      async () => segmentsOf(await statusOf(d)) >= count,
-      {
-        timeoutMs: 40_000,
-        details: () => cluster.logs(4000),
-      },
-    );
-  const ownerOf = async (d: StartedDump): Promise<ClusterWorker> => {
-    const owner = (await statusOf(d))?.owner;
-    const worker = cluster.workers.find((w) => w.id === owner);
-    if (!worker) throw new Error(`no worker owns ${d.id} (${owner})`);
-    return worker;
-  };
+    waitForSegments(cluster, d, count, { timeoutMs: 40_000 });
   /** A fresh worker replaces a killed one, so the next test again has two. */
   const replace = async (worker: ClusterWorker) => {
     await worker.restart();
@@ -73,21 +61,13 @@ describe('reliability across worker processes', () => {
     const dump = await cluster.startDump({ stream: name, id: 'd' });
     expect(dump.status, JSON.stringify(dump.body)).toBe(200);
     // Once started, the status already names every rendition (no wait for a heartbeat).
-    expect((await statusOf(dump))?.renditions).toHaveLength(stream.renditions.length);
+    expect((await dumpStatus(cluster, dump))?.renditions).toHaveLength(stream.renditions.length);
     return { stream, dump };
   }
 
   /** The engine test's on-disk checks: the origin's bytes, in order, playable, listed, Completed. */
   const verifyFinished = (stream: StreamControl, dump: StartedDump, minSegments: number) =>
-    verifyDump(
-      stream,
-      {
-        outputPath: dump.outputPath,
-        infoFile: dump.infoFile!,
-        streamName: `/default/app/${dump.stream}`,
-      },
-      { minSegments, context: () => cluster.logs(4000) },
-    );
+    verifyClusterDump(cluster, stream, dump, minSegments);
 
   /** Per rendition: origin sequence numbers of the chunklist's segments, and its discontinuities. */
   async function chunklists(stream: StreamControl, dump: StartedDump) {
@@ -119,13 +99,13 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(12);
     await recorded(dump, 2);
-    const victim = await ownerOf(dump);
+    const victim = await dumpOwner(cluster, dump);
     const killedAt = Date.now();
     await victim.kill('SIGKILL');
     const survivor = await waitFor(
       'another worker to own the dump and run it',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.owner !== victim.id && s?.status === 'Running' ? s.owner : undefined;
       },
       { timeoutMs: 20_000 },
@@ -134,13 +114,13 @@ describe('reliability across worker processes', () => {
     console.log(
       `failover after SIGKILL: ${failoverMs} ms (lock 4000 ms, stalled check every 1000 ms), now on ${survivor}`,
     );
-    const atTakeover = segmentsOf(await statusOf(dump));
+    const atTakeover = segmentsPerRendition(await dumpStatus(cluster, dump));
     await recorded(dump, atTakeover + 3);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
 
     const verified = await verifyFinished(stream, dump, atTakeover + 3);
     expect(verified.info.status).toBe('Completed');
-    expect((await statusOf(dump))?.gaps).toBe(0);
+    expect((await dumpStatus(cluster, dump))?.gaps).toBe(0);
     await replace(victim);
   });
 
@@ -148,21 +128,21 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(1);
     await recorded(dump, 2);
-    const victim = await ownerOf(dump);
+    const victim = await dumpOwner(cluster, dump);
     await victim.kill('SIGKILL');
     await waitFor(
       'another worker to run the dump',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.owner !== victim.id && s?.status === 'Running';
       },
       { timeoutMs: 20_000 },
     );
-    const atTakeover = segmentsOf(await statusOf(dump));
+    const atTakeover = segmentsPerRendition(await dumpStatus(cluster, dump));
     await recorded(dump, atTakeover + 2);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
 
-    const final = (await statusOf(dump))!;
+    const final = (await dumpStatus(cluster, dump))!;
     const lists = await chunklists(stream, dump);
     for (const list of lists) {
       const missing = list.msns.at(-1)! - list.msns[0]! + 1 - list.msns.length;
@@ -186,25 +166,25 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(12);
     await recorded(dump, 2);
-    const leaving = await ownerOf(dump);
+    const leaving = await dumpOwner(cluster, dump);
     const exit = await leaving.kill('SIGTERM');
     expect(exit.code, leaving.tail()).toBe(0);
     await waitFor(
       'another worker to run the dump',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.owner !== leaving.id && s?.status === 'Running';
       },
       { timeoutMs: 10_000 },
     );
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Running');
-    const atHandoff = segmentsOf(await statusOf(dump));
+    const atHandoff = segmentsPerRendition(await dumpStatus(cluster, dump));
     await recorded(dump, atHandoff + 2);
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Running');
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
 
     await verifyFinished(stream, dump, atHandoff + 2);
-    expect((await statusOf(dump))?.gaps).toBe(0);
+    expect((await dumpStatus(cluster, dump))?.gaps).toBe(0);
     await replace(leaving);
   });
 
@@ -212,7 +192,7 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { dump } = await start(12);
     await recorded(dump, 2);
-    const frozen = await ownerOf(dump);
+    const frozen = await dumpOwner(cluster, dump);
     frozen.signal('SIGSTOP');
     const stop = await cluster.stopDump({ stream: dump.stream, id: 'd' });
     // Recorded durably, not yet acknowledged: the API still answers, and says so.
@@ -221,7 +201,7 @@ describe('reliability across worker processes', () => {
     await frozen.kill('SIGKILL');
     await waitFor(
       'the next holder to finalize the dump',
-      async () => (await statusOf(dump))?.status === 'Completed',
+      async () => (await dumpStatus(cluster, dump))?.status === 'Completed',
       {
         timeoutMs: 20_000,
       },
@@ -236,12 +216,12 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(12);
     await recorded(dump, 2);
-    const frozen = await ownerOf(dump);
+    const frozen = await dumpOwner(cluster, dump);
     frozen.signal('SIGSTOP');
     const taker = await waitFor(
       'another worker to take the dump over',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.owner !== frozen.id && s?.status === 'Running' ? s.owner : undefined;
       },
       { timeoutMs: 20_000 },
@@ -254,9 +234,9 @@ describe('reliability across worker processes', () => {
         timeoutMs: 10_000,
       },
     );
-    const atThaw = segmentsOf(await statusOf(dump));
+    const atThaw = segmentsPerRendition(await dumpStatus(cluster, dump));
     await recorded(dump, atThaw + 2);
-    expect((await statusOf(dump))?.owner).toBe(taker);
+    expect((await dumpStatus(cluster, dump))?.owner).toBe(taker);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
     await verifyFinished(stream, dump, atThaw + 2);
   });
@@ -265,7 +245,7 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(12);
     await recorded(dump, 2);
-    const owner = (await ownerOf(dump)).id;
+    const owner = (await dumpOwner(cluster, dump)).id;
     const itemsBefore = (await readInfoFile(dump.infoFile!)).items.length;
 
     await cluster.redis.outage!.kill();
@@ -283,13 +263,13 @@ describe('reliability across worker processes', () => {
     const back = await waitFor(
       'the dump to be known again',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.status === 'Running' ? s : undefined;
       },
       { timeoutMs: 15_000 },
     );
     expect(back.owner).toBe(owner);
-    const again = segmentsOf(await statusOf(dump));
+    const again = segmentsPerRendition(await dumpStatus(cluster, dump));
     await recorded(dump, again + 1);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
     await verifyFinished(stream, dump, again + 1);
@@ -303,7 +283,7 @@ describe('reliability across worker processes', () => {
     onTestFailed(() => console.error(cluster.logs(20_000)));
     const { stream, dump } = await start(12);
     await recorded(dump, 2);
-    const owner = (await ownerOf(dump)).id;
+    const owner = (await dumpOwner(cluster, dump)).id;
     await cluster.gateway.kill('SIGKILL');
     const itemsAtKill = (await readInfoFile(dump.infoFile!)).items.length;
     await waitFor(
@@ -312,10 +292,10 @@ describe('reliability across worker processes', () => {
     );
     await cluster.gateway.restart();
     await cluster.gatewayReady();
-    const s = await statusOf(dump);
+    const s = await dumpStatus(cluster, dump);
     expect(s?.status).toBe('Running');
     expect(s?.owner).toBe(owner);
-    const atRestart = segmentsOf(s);
+    const atRestart = segmentsPerRendition(s);
     await recorded(dump, atRestart + 1);
     expect((await cluster.stopDump({ stream: dump.stream, id: 'd' })).status).toBe(200);
     await verifyFinished(stream, dump, atRestart + 1);

@@ -1,14 +1,9 @@
 import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import {
-  originsFor,
-  startCluster,
-  type Cluster,
-  type DumpStatusBody,
-  type StartedDump,
-} from '../support/cluster.js';
+import { originsFor, startCluster, type Cluster, type StartedDump } from '../support/cluster.js';
 import { startSentinelSet, type SentinelSet } from '../support/redis-sentinel-set.js';
-import { verifyDump } from '../support/verify-dump.js';
+import { dumpStatus, segmentsPerRendition, waitForSegments } from '../support/dump-progress.js';
+import { verifyClusterDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -43,16 +38,8 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
     await sentinel?.close();
   });
 
-  const statusOf = async (d: StartedDump): Promise<DumpStatusBody | undefined> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump;
-  const segmentsOf = (s: DumpStatusBody | undefined): number =>
-    s && s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
   const recorded = (d: StartedDump, count: number) =>
-    waitFor(
-      `${d.id} to record ${count} segments per rendition`,
-      async () => segmentsOf(await statusOf(d)) >= count,
-      { timeoutMs: 60_000, intervalMs: 250, details: () => cluster.logs(4_000) },
-    );
+    waitForSegments(cluster, d, count, { timeoutMs: 60_000, intervalMs: 250 });
 
   it('the replica is promoted, the API answers again by itself, 0 dumps lost, 0 gaps', async () => {
     onTestFailed(() => console.error(`${cluster.logs(20_000)}\n${sentinel.logs()}`));
@@ -94,12 +81,12 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
       const status = await waitFor(
         `${dump.stream} to be Running after the failover`,
         async () => {
-          const s = await statusOf(dump);
+          const s = await dumpStatus(cluster, dump);
           return s?.status === 'Running' ? s : undefined;
         },
         { timeoutMs: 20_000, details: () => cluster.logs(4_000) },
       );
-      atFailover.push(segmentsOf(status));
+      atFailover.push(segmentsPerRendition(status));
     }
     // A dump started after the failover runs too.
     const afterStream = origin.addStream('app', 'after', { windowSegments });
@@ -115,17 +102,9 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
     }
     let gaps = 0;
     for (const [i, { stream, dump }] of running.entries()) {
-      const verified = await verifyDump(
-        stream,
-        {
-          outputPath: dump.outputPath,
-          infoFile: dump.infoFile!,
-          streamName: `/default/app/${dump.stream}`,
-        },
-        { minSegments: atFailover[i]! + 2, context: () => cluster.logs(4_000) },
-      );
+      const verified = await verifyClusterDump(cluster, stream, dump, atFailover[i]! + 2);
       expect(verified.info.status).toBe('Completed');
-      const final = await statusOf(dump);
+      const final = await dumpStatus(cluster, dump);
       expect(final?.status).toBe('Completed');
       gaps += final?.gaps ?? 0;
     }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { findFreePort } from '@hlsdump/contracts';
-import { startTestRedis, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { loadConfig as loadGatewayConfig } from '@hlsdump/gateway/config';
 import { loadConfig as loadWorkerConfig } from '@hlsdump/worker/config';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFfmpegLiveOrigin } from '@hlsdump/test-origin';
 import { ffprobe } from '../support/ffprobe.js';
 import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
+import { compareWithOriginFolder, expectByteForByte } from '../support/origin-folder-check.js';
 
 const SEGMENTS = 5;
 
@@ -32,29 +32,14 @@ describe.each(['mpegts', 'fmp4'] as const)(
         streamName: '/default/app/ffmpeg',
       });
       // ffmpeg deletes old segments (delete_segments): compare each one as soon as it is written.
-      const comparisons: Promise<'equal' | 'deleted' | 'different'>[] = [];
-      run.dump.on((event) => {
-        if (event.type !== 'file' || event.kind !== 'segment') return;
-        comparisons.push(
-          (async () => {
-            const dumped = await readFile(event.path);
-            const served = await readFile(join(origin.dir, basename(event.path))).catch(
-              () => undefined,
-            );
-            if (served === undefined) return 'deleted';
-            return served.equals(dumped) ? 'equal' : 'different';
-          })(),
-        );
-      });
+      const verdicts = compareWithOriginFolder(run.dump, origin.dir, ['segment']);
       await run.segmentsWritten(SEGMENTS);
       const result = await run.dump.stop();
       await run.close();
 
       expect(result.status).toBe('Completed');
       expect(result.gaps).toBe(0);
-      const verdicts = await Promise.all(comparisons);
-      expect(verdicts).not.toContain('different');
-      expect(verdicts.filter((v) => v === 'equal').length).toBeGreaterThanOrEqual(SEGMENTS - 1);
+      expectByteForByte(await verdicts(), SEGMENTS - 1);
 
       const chunklistName = result.renditions[0]!.chunklist;
       const { details } = await readChunklist(join(outputPath, chunklistName));

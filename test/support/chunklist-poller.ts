@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { startReaderThread } from './reader-thread.js';
 
 export interface ChunklistPollResult {
   reads: number;
@@ -16,20 +16,5 @@ export interface ChunklistPollResult {
  * says what each read is checked for); `stop()` reads them a last time and returns the tally.
  */
 export function pollChunklists(paths: string[]): { stop: () => Promise<ChunklistPollResult> } {
-  const stopFlag = new SharedArrayBuffer(4);
-  const worker = new Worker(new URL('./chunklist-poller.mjs', import.meta.url), {
-    workerData: { paths, stopFlag },
-  });
-  const result = new Promise<ChunklistPollResult>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    stop: async () => {
-      Atomics.store(new Int32Array(stopFlag), 0, 1);
-      const value = await result;
-      await worker.terminate();
-      return value;
-    },
-  };
+  return startReaderThread(new URL('./chunklist-poller.mjs', import.meta.url), { paths });
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from './redis-server.js';
+import { uniqueName } from './unique-name.js';
 import { tempDir } from './dump-kit.js';
 import { ServiceProcess } from './service-process.js';
 import { REPO_ROOT } from './spawn-node.js';
@@ -58,6 +59,10 @@ export interface ClusterOptions {
    * process, and the cluster leaves it running when it closes.
    */
   externalRedis?: { redis: TestRedis; env: Record<string, string> };
+  /** Node's own flags for every worker process (a CPU profiler, a preloaded heap probe). */
+  workerNodeArgs?: string[];
+  /** Also writes each process's output to `<logDir>/<name>.log` as it comes (long runs, bench). */
+  logDir?: string;
 }
 
 export interface ApiResult {
@@ -205,21 +210,26 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const newWorker = (env: Record<string, string>): ClusterWorker => {
     const id = `worker-${workers.length}`;
     const worker = Object.assign(
-      new ServiceProcess(id, WORKER_MAIN, {
-        ...shared,
-        WORKER_ID: id,
-        ...(options.failoverTimings !== 'shipped' && {
-          HEARTBEAT_MS: '300',
-          // A dead worker's dumps are taken over within about LOCK_DURATION_MS + STALLED_INTERVAL_MS.
-          LOCK_DURATION_MS: '4000',
-          STALLED_INTERVAL_MS: '1000',
-        }),
-        SHUTDOWN_TIMEOUT_MS: '8000',
-        // Metrics and probes on a free port each (logged as metricsPort).
-        METRICS_PORT: '0',
-        ...options.workerEnv,
-        ...env,
-      }),
+      new ServiceProcess(
+        id,
+        WORKER_MAIN,
+        {
+          ...shared,
+          WORKER_ID: id,
+          ...(options.failoverTimings !== 'shipped' && {
+            HEARTBEAT_MS: '300',
+            // A dead worker's dumps are taken over within about LOCK_DURATION_MS + STALLED_INTERVAL_MS.
+            LOCK_DURATION_MS: '4000',
+            STALLED_INTERVAL_MS: '1000',
+          }),
+          SHUTDOWN_TIMEOUT_MS: '8000',
+          // Metrics and probes on a free port each (logged as metricsPort).
+          METRICS_PORT: '0',
+          ...options.workerEnv,
+          ...env,
+        },
+        { nodeArgs: options.workerNodeArgs, logDir: options.logDir },
+      ),
       { id },
     );
     workers.push(worker);
@@ -231,19 +241,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     // PORT=0 first; a restart reuses the port it got, so gatewayUrl stays valid.
-    gateway = new ServiceProcess('gateway', GATEWAY_MAIN, {
-      ...shared,
-      ACCESS_TOKEN: accessToken,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OUTPUT_ROOTS: outputRoot,
-      HLSDUMP_ORIGINS: originsFile,
-      START_TIMEOUT_MS: '3000',
-      STOP_TIMEOUT_MS: '8000',
-      ORIGIN_TIMEOUT_MS: '2000',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-      ...options.gatewayEnv,
-    });
+    gateway = new ServiceProcess(
+      'gateway',
+      GATEWAY_MAIN,
+      {
+        ...shared,
+        ACCESS_TOKEN: accessToken,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        OUTPUT_ROOTS: outputRoot,
+        HLSDUMP_ORIGINS: originsFile,
+        START_TIMEOUT_MS: '3000',
+        STOP_TIMEOUT_MS: '8000',
+        ORIGIN_TIMEOUT_MS: '2000',
+        SHUTDOWN_TIMEOUT_MS: '3000',
+        ...options.gatewayEnv,
+      },
+      { logDir: options.logDir },
+    );
     const listening = await gateway.waitForOutput(/"address":\{[^}]*"port":(\d+)/);
     const port = listening[1]!;
     gateway.setEnv({ PORT: port });

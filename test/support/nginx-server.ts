@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { findFreePort } from '@hlsdump/contracts';
 import { tempDir } from './dump-kit.js';
 import { waitFor } from './wait-for.js';
 
@@ -30,7 +31,7 @@ export interface NginxOptions {
  */
 export async function startNginx(root: string, options: NginxOptions): Promise<NginxServer> {
   const dir = await tempDir('nginx');
-  const port = await freePort();
+  const port = await findFreePort();
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir.path, sub));
   const accessLog = join(dir.path, 'access.log');
   const config = `
@@ -102,15 +103,6 @@ http {
       (await readFile(accessLog, 'utf8').catch(() => '')).split('\n').filter((l) => l !== ''),
     close,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function accepts(port: number): Promise<boolean> {

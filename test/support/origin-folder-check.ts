@@ -1,20 +1,25 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HlsDump } from '@hlsdump/dump-engine';
+import { expect } from 'vitest';
 
 export type Verdict = 'equal' | 'deleted' | 'different';
 
+type ComparedKind = 'segment' | 'init';
+
 /**
- * Compares every segment and init file the dump writes with the origin's file of the same name,
- * as soon as it is written (an origin like ffmpeg deletes old segments as it goes).
+ * Compares every file of these kinds (default: segments and init segments) the dump writes with
+ * the origin's file of the same name, as soon as it is written (an origin like ffmpeg deletes old
+ * segments as it goes).
  */
 export function compareWithOriginFolder(
   dump: HlsDump,
   originDir: string,
+  kinds: readonly ComparedKind[] = ['segment', 'init'],
 ): () => Promise<Verdict[]> {
   const verdicts: Promise<Verdict>[] = [];
   dump.on((event) => {
-    if (event.type !== 'file' || (event.kind !== 'segment' && event.kind !== 'init')) return;
+    if (event.type !== 'file' || !(kinds as readonly string[]).includes(event.kind)) return;
     verdicts.push(compareFile(event.path, originDir));
   });
   return () => Promise.all(verdicts);
@@ -32,4 +37,10 @@ async function compareFile(path: string, originDir: string): Promise<Verdict> {
   const served = await readFile(join(originDir, name)).catch(() => undefined);
   if (served === undefined) return 'deleted';
   return served.equals(dumped) ? 'equal' : 'different';
+}
+
+/** No copied file differs from the origin's, and at least `minEqual` were compared equal. */
+export function expectByteForByte(verdicts: Verdict[], minEqual: number): void {
+  expect(verdicts).not.toContain('different');
+  expect(verdicts.filter((v) => v === 'equal').length).toBeGreaterThanOrEqual(minEqual);
 }

@@ -1,4 +1,13 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnNode, type Spawned } from './spawn-node.js';
+
+export interface ServiceProcessOptions {
+  /** Node's own flags for every incarnation (a profiler, a preloaded probe). */
+  nodeArgs?: string[];
+  /** Also appends every incarnation's output to `<logDir>/<name>.log` as it comes (long runs). */
+  logDir?: string;
+}
 
 export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -18,8 +27,9 @@ export class ServiceProcess {
     readonly name: string,
     private readonly entry: string,
     private env: Record<string, string>,
+    private readonly options: ServiceProcessOptions = {},
   ) {
-    this.spawned = spawnNode(entry, [], env);
+    this.spawned = this.spawn();
   }
 
   get child(): Spawned['child'] {
@@ -102,7 +112,19 @@ export class ServiceProcess {
     this.previousOutput.push(this.header() + this.spawned.output());
     this.incarnation++;
     this.env = { ...this.env, ...envOverrides };
-    this.spawned = spawnNode(this.entry, [], this.env);
+    this.spawned = this.spawn();
+  }
+
+  private spawn(): Spawned {
+    const spawned = spawnNode(this.entry, [], this.env, { nodeArgs: this.options.nodeArgs });
+    const { logDir } = this.options;
+    if (logDir !== undefined) {
+      const path = join(logDir, `${this.name}.log`);
+      const append = (chunk: Buffer): void => appendFileSync(path, chunk);
+      spawned.child.stdout?.on('data', append);
+      spawned.child.stderr?.on('data', append);
+    }
+    return spawned;
   }
 
   private header(): string {

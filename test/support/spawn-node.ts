@@ -11,14 +11,20 @@ export interface Spawned {
   waitForOutput(pattern: RegExp): Promise<RegExpMatchArray>;
 }
 
+export interface SpawnNodeOptions {
+  cwd?: string;
+  /** Node's own flags, before the entry (`--cpu-prof`, `--import=…`: some are refused in NODE_OPTIONS). */
+  nodeArgs?: string[];
+}
+
 /** Runs a built entry point of the repo (`services/.../dist/main.js`) as its own OS process. */
 export function spawnNode(
   entry: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  options: { cwd?: string } = {},
+  options: SpawnNodeOptions = {},
 ): Spawned {
-  const child = spawn(process.execPath, [entry, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StreamControl } from '@hlsdump/test-origin';
+import type { Cluster, StartedDump } from './cluster.js';
 import { expect } from 'vitest';
 import { baseName, readChunklist } from './dump-kit.js';
 import { ffprobe } from './ffprobe.js';
@@ -128,4 +129,22 @@ function msnOf(
   for (let msn = newest; msn >= 0; msn--)
     if (baseName(stream.segmentUrl(id, msn)) === name) return msn;
   throw new Error(`${name} is no segment of ${id} at the origin`);
+}
+
+/** verifyDump for a dump started through a cluster's API; a failure carries the processes' output. */
+export function verifyClusterDump(
+  cluster: Cluster,
+  stream: StreamControl,
+  dump: StartedDump,
+  minSegments: number,
+): Promise<VerifiedDump> {
+  return verifyDump(
+    stream,
+    {
+      outputPath: dump.outputPath,
+      infoFile: dump.infoFile!,
+      streamName: `/${dump.vhost}/${dump.app}/${dump.stream}`,
+    },
+    { minSegments, context: () => cluster.logs(4_000) },
+  );
 }

@@ -1,30 +1,21 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
 /**
  * The registry counts the runs in a row that died with their worker (each takeover of a dump whose
  * owner stopped heartbeating); the worker ends a poison dump on that count. A hand-off resets it.
  */
-let server: TestRedis;
-let redis: Redis;
 
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = useRedisPerFile();
 
 const STALE_AFTER_MS = 5_000;
 
 async function runningDump() {
   let now = 1_000_000;
-  const registry = new DumpRegistry(redis, { prefix: uniqueName('crashes'), now: () => now });
+  const registry = new DumpRegistry(db.redis, { prefix: uniqueName('crashes'), now: () => now });
   const params = {
     vhost: 'default',
     app: 'app',

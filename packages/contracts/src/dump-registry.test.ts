@@ -1,26 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
 import { DuplicateIdError, DuplicateInfoFileError } from './errors.js';
 import type { DumpStartParams } from './dump-record.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
-let server: TestRedis;
-let redis: Redis;
 let registry: DumpRegistry;
 
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = useRedisPerFile();
 beforeEach(() => {
   // A fresh key prefix per test: no test sees another's records.
-  registry = new DumpRegistry(redis, { prefix: uniqueName('reg') });
+  registry = new DumpRegistry(db.redis, { prefix: uniqueName('reg') });
 });
 
 function params(overrides: Partial<DumpStartParams> = {}): DumpStartParams {
@@ -160,8 +151,8 @@ describe('claim, markRunning, heartbeat, finish', () => {
     expect(await registry.finish(r.dumpKey, r.runId, 'w1', 'Error')).toBe('ALREADY');
     expect((await registry.get(r.dumpKey))?.state).toBe('Completed');
     expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
-    expect(await redis.hlen(registry.keys.infoFiles())).toBe(0);
-    expect(await redis.ttl(registry.keys.dump(r.dumpKey))).toBeGreaterThan(0);
+    expect(await db.redis.hlen(registry.keys.infoFiles())).toBe(0);
+    expect(await db.redis.ttl(registry.keys.dump(r.dumpKey))).toBeGreaterThan(0);
   });
 
   it('refuses a claim for another run or a missing record', async () => {
@@ -187,7 +178,7 @@ describe('withdraw', () => {
       state: 'Withdrawn',
     });
     expect(await registry.activeIds('default', 'app', 'stream_o')).toEqual([]);
-    expect(await redis.hlen(registry.keys.infoFiles())).toBe(0);
+    expect(await db.redis.hlen(registry.keys.infoFiles())).toBe(0);
   });
 
   it('cancels a Starting dump: the worker cannot acknowledge it', async () => {
@@ -306,9 +297,9 @@ describe('list', () => {
     const a = await reserve({ id: 'a', infoFile: undefined });
     await reserve({ id: 'b', infoFile: undefined });
     expect((await registry.list()).map((r) => r.id).sort()).toEqual(['a', 'b']);
-    await redis.del(registry.keys.dump(a.dumpKey));
+    await db.redis.del(registry.keys.dump(a.dumpKey));
     expect((await registry.list()).map((r) => r.id)).toEqual(['b']);
-    expect(await redis.scard(registry.keys.dumps())).toBe(1);
+    expect(await db.redis.scard(registry.keys.dumps())).toBe(1);
   });
 });
 
@@ -316,7 +307,7 @@ describe('takeover and fencing', () => {
   /** A registry whose clock the test moves: heartbeats and staleness without waiting. */
   function clocked() {
     let now = 1_000_000;
-    const clock = new DumpRegistry(redis, { prefix: registry.keys.prefix, now: () => now });
+    const clock = new DumpRegistry(db.redis, { prefix: registry.keys.prefix, now: () => now });
     return { clock, advance: (ms: number) => (now += ms) };
   }
 
@@ -374,7 +365,7 @@ describe('takeover and fencing', () => {
     const record = (await registry.get(r.dumpKey))!;
     expect(await registry.restore(record, 'w1', { version: 2 })).toBe(false);
 
-    await redis.del(
+    await db.redis.del(
       registry.keys.dump(r.dumpKey),
       registry.keys.infoFiles(),
       registry.keys.active(r.vhost, r.app, r.outputStreamName),

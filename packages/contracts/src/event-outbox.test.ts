@@ -2,29 +2,25 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventOutbox } from './event-outbox.js';
 import { registryKeys } from './keys.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
-let server: TestRedis;
-let redis: Redis;
 let clock = 1_000_000;
 let outbox: EventOutbox;
 /** A second process's view of the same outbox (its own connection). */
 let other: EventOutbox;
 let otherRedis: Redis;
 
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  otherRedis = new Redis(server.url, { maxRetriesPerRequest: null });
+const db = useRedisPerFile();
+beforeAll(() => {
+  otherRedis = new Redis(db.server.url, { maxRetriesPerRequest: null });
 });
 afterAll(async () => {
-  await redis.quit();
   await otherRedis.quit();
-  await server.stop();
 });
 beforeEach(() => {
   const keys = registryKeys(uniqueName('outbox'));
-  outbox = new EventOutbox(redis, keys, () => clock);
+  outbox = new EventOutbox(db.redis, keys, () => clock);
   other = new EventOutbox(otherRedis, keys, () => clock);
 });
 

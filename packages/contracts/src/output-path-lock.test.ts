@@ -1,26 +1,18 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { registryKeys, type RegistryKeys } from './keys.js';
 import { OutputPathLocks } from './output-path-lock.js';
-import { startTestRedis, uniqueName, type TestRedis } from './testing/redis-server.js';
+import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 
-let server: TestRedis;
-let redis: Redis;
 let keys: RegistryKeys;
 let clock = 1_000_000;
 let locks: OutputPathLocks;
 
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = useRedisPerFile();
 beforeEach(() => {
   keys = registryKeys(uniqueName('paths'));
-  locks = new OutputPathLocks(redis, keys, 10_000, () => clock);
+  locks = new OutputPathLocks(db.redis, keys, 10_000, () => clock);
 });
 
 const holder = (id: string, runId: string) => ({
@@ -30,7 +22,7 @@ const holder = (id: string, runId: string) => ({
   streamPath: 'default/app/s',
 });
 const record = (id: string, runId: string, state: string) =>
-  redis.hset(keys.dump(`key-${id}`), 'runId', runId, 'state', state);
+  db.redis.hset(keys.dump(`key-${id}`), 'runId', runId, 'state', state);
 
 describe('one active dump per outputPath', () => {
   it('a start still being reserved holds the path for the grace time', async () => {
@@ -63,7 +55,7 @@ describe('one active dump per outputPath', () => {
   });
 
   it('of many starts racing from separate connections, exactly one takes the path', async () => {
-    const connections = Array.from({ length: 8 }, () => new Redis(server.url));
+    const connections = Array.from({ length: 8 }, () => new Redis(db.server.url));
     try {
       const racers = connections.map((c) => new OutputPathLocks(c, keys, 10_000, () => clock));
       const results = await Promise.all(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { startTestRedis, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, startPath, stopPath, type Harness } from './testing/harness.js';
+import { startHarness, startPath, stopPath, type Harness } from './gateway-harness.test-support.js';
 
 // Kills this file's own Redis; an external REDIS_URL cannot be killed, so the test needs its own.
 const external = Boolean(process.env.REDIS_URL);

@@ -3,8 +3,8 @@ import { dumpKeyOf, newRunId } from '@hlsdump/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAuthorization } from './auth.js';
 import { AuthError } from './errors.js';
-import { startHarness, startPath, type Harness } from './testing/harness.js';
-import type { ProtocolWorker } from './testing/protocol-worker.js';
+import { startHarness, startPath, type Harness } from './gateway-harness.test-support.js';
+import type { ProtocolWorker } from './protocol-worker.test-support.js';
 
 let h: Harness;
 

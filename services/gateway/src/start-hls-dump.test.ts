@@ -3,8 +3,8 @@ import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dumpKeyOf, jobIdFor, newRunId } from '@hlsdump/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, startPath, type Harness } from './testing/harness.js';
-import type { ProtocolWorker } from './testing/protocol-worker.js';
+import { startHarness, startPath, type Harness } from './gateway-harness.test-support.js';
+import type { ProtocolWorker } from './protocol-worker.test-support.js';
 
 let h: Harness;
 
@@ -165,7 +165,7 @@ describe('check 5: the stream at the origin', () => {
   });
 
   it('502s an origin that cannot be reached', async () => {
-    const { startHarness: start } = await import('./testing/harness.js');
+    const { startHarness: start } = await import('./gateway-harness.test-support.js');
     const other = await start({}, h.redis);
     try {
       await other.origin.close();

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { dumpKeyOf, jobIdFor, newRunId } from '@hlsdump/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, startPath, stopPath, type Harness } from './testing/harness.js';
-import type { ProtocolWorker } from './testing/protocol-worker.js';
+import { startHarness, startPath, stopPath, type Harness } from './gateway-harness.test-support.js';
+import type { ProtocolWorker } from './protocol-worker.test-support.js';
 
 let h: Harness;
 

@@ -6,23 +6,13 @@ import {
   newRunId,
   type DumpNotification,
 } from '@hlsdump/contracts';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
-import { Redis } from 'ioredis';
+import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DumpNotifier } from './dump-notifier.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = useRedisPerFile();
 
 const progress = {
   status: 'Completed' as const,
@@ -36,8 +26,8 @@ const progress = {
 
 /** A dump running on `worker-a`, with a callbackUrl, and a notifier as that worker has it. */
 async function runningDump() {
-  const registry = new DumpRegistry(redis, { prefix: uniqueName('notify') });
-  const outbox = new EventOutbox(redis, registry.keys);
+  const registry = new DumpRegistry(db.redis, { prefix: uniqueName('notify') });
+  const outbox = new EventOutbox(db.redis, registry.keys);
   const notifier = new DumpNotifier({ outbox, logger: pino({ level: 'silent' }) });
   const params = {
     vhost: 'default',

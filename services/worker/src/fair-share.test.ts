@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createRedisConnection, closeRedis, type DumpJobData } from '@hlsdump/contracts';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';

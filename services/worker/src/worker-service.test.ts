@@ -16,12 +16,13 @@ import {
   type DumpEventMessage,
   type DumpJobData,
 } from '@hlsdump/contracts';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeEngine } from './testing/fake-dump.js';
+import { FakeEngine } from './fake-dump.test-support.js';
 import { startWorkerService, type WorkerService } from './worker-service.js';
 
 let server: TestRedis;

@@ -3,24 +3,25 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestRedis, uniqueName, type TestRedis } from '@hlsdump/contracts/testing';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
+import { uniqueName } from '../../../test/support/unique-name.js';
 import { pino } from 'pino';
-import { loadConfig, type GatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../gateway.js';
-import { ProtocolWorker, type Behaviour } from './protocol-worker.js';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { ProtocolWorker, type Behaviour } from './protocol-worker.test-support.js';
 
 export const ACCESS_TOKEN = 'ome-user:s3cret';
 export const AUTH = `Basic ${Buffer.from(ACCESS_TOKEN).toString('base64')}`;
 
 /** A tiny origin: answers 200 for the master playlists in `streams`, 404 for anything else. */
-export class TestOrigin {
+export class MasterPlaylistOrigin {
   readonly streams = new Set<string>();
   readonly requests: string[] = [];
   private constructor(private readonly server: Server) {}
 
-  static async start(): Promise<TestOrigin> {
+  static async start(): Promise<MasterPlaylistOrigin> {
     const server = createServer();
-    const origin = new TestOrigin(server);
+    const origin = new MasterPlaylistOrigin(server);
     server.on('request', (req, res) => {
       origin.requests.push(req.url ?? '');
       if (origin.streams.has(req.url ?? '')) {
@@ -48,7 +49,7 @@ export class TestOrigin {
 export interface Harness {
   url: string;
   redis: TestRedis;
-  origin: TestOrigin;
+  origin: MasterPlaylistOrigin;
   gateway: Gateway;
   config: GatewayConfig;
   /** The one allowed output root (a fresh temp directory). */
@@ -79,7 +80,7 @@ export async function startHarness(
   redis?: TestRedis,
 ): Promise<Harness> {
   const testRedis = redis ?? (await startTestRedis());
-  const origin = await TestOrigin.start();
+  const origin = await MasterPlaylistOrigin.start();
   const tmp = await mkdtemp(join(tmpdir(), 'hlsdump-gw-'));
   const root = join(tmp, 'root');
   const outside = join(tmp, 'outside');

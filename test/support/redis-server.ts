@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   findRedisServerBinary,
   startLocalRedisServer,
   type LocalRedisServer,
-} from '../local-redis-server.js';
+} from '@hlsdump/contracts';
 
 /**
  * A Redis for one test file: `REDIS_URL` when the environment gives one, otherwise an ephemeral
@@ -72,8 +71,3 @@ async function startRedisContainer(): Promise<TestRedis> {
 
 /** The same pinned tag as docker-compose.yml. */
 const REDIS_IMAGE = 'redis:7.4.2-alpine';
-
-/** A name no other test file or run uses (queue names, key prefixes). */
-export function uniqueName(base: string): string {
-  return `${base}-${randomBytes(4).toString('hex')}`;
-}

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { DumpCheckpoint, DumpEvent, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
-import type { CreateDump, CreateDumpOptions, DumpHandle } from '../engine.js';
+import type { CreateDump, CreateDumpOptions, DumpHandle } from './engine.js';
 
 /**
  * A stand-in for the engine (it has its own tests): start creates outputPath, progress counts
