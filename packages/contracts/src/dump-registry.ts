@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import { DuplicateIdError, DuplicateInfoFileError, ProtocolError } from './errors.js';
 import { registryKeys, type RegistryKeys } from './keys.js';
 import {
+  isHeldState,
   recordFromHash,
   startParamsToFields,
   type DumpFailureInfo,
   type DumpRecord,
   type DumpStartParams,
   type DumpState,
+  type FinalState,
   type ProgressSnapshot,
 } from './dump-record.js';
 import {
@@ -204,11 +206,7 @@ export class DumpRegistry {
       'runId',
       'owner',
     );
-    return (
-      recordRunId === runId &&
-      recordOwner === owner &&
-      (state === 'Starting' || state === 'Running' || state === 'Stopping')
-    );
+    return recordRunId === runId && recordOwner === owner && isHeldState(state);
   }
 
   /**
@@ -304,7 +302,7 @@ export class DumpRegistry {
     dumpKey: string,
     runId: string,
     owner: string | null,
-    state: 'Completed' | 'Error' | 'Withdrawn',
+    state: FinalState,
     details: { progress?: ProgressSnapshot; error?: DumpFailureInfo } = {},
   ): Promise<FinishResult> {
     const reply = await this.run(

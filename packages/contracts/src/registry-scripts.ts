@@ -1,3 +1,5 @@
+import { STATE_PREDICATES_LUA } from './state-lua.js';
+
 /**
  * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
  * (gateway and worker, two gateways, two workers) can never both win a transition.
@@ -5,12 +7,13 @@
  * The record stores the name of its output stream's active set (`activeKey`), so every script
  * that ends a dump can release it from its dumpKey alone. (Scripts touch keys they were not
  * given: fine on a standalone Redis or Sentinel; not Redis Cluster.)
+ *
+ * States are tested only through the predicates generated from dump-record.ts (`isFinal`,
+ * `isHeld`); the states a script writes are the moves of `DUMP_TRANSITIONS`, checked by
+ * dump-state-machine.test.ts.
  */
 
-const FINALIZE = `
-local function isFinal(state)
-  return state == 'Completed' or state == 'Error' or state == 'Withdrawn'
-end
+const FINALIZE = `${STATE_PREDICATES_LUA}
 -- Ends a dump: final state, release its id and infoFile, let the record expire later.
 local function finalize(dumpHash, infoFilesKey, dumpKey, state, now, ttl)
   redis.call('HSET', dumpHash, 'state', state, 'endedAt', now, 'updatedAt', now)
@@ -42,12 +45,12 @@ end
  * KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds; heldActive() also
  * that it has not ended or gone back to the queue.
  */
-const HELD = `
+const HELD = `${STATE_PREDICATES_LUA}
 local function held()
   return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
 end
 local function heldActive(state)
-  return held() and (state == 'Starting' or state == 'Running' or state == 'Stopping')
+  return held() and isHeld(state)
 end
 `;
 
@@ -86,7 +89,7 @@ return 'OK'
  */
 export const claimScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${STATE_PREDICATES_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'GONE'} end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
@@ -95,7 +98,7 @@ if state == 'Queued' then
     'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
   return {'OK'}
 end
-if state == 'Starting' or state == 'Running' or state == 'Stopping' then
+if isHeld(state) then
   local owner = redis.call('HGET', KEYS[1], 'owner') or ''
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
   if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
@@ -194,10 +197,9 @@ return {state, owner}
  */
 export const heartbeatScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${HELD}${FINALIZE}
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or isFinal(state) or state == 'Queued'
-  or not held() then
+if not state or not isHeld(state) or not held() then
   return {'LOST', state or ''}
 end
 redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
