@@ -87,10 +87,12 @@ export class DumpNotifier {
         ),
       pending: () => batch(),
       ending: (state, progress, error) => {
-        const reason = progress?.endReason ?? error?.message;
+        // Without the engine's figures (a poison dump never started again), the record's last.
+        const counted = progress ?? record.progress;
+        const reason = counted?.endReason ?? error?.message;
         const type = state === 'Completed' ? 'completed' : 'error';
         return batch([
-          { kind: 'end', body: this.body(record, type, state, progress, reason, error) },
+          { kind: 'end', body: this.body(record, type, state, counted, reason, error) },
         ]);
       },
       recorded: (carried) => {

@@ -189,7 +189,8 @@ export class DumpRun {
           { error: failure, progress: dump.progress() },
         );
       }
-      const running = this.hooks?.running(dump.progress());
+      // A start already withdrawn here is not told as running (it ends Withdrawn, told to no one).
+      const running = this.cancelled ? undefined : this.hooks?.running(dump.progress());
       const marked = await registry.markRunning(this.dumpKey, this.runId, workerId, running);
       if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
         // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
