@@ -1,4 +1,5 @@
 import type { ScriptDefinition } from './registry-scripts.js';
+import { STATE_PREDICATES_LUA } from './state-lua.js';
 
 /**
  * The run has stayed up long enough to prove the dump does not take its worker down: the count of
@@ -7,10 +8,10 @@ import type { ScriptDefinition } from './registry-scripts.js';
  */
 export const clearCrashesScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${STATE_PREDICATES_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2]
-  or (state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping') then
+  or not isHeld(state) then
   return 'LOST'
 end
 redis.call('HDEL', KEYS[1], 'crashes')

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { ProtocolError } from './errors.js';
 
 /**
- * A dump's life in the registry:
- * Queued → Starting → Running → Stopping → Completed | Error | Withdrawn.
- * A handed-off dump (worker SIGTERM) goes Running → Queued with a checkpoint.
+ * A dump's states and every move between them: the one definition the registry's Lua scripts
+ * and the TypeScript both follow. The scripts test states through predicates generated from these
+ * lists (`state-lua.ts`), and `dump-state-machine.test.ts` drives every script from every state
+ * and checks that the moves they make are exactly `DUMP_TRANSITIONS`. Drawn in
+ * docs/architecture.md.
  */
 export const DUMP_STATES = [
   'Queued',
@@ -16,8 +18,34 @@ export const DUMP_STATES = [
   'Withdrawn',
 ] as const;
 export type DumpState = (typeof DUMP_STATES)[number];
-export const FINAL_STATES: readonly DumpState[] = ['Completed', 'Error', 'Withdrawn'];
-export const isFinalState = (state: DumpState): boolean => FINAL_STATES.includes(state);
+
+/** Ended: the id and infoFile are free again; the record stays readable until it expires. */
+export const FINAL_STATES = ['Completed', 'Error', 'Withdrawn'] as const satisfies DumpState[];
+export type FinalState = (typeof FINAL_STATES)[number];
+
+/** A worker holds the dump: only its owner may write to it. */
+export const HELD_STATES = ['Starting', 'Running', 'Stopping'] as const satisfies DumpState[];
+
+export const isFinalState = (state: DumpState): state is FinalState =>
+  (FINAL_STATES as readonly DumpState[]).includes(state);
+export const isHeldState = (state: string | null | undefined): boolean =>
+  (HELD_STATES as readonly (string | null | undefined)[]).includes(state);
+
+/**
+ * Where each state may go. A record starts Queued (reserved by the gateway), or Running when a
+ * worker writes back the record of a dump Redis lost. `Starting` → `Starting` is a takeover
+ * (the owner stopped heartbeating); → `Queued` a hand-off with a checkpoint. A final state goes
+ * nowhere: a new start of the same id is a new run with a new record.
+ */
+export const DUMP_TRANSITIONS: Readonly<Record<DumpState, readonly DumpState[]>> = {
+  Queued: ['Starting', 'Withdrawn'],
+  Starting: ['Starting', 'Running', 'Stopping', 'Queued', 'Completed', 'Error', 'Withdrawn'],
+  Running: ['Starting', 'Stopping', 'Queued', 'Completed', 'Error', 'Withdrawn'],
+  Stopping: ['Starting', 'Queued', 'Completed', 'Error', 'Withdrawn'],
+  Completed: [],
+  Error: [],
+  Withdrawn: [],
+};
 
 export const failureSchema = z.object({ code: z.string(), message: z.string() });
 export type DumpFailureInfo = z.infer<typeof failureSchema>;

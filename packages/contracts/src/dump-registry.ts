@@ -2,12 +2,14 @@ import type { Redis } from 'ioredis';
 import { DuplicateIdError, DuplicateInfoFileError, ProtocolError } from './errors.js';
 import { registryKeys, type RegistryKeys } from './keys.js';
 import {
+  isHeldState,
   recordFromHash,
   startParamsToFields,
   type DumpFailureInfo,
   type DumpRecord,
   type DumpStartParams,
   type DumpState,
+  type FinalState,
   type ProgressSnapshot,
 } from './dump-record.js';
 import {
@@ -25,6 +27,7 @@ import {
   type ScriptDefinition,
 } from './registry-scripts.js';
 import { clearCrashesScript } from './crash-count-scripts.js';
+import { outboxArgument, type EventBatch } from './event-outbox.js';
 
 type ScriptReply = string | (string | null)[];
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<ScriptReply>;
@@ -178,20 +181,26 @@ export class DumpRegistry {
       : { ok: true, record };
   }
 
-  /** The running dump's latest checkpoint; false when `owner` no longer owns it. */
+  /**
+   * The running dump's latest checkpoint, with the events of the gaps it records (appended in
+   * the same step); false when `owner` no longer owns it.
+   */
   async saveCheckpoint(
     dumpKey: string,
     runId: string,
     owner: string,
     checkpoint: unknown,
+    events?: EventBatch,
   ): Promise<boolean> {
+    const now = this.now();
     const reply = await this.run(
       'hlsdumpSaveCheckpoint',
       this.keys.dump(dumpKey),
       runId,
       owner,
-      this.now(),
+      now,
       JSON.stringify(checkpoint),
+      this.eventsArgument(dumpKey, now, events),
     );
     return reply === 'OK';
   }
@@ -204,11 +213,7 @@ export class DumpRegistry {
       'runId',
       'owner',
     );
-    return (
-      recordRunId === runId &&
-      recordOwner === owner &&
-      (state === 'Starting' || state === 'Running' || state === 'Stopping')
-    );
+    return recordRunId === runId && recordOwner === owner && isHeldState(state);
   }
 
   /**
@@ -237,9 +242,23 @@ export class DumpRegistry {
     return reply === 'OK';
   }
 
-  async markRunning(dumpKey: string, runId: string, owner: string): Promise<MarkRunningResult> {
+  /** Starting → Running, with its `running` event (appended in the same step). */
+  async markRunning(
+    dumpKey: string,
+    runId: string,
+    owner: string,
+    events?: EventBatch,
+  ): Promise<MarkRunningResult> {
+    const now = this.now();
     const [outcome, extra] = asArray(
-      await this.run('hlsdumpMarkRunning', this.keys.dump(dumpKey), runId, owner, this.now()),
+      await this.run(
+        'hlsdumpMarkRunning',
+        this.keys.dump(dumpKey),
+        runId,
+        owner,
+        now,
+        this.eventsArgument(dumpKey, now, events),
+      ),
     );
     if (outcome === 'OK') return { outcome, stopRequested: extra === '1' };
     if (outcome === 'CANCELLED') return { outcome };
@@ -299,14 +318,18 @@ export class DumpRegistry {
     );
   }
 
-  /** Ends a dump (Completed / Error / Withdrawn) and releases its id and infoFile. */
+  /**
+   * Ends a dump (Completed / Error / Withdrawn) and releases its id and infoFile; its end event,
+   * if given, is appended in the same step.
+   */
   async finish(
     dumpKey: string,
     runId: string,
     owner: string | null,
-    state: 'Completed' | 'Error' | 'Withdrawn',
-    details: { progress?: ProgressSnapshot; error?: DumpFailureInfo } = {},
+    state: FinalState,
+    details: { progress?: ProgressSnapshot; error?: DumpFailureInfo; events?: EventBatch } = {},
   ): Promise<FinishResult> {
+    const now = this.now();
     const reply = await this.run(
       'hlsdumpFinish',
       this.keys.dump(dumpKey),
@@ -314,11 +337,12 @@ export class DumpRegistry {
       runId,
       owner ?? '',
       state,
-      this.now(),
+      now,
       details.progress ? JSON.stringify(details.progress) : '',
       details.error ? JSON.stringify(details.error) : '',
       this.ttl,
       dumpKey,
+      this.eventsArgument(dumpKey, now, details.events),
     );
     return reply as FinishResult;
   }
@@ -356,15 +380,18 @@ export class DumpRegistry {
     owner: string,
     checkpoint: unknown,
     progress?: ProgressSnapshot,
+    events?: EventBatch,
   ): Promise<boolean> {
+    const now = this.now();
     const reply = await this.run(
       'hlsdumpSuspend',
       this.keys.dump(dumpKey),
       runId,
       owner,
-      this.now(),
+      now,
       JSON.stringify(checkpoint),
       progress ? JSON.stringify(progress) : '',
+      this.eventsArgument(dumpKey, now, events),
     );
     return reply === 'OK';
   }
@@ -372,6 +399,12 @@ export class DumpRegistry {
   /** The run proved healthy: its dump's count of runs that died with their worker goes to zero. */
   async clearCrashes(dumpKey: string, runId: string, owner: string): Promise<boolean> {
     return (await this.run('hlsdumpClearCrashes', this.keys.dump(dumpKey), runId, owner)) === 'OK';
+  }
+
+  /** A script's events argument: '' when there is nothing to tell or no one to tell it to. */
+  private eventsArgument(dumpKey: string, now: number, batch: EventBatch | undefined): string {
+    if (!batch || batch.events.length === 0 || batch.targets.length === 0) return '';
+    return outboxArgument(this.keys, dumpKey, batch.targets, now, batch.events);
   }
 
   async get(dumpKey: string): Promise<DumpRecord | null> {

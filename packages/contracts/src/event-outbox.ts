@@ -3,11 +3,14 @@ import type { Redis } from 'ioredis';
 import type { RegistryKeys } from './keys.js';
 
 /**
- * Dump events waiting for their receivers, in Redis: whichever process notices a state change
- * appends the event, and any process running a deliverer sends it, so a worker that dies takes
- * no event with it. One channel per (dump, receiver URL): a list delivered strictly from its head,
- * by one deliverer at a time (a lease in the `due` sorted set), so each receiver sees a dump's
- * events in order; channels are independent, so a dead receiver only holds back its own.
+ * Dump events waiting for their receivers, in Redis. An event is appended by the very registry
+ * script that makes the change it tells (see registry-scripts.ts: `running` with markRunning, a
+ * gap with the checkpoint save that records it, the end with finish), so the change and its
+ * event are one atomic step: a worker that dies takes no event with it, whenever it dies. Any
+ * process running a deliverer sends them. One channel per (dump, receiver URL): a list delivered
+ * strictly from its head, by one deliverer at a time (a lease in the `due` sorted set), so each
+ * receiver sees a dump's events in order; channels are independent, so a dead receiver only
+ * holds back its own.
  *
  * Keys (prefix `<p>:outbox`): `seq:<dumpKey>` the per-dump sequence counter, `list:<channel>`
  * the events, `channel:<channel>` the channel's URL, lease token and attempts, `due` channel →
@@ -23,27 +26,84 @@ export interface ClaimedDelivery {
   token: string;
 }
 
+/**
+ * Events that ride on one registry write, for the dump's receivers. `running` is appended only
+ * by the write that first makes the dump Running, `end` only by the one that ends it; a `gap`
+ * carries the run's own number `no`, so one sent again (its write's reply was lost) is appended
+ * once. Gaps found before the dump first ran wait in its record and follow its `running`.
+ */
+export interface EventBatch {
+  targets: readonly string[];
+  events: readonly BatchedEvent[];
+}
+
+export type BatchedEvent =
+  | { kind: 'running' | 'end'; body: Record<string, unknown> }
+  | { kind: 'gap'; no: number; body: Record<string, unknown> };
+
 /** How long a per-dump sequence counter outlives the dump's last event. */
 const SEQUENCE_TTL_SECONDS = 30 * 24 * 3600;
 
-// KEYS: seq counter, due zset, ending zset, told key ('' = not a run's end).
-// ARGV: key prefix, event JSON (an object without `sequence`), now, ttl, run member, then
-// channel/url pairs. → the event's sequence number; 0 when this run's end was already told.
-const ENQUEUE = `
-if KEYS[4] ~= '' then
-  if redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) == false then return 0 end
-  redis.call('ZREM', KEYS[3], ARGV[5])
+/**
+ * Lua: `outboxPush(o, json)` appends one event (a JSON object without `sequence`) for every
+ * channel of `o` (an outbox argument, see outboxArgument), numbered with the dump's next sequence
+ * number, written into the stored JSON as its first field. Returns the number.
+ */
+export const OUTBOX_PUSH_LUA = `
+local function outboxPush(o, json)
+  local seq = redis.call('INCR', o.seq)
+  redis.call('EXPIRE', o.seq, o.ttl)
+  local entry = '{"sequence":' .. seq .. ',' .. string.sub(json, 2)
+  for _, pair in ipairs(o.channels) do
+    redis.call('RPUSH', o.base .. 'list:' .. pair[1], entry)
+    redis.call('HSET', o.base .. 'channel:' .. pair[1], 'url', pair[2])
+    redis.call('ZADD', o.base .. 'due', 'NX', o.now, pair[1])
+  end
+  return seq
 end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-local entry = '{"sequence":' .. seq .. ',' .. string.sub(ARGV[2], 2)
-for i = 6, #ARGV, 2 do
-  local channel = ARGV[i]
-  redis.call('RPUSH', ARGV[1] .. 'list:' .. channel, entry)
-  redis.call('HSET', ARGV[1] .. 'channel:' .. channel, 'url', ARGV[i + 1])
-  redis.call('ZADD', KEYS[2], 'NX', ARGV[3], channel)
-end
-return seq
+`;
+
+/**
+ * The outbox argument of a script that appends events of `dumpKey` (JSON, decoded in Lua with
+ * cjson): where the keys are and who receives them; numbers as strings, so Lua never rounds
+ * them. With `batch`, its events too (JSON strings, never re-encoded: the bytes that are signed).
+ */
+export function outboxArgument(
+  keys: RegistryKeys,
+  dumpKey: string,
+  targets: readonly string[],
+  now: number,
+  batch?: readonly BatchedEvent[],
+): string {
+  const base = outboxBase(keys);
+  return JSON.stringify({
+    base,
+    seq: `${base}seq:${dumpKey}`,
+    ttl: String(SEQUENCE_TTL_SECONDS),
+    now: String(now),
+    channels: [...new Set(targets)].map((url) => [channelOf(dumpKey, url), url]),
+    events: (batch ?? []).map((event) => ({
+      kind: event.kind,
+      no: event.kind === 'gap' ? event.no : 0,
+      json: eventJson(event.body),
+    })),
+  });
+}
+
+function outboxBase(keys: RegistryKeys): string {
+  return `${keys.prefix}:outbox:`;
+}
+
+function eventJson(event: Record<string, unknown>): string {
+  const json = JSON.stringify(event);
+  if (!json.startsWith('{') || json === '{}')
+    throw new TypeError('an event is a JSON object with at least one field');
+  return json;
+}
+
+// ARGV: outbox argument, event JSON. → the event's sequence number.
+const ENQUEUE = `${OUTBOX_PUSH_LUA}
+return outboxPush(cjson.decode(ARGV[1]), ARGV[2])
 `;
 
 // KEYS: due zset. ARGV: key prefix, now, lease ms, max channels, token.
@@ -109,11 +169,11 @@ export class EventOutbox {
 
   constructor(
     private readonly redis: Redis,
-    keys: RegistryKeys,
+    private readonly keys: RegistryKeys,
     private readonly now: () => number = Date.now,
   ) {
-    this.base = `${keys.prefix}:outbox:`;
-    redis.defineCommand('hlsdumpOutboxEnqueue', { numberOfKeys: 4, lua: ENQUEUE });
+    this.base = outboxBase(keys);
+    redis.defineCommand('hlsdumpOutboxEnqueue', { numberOfKeys: 0, lua: ENQUEUE });
     redis.defineCommand('hlsdumpOutboxClaim', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('hlsdumpOutboxAck', { numberOfKeys: 1, lua: ACK });
     redis.defineCommand('hlsdumpOutboxRetry', { numberOfKeys: 1, lua: RETRY });
@@ -126,64 +186,17 @@ export class EventOutbox {
 
   /**
    * Appends one event of a dump for every target, numbered with the dump's next sequence
-   * number (the number is written into the stored JSON as its first field). Returns it.
+   * number, outside any state change (the registry's scripts append those with the change).
    */
   async enqueue(
     dumpKey: string,
     event: Record<string, unknown>,
     targets: readonly string[],
-    /** This event tells the end of run `endOf`: appended once per run, whoever tries. */
-    endOf?: string,
   ): Promise<number> {
-    const json = JSON.stringify(event);
-    if (!json.startsWith('{') || json === '{}')
-      throw new TypeError('an event is a JSON object with at least one field');
-    const pairs = [...new Set(targets)].flatMap((url) => [channelOf(dumpKey, url), url]);
     return this.commands.hlsdumpOutboxEnqueue(
-      `${this.base}seq:${dumpKey}`,
-      this.dueKey,
-      this.endingKey,
-      endOf === undefined ? '' : `${this.base}told:${dumpKey}:${endOf}`,
-      this.base,
-      json,
-      this.now(),
-      SEQUENCE_TTL_SECONDS,
-      endOf === undefined ? '' : `${dumpKey}:${endOf}`,
-      ...pairs,
+      outboxArgument(this.keys, dumpKey, targets, this.now()),
+      eventJson(event),
     );
-  }
-
-  private get endingKey(): string {
-    return `${this.base}ending`;
-  }
-
-  /**
-   * A run is about to be recorded as ended: noted before the registry write, so that if the
-   * worker dies before its end event is appended, a sweep finds the run and appends it.
-   */
-  async expectEnd(dumpKey: string, runId: string): Promise<void> {
-    await this.redis.zadd(this.endingKey, this.now(), `${dumpKey}:${runId}`);
-  }
-
-  /** Runs noted as ending longer than `olderThanMs` ago whose end event was not appended. */
-  async overdueEnds(olderThanMs: number): Promise<{ dumpKey: string; runId: string }[]> {
-    const members = await this.redis.zrangebyscore(
-      this.endingKey,
-      '-inf',
-      this.now() - olderThanMs,
-      'LIMIT',
-      0,
-      100,
-    );
-    return members.map((member) => {
-      const [dumpKey = '', runId = ''] = member.split(':');
-      return { dumpKey, runId };
-    });
-  }
-
-  /** The run needs no end event from a sweep (gone, withdrawn, or someone else's now). */
-  async forgetEnd(dumpKey: string, runId: string): Promise<void> {
-    await this.redis.zrem(this.endingKey, `${dumpKey}:${runId}`);
   }
 
   /** Leases up to `max` due channels' head events for `leaseMs`. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RegistryKeys } from './keys.js';
+import { STATE_PREDICATES_LUA } from './state-lua.js';
 
 /**
  * One outputPath, one active dump (docs/api.md#start-checks, check 8), decided in Redis so two starts racing for
@@ -21,12 +22,12 @@ export interface OutputPathHolder {
 export type AcquireOutputPathResult = { ok: true } | { ok: false; holder: OutputPathHolder };
 
 /** Whether a lock's holder still counts. ARGV[4] now, ARGV[5] graceMs, ARGV[6] dump hash prefix. */
-const HOLDER_ACTIVE = `
+const HOLDER_ACTIVE = `${STATE_PREDICATES_LUA}
 local function holderActive(holder)
   local dumpHash = ARGV[6] .. holder.dumpKey
   if redis.call('HGET', dumpHash, 'runId') == holder.runId then
     local state = redis.call('HGET', dumpHash, 'state')
-    return state and state ~= 'Completed' and state ~= 'Error' and state ~= 'Withdrawn'
+    return state and not isFinal(state)
   end
   return tonumber(ARGV[4]) - tonumber(holder.at) < tonumber(ARGV[5])
 end

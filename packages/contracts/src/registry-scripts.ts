@@ -1,3 +1,6 @@
+import { OUTBOX_PUSH_LUA } from './event-outbox.js';
+import { STATE_PREDICATES_LUA } from './state-lua.js';
+
 /**
  * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
  * (gateway and worker, two gateways, two workers) can never both win a transition.
@@ -5,16 +8,17 @@
  * The record stores the name of its output stream's active set (`activeKey`), so every script
  * that ends a dump can release it from its dumpKey alone. (Scripts touch keys they were not
  * given: fine on a standalone Redis or Sentinel; not Redis Cluster.)
+ *
+ * States are tested only through the predicates generated from dump-record.ts (`isFinal`,
+ * `isHeld`); the states a script writes are the moves of `DUMP_TRANSITIONS`, checked by
+ * dump-state-machine.test.ts.
  */
 
-const FINALIZE = `
-local function isFinal(state)
-  return state == 'Completed' or state == 'Error' or state == 'Withdrawn'
-end
+const FINALIZE = `${STATE_PREDICATES_LUA}
 -- Ends a dump: final state, release its id and infoFile, let the record expire later.
 local function finalize(dumpHash, infoFilesKey, dumpKey, state, now, ttl)
   redis.call('HSET', dumpHash, 'state', state, 'endedAt', now, 'updatedAt', now)
-  redis.call('HDEL', dumpHash, 'checkpoint')
+  redis.call('HDEL', dumpHash, 'checkpoint', 'heldEvents', 'eventsTold')
   local activeKey = redis.call('HGET', dumpHash, 'activeKey')
   local id = redis.call('HGET', dumpHash, 'id')
   if activeKey and id then redis.call('SREM', activeKey, id) end
@@ -42,12 +46,56 @@ end
  * KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds; heldActive() also
  * that it has not ended or gone back to the queue.
  */
-const HELD = `
+const HELD = `${STATE_PREDICATES_LUA}
 local function held()
   return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
 end
 local function heldActive(state)
-  return held() and (state == 'Starting' or state == 'Running' or state == 'Stopping')
+  return held() and isHeld(state)
+end
+`;
+
+/**
+ * `tellEvents(state, arg)`: the events riding on this script's change of KEYS[1] (`arg`: an
+ * outbox argument with events, event-outbox.ts; '' = none), appended in the same atomic step.
+ * A `running` is appended only if the dump had not run yet (the one run that makes it Running),
+ * and the gaps found before it, held in the record meanwhile, follow it; an `end` comes after
+ * any still held; a gap whose number this owner already told (its write's reply was lost and it
+ * was sent again) is skipped. Called before the script writes the new state.
+ */
+const TELL_EVENTS = `${OUTBOX_PUSH_LUA}
+local function tellEvents(state, arg)
+  if arg == '' then return end
+  local o = cjson.decode(arg)
+  local told = tonumber(redis.call('HGET', KEYS[1], 'eventsTold') or '0')
+  local heldJson = redis.call('HGET', KEYS[1], 'heldEvents')
+  local held = heldJson and cjson.decode(heldJson) or {}
+  local ran = redis.call('HEXISTS', KEYS[1], 'runningAt') == 1 or state == 'Running' or state == 'Stopping'
+  local function flushHeld()
+    for _, json in ipairs(held) do outboxPush(o, json) end
+    held = {}
+  end
+  for _, e in ipairs(o.events) do
+    if e.kind == 'running' then
+      if not ran then
+        outboxPush(o, e.json)
+        flushHeld()
+        ran = true
+      end
+    elseif e.kind == 'end' then
+      flushHeld()
+      outboxPush(o, e.json)
+    elseif e.no > told then
+      told = e.no
+      if ran then outboxPush(o, e.json) else table.insert(held, e.json) end
+    end
+  end
+  redis.call('HSET', KEYS[1], 'eventsTold', told)
+  if #held > 0 then
+    redis.call('HSET', KEYS[1], 'heldEvents', cjson.encode(held))
+  else
+    redis.call('HDEL', KEYS[1], 'heldEvents')
+  end
 end
 `;
 
@@ -86,22 +134,25 @@ return 'OK'
  */
 export const claimScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${STATE_PREDICATES_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'GONE'} end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
 if state == 'Queued' then
   redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
     'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  -- A new owner numbers its gap events from 1.
+  redis.call('HDEL', KEYS[1], 'eventsTold')
   return {'OK'}
 end
-if state == 'Starting' or state == 'Running' or state == 'Stopping' then
+if isHeld(state) then
   local owner = redis.call('HGET', KEYS[1], 'owner') or ''
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
   if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
   redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
     'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
   redis.call('HINCRBY', KEYS[1], 'takeovers', 1)
+  redis.call('HDEL', KEYS[1], 'eventsTold')
   -- The previous run died with its worker: one more in a row (a hand-off resets the count).
   redis.call('HINCRBY', KEYS[1], 'crashes', 1)
   return {'TAKEOVER', owner}
@@ -111,14 +162,15 @@ return {'NOT_QUEUED', state}
 };
 
 /**
- * The running dump's checkpoint, saved as it advances. KEYS: dump hash.
- * ARGV: runId, owner, now, checkpoint JSON. → 'OK' | 'LOST'
+ * The running dump's checkpoint, saved as it advances, with the gap events it records.
+ * KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, events ('' = none). → 'OK' | 'LOST'
  */
 export const saveCheckpointScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `${HELD}
+  lua: `${HELD}${TELL_EVENTS}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not heldActive(state) then return 'LOST' end
+tellEvents(state, ARGV[5])
 redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 return 'OK'
 `,
@@ -146,18 +198,20 @@ return 'OK'
 };
 
 /**
- * The worker's dump is running (outputPath and infoFile exist). KEYS: dump hash. ARGV: runId, owner, now.
+ * The worker's dump is running (outputPath and infoFile exist), told with its `running` event.
+ * KEYS: dump hash. ARGV: runId, owner, now, events ('' = none).
  * → {'OK', stopRequested} | {'CANCELLED'} | {'LOST', state}
  */
 export const markRunningScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `${HELD}
+  lua: `${HELD}${TELL_EVENTS}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not held() then
   return {'LOST', state or ''}
 end
 if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'CANCELLED'} end
 if state ~= 'Starting' then return {'LOST', state} end
+tellEvents(state, ARGV[4])
 redis.call('HSET', KEYS[1], 'state', 'Running', 'runningAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
 return {'OK', redis.call('HGET', KEYS[1], 'stopRequested')}
 `,
@@ -194,10 +248,9 @@ return {state, owner}
  */
 export const heartbeatScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${HELD}${FINALIZE}
+  lua: `${HELD}
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state or isFinal(state) or state == 'Queued'
-  or not held() then
+if not state or not isHeld(state) or not held() then
   return {'LOST', state or ''}
 end
 redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
@@ -222,13 +275,13 @@ return 'OK'
 };
 
 /**
- * The dump ended. KEYS: dump hash, infofiles hash.
- * ARGV: runId, owner ('' = whoever), final state, now, progress JSON, error JSON, ttl, dumpKey.
- * → 'OK' | 'GONE' | 'STALE' | 'LOST' | 'ALREADY'
+ * The dump ended, told with its end event. KEYS: dump hash, infofiles hash.
+ * ARGV: runId, owner ('' = whoever), final state, now, progress JSON, error JSON, ttl, dumpKey,
+ * events ('' = none). → 'OK' | 'GONE' | 'STALE' | 'LOST' | 'ALREADY'
  */
 export const finishScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${FINALIZE}
+  lua: `${FINALIZE}${TELL_EVENTS}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'GONE' end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return 'STALE' end
@@ -236,6 +289,7 @@ if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return
 if isFinal(state) then return 'ALREADY' end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
+tellEvents(state, ARGV[9])
 finalize(KEYS[1], KEYS[2], ARGV[8], ARGV[3], ARGV[4], ARGV[7])
 return 'OK'
 `,
@@ -267,15 +321,17 @@ return {'REQUESTED', runId, jobId, redis.call('HGET', KEYS[1], 'owner') or ''}
 };
 
 /**
- * Hand-off: the owner suspended the dump; it waits, Queued with its checkpoint, for the next worker.
- * KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, progress JSON.
+ * Hand-off: the owner suspended the dump; it waits, Queued with its checkpoint, for the next
+ * worker. The gap events its last checkpoint records go with it.
+ * KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, progress JSON, events ('' = none).
  * → 'OK' | 'LOST'
  */
 export const suspendScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `${HELD}
+  lua: `${HELD}${TELL_EVENTS}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not heldActive(state) then return 'LOST' end
+tellEvents(state, ARGV[6])
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
 redis.call('HDEL', KEYS[1], 'owner', 'crashes')

@@ -1,15 +1,16 @@
 import type { Redis } from 'ioredis';
 import { recordFromHash, type DumpRecord } from './dump-record.js';
 import type { RegistryKeys } from './keys.js';
+import { STATE_PREDICATES_LUA } from './state-lua.js';
 
 /**
  * Earlier runs of a reused id. A dump's record lives under its identity, so a new start of the
  * same id replaces it; before that, an ended record is copied here, with the time it had left
  * to live, and the list and status endpoints show it until it expires like any ended record.
  */
-const ARCHIVE = `
+const ARCHIVE = `${STATE_PREDICATES_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'Completed' and state ~= 'Error' and state ~= 'Withdrawn' then return 0 end
+if not state or not isFinal(state) then return 0 end
 local runId = redis.call('HGET', KEYS[1], 'runId')
 local member = ARGV[2] .. ':' .. runId
 local target = ARGV[1] .. member

@@ -1,6 +1,7 @@
 import {
   DUMP_JOB_NAME,
   dumpKeyOf,
+  isFinalState,
   jobIdFor,
   newRunId,
   publishDumpEvent,
@@ -222,8 +223,7 @@ export class DumpService {
         if (event) continue;
         // An event can be lost (subscriber reconnect); the record cannot.
         const record = await registry.get(dumpKey);
-        if (record?.runId === runId && ['Completed', 'Error', 'Withdrawn'].includes(record.state))
-          continue;
+        if (record?.runId === runId && isFinalState(record.state)) continue;
         throw new StopNotAcknowledgedError();
       }
       return [outputStreamName];

@@ -1,3 +1,5 @@
+import { DUMP_STATES } from '@hlsdump/contracts';
+
 /**
  * The gateway's API as an OpenAPI 3.1 document, served at `GET /openapi.json`. OME's HLS Dump
  * endpoints keep OME's paths, bodies and error texts; the extensions (`maxDurationSeconds`, `from`,
@@ -386,7 +388,7 @@ export const openApiDocument = {
           userData: { type: 'string' },
           playlist: { type: 'array', items: { type: 'string' } },
           status: {
-            enum: ['Queued', 'Starting', 'Running', 'Stopping', 'Completed', 'Error', 'Withdrawn'],
+            enum: [...DUMP_STATES],
           },
           owner: { type: 'string', description: 'The worker running it (or that ran it last).' },
           stopRequested: { type: 'boolean' },

@@ -34,4 +34,23 @@ describe('worker configuration', () => {
       /POISON_AFTER_CRASHES/,
     );
   });
+
+  it('takes the test-only event crash faults as <outputStreamName>/<type> pairs', () => {
+    expect(loadConfig({ REDIS_URL }).testCrashAfterEvents).toBeUndefined();
+    expect(
+      loadConfig({ REDIS_URL, TEST_CRASH_AFTER_EVENT: 'a/running,b_o/gap' }).testCrashAfterEvents,
+    ).toEqual([
+      { outputStreamName: 'a', type: 'running' },
+      { outputStreamName: 'b_o', type: 'gap' },
+    ]);
+  });
+
+  it.each(['a', 'a/stopped', '/gap', 'a/gap,'])(
+    'refuses TEST_CRASH_AFTER_EVENT=%s, naming it',
+    (value) => {
+      expect(() => loadConfig({ REDIS_URL, TEST_CRASH_AFTER_EVENT: value })).toThrow(
+        /TEST_CRASH_AFTER_EVENT/,
+      );
+    },
+  );
 });

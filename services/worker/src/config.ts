@@ -10,6 +10,7 @@ import {
   requireOneRedisTarget,
   type RedisTarget,
 } from '@hlsdump/contracts';
+import type { EventCrashFault } from './crash-fault.js';
 import { z } from 'zod';
 
 /**
@@ -61,6 +62,18 @@ const envSchema = z.object({
    * segment. Never set in production.
    */
   TEST_CRASH_ON_OUTPUT_STREAM: z.string().min(1).optional(),
+  /**
+   * Test-only fault: this worker SIGKILLs itself the moment the registry recorded an event of
+   * that type for a dump of that output stream (`<outputStreamName>/<type>`, comma-separated).
+   * Never set in production.
+   */
+  TEST_CRASH_AFTER_EVENT: z
+    .string()
+    .regex(
+      /^[^/,]+\/(running|gap|completed|error)(,[^/,]+\/(running|gap|completed|error))*$/,
+      'expected <outputStreamName>/<running|gap|completed|error>, comma-separated',
+    )
+    .optional(),
   RECORD_TTL_SECONDS: positiveInt(DEFAULT_RECORD_TTL_SECONDS),
   /** Engine limits; the engine's defaults when unset. */
   DUMP_GONE_AFTER_MS: optionalMs,
@@ -95,6 +108,8 @@ export interface WorkerConfig {
   poisonClearAfterMs: number;
   /** Test-only: the output stream whose dumps make this worker kill itself. */
   testCrashOnOutputStream?: string;
+  /** Test-only: the events after whose recording this worker kills itself. */
+  testCrashAfterEvents?: EventCrashFault[];
   recordTtlSeconds: number;
   limits: { goneAfterMs?: number; unreachableAfterMs?: number };
   metricsPort: number;
@@ -130,6 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     poisonClearAfterMs: e.POISON_CLEAR_AFTER_MS,
     ...(e.TEST_CRASH_ON_OUTPUT_STREAM !== undefined && {
       testCrashOnOutputStream: e.TEST_CRASH_ON_OUTPUT_STREAM,
+    }),
+    ...(e.TEST_CRASH_AFTER_EVENT !== undefined && {
+      testCrashAfterEvents: e.TEST_CRASH_AFTER_EVENT.split(',').map((fault) => {
+        const [outputStreamName = '', type = ''] = fault.split('/');
+        return { outputStreamName, type: type as EventCrashFault['type'] };
+      }),
     }),
     recordTtlSeconds: e.RECORD_TTL_SECONDS,
     limits,

@@ -1,25 +1,23 @@
 import type {
+  BatchedEvent,
   DumpFailureInfo,
   DumpNotification,
   DumpNotificationType,
   DumpRecord,
-  DumpRegistry,
-  EventOutbox,
+  EventBatch,
   OutputPathLocks,
 } from '@hlsdump/contracts';
-import type { Logger } from 'pino';
 import type { RunHooks, RunHooksFactory } from './run-hooks.js';
 
 export interface DumpNotifierOptions {
-  outbox: EventOutbox;
   /** Every dump's events also go here (`WEBHOOK_URL`). */
   webhookUrl?: string;
   /** Released when a dump ends, so the path is free at once for the next start. */
   outputPaths?: OutputPathLocks;
-  logger: Logger;
 }
 
 type EventBody = Omit<DumpNotification, 'sequence'>;
+type PendingGap = { no: number; body: EventBody & { gap: NonNullable<EventBody['gap']> } };
 
 /** What an event counts: the engine's progress, or the registry's snapshot of it. */
 interface Counted {
@@ -31,52 +29,16 @@ interface Counted {
 }
 
 /**
- * Turns a run's state changes into events in the Redis outbox, for the deliverers to send. The
- * appends of one run go one after another (never two in flight), so the outbox numbers them in
- * the order they happened; the dump never waits for them.
+ * Turns a run's state changes into the events its registry writes carry to the Redis outbox
+ * (see EventOutbox): `running` with markRunning, each gap with the checkpoint save that records
+ * it (or the hand-off, or the end), the end with finish. A gap stays pending until a write
+ * carrying it went through, and goes with every write until then: one whose reply was lost is
+ * sent again and appended once (the script knows its number).
  */
 export class DumpNotifier {
-  private tail: Promise<void> = Promise.resolve();
+  constructor(private readonly o: DumpNotifierOptions = {}) {}
 
-  constructor(private readonly o: DumpNotifierOptions) {}
-
-  readonly hooks: RunHooksFactory = (record, { resumed }) => this.forRun(record, resumed);
-
-  /** Resolves once every event noticed so far is in the outbox (or was logged as lost). */
-  flush(): Promise<void> {
-    return this.tail;
-  }
-
-  /**
-   * Appends the end event of runs whose worker died between recording the end and appending
-   * its event (noted by `ending`, see EventOutbox.expectEnd), from the registry's record. Safe to
-   * run anywhere at any time: a run's end is appended once, whoever gets there first.
-   */
-  async sweep(registry: DumpRegistry, olderThanMs = 10_000): Promise<number> {
-    let told = 0;
-    for (const { dumpKey, runId } of await this.o.outbox.overdueEnds(olderThanMs)) {
-      const record = await registry.get(dumpKey);
-      const targets = record ? this.targetsOf(record) : [];
-      if (!record || record.runId !== runId || record.state === 'Withdrawn' || !targets.length) {
-        await this.o.outbox.forgetEnd(dumpKey, runId);
-        continue;
-      }
-      // Still active: it was resumed, and its new owner tells the end.
-      if (record.state !== 'Completed' && record.state !== 'Error') continue;
-      const progress = record.progress;
-      const body = this.body(
-        record,
-        record.state === 'Completed' ? 'completed' : 'error',
-        record.state,
-        progress,
-        progress?.endReason ?? record.error?.message,
-        record.error,
-      );
-      body.time = new Date(record.endedAt ?? Date.now()).toISOString();
-      if ((await this.o.outbox.enqueue(dumpKey, body, targets, runId)) > 0) told++;
-    }
-    return told;
-  }
+  readonly hooks: RunHooksFactory = (record) => this.forRun(record);
 
   private targetsOf(record: DumpRecord): string[] {
     return [record.callbackUrl, this.o.webhookUrl].filter(
@@ -84,88 +46,66 @@ export class DumpNotifier {
     );
   }
 
-  private forRun(record: DumpRecord, resumed: boolean): RunHooks {
+  private forRun(record: DumpRecord): RunHooks {
     const targets = this.targetsOf(record);
-    // A gap found before the run is acknowledged is told after its `running`, not before.
-    let told = resumed;
-    const held: EventBody[] = [];
-    const send = (body: EventBody): void => {
-      if (targets.length === 0) return;
-      if (!told && body.type === 'gap') {
-        held.push(body);
-        return;
-      }
-      this.append(record, body, targets);
-    };
-    // Gaps noticed in one go (the recorder marks a lost stretch segment by segment, at once) are
-    // merged per rendition into one event, sent once the current turn of the event loop is over.
-    let gaps: EventBody[] = [];
-    const sendGaps = (): void => {
-      const merged = gaps;
-      gaps = [];
-      for (const body of merged) send(body);
+    // A hand-off or takeover continues a dump that already ran: no new `running` to tell.
+    const ran = record.runningAt !== undefined;
+    let pending: PendingGap[] = [];
+    let lastNo = 0;
+    /** Gaps up to this number went out in a batch: fixed, never merged into any more. */
+    let sentUpTo = 0;
+    const batch = (extra: BatchedEvent[] = []): EventBatch | undefined => {
+      if (targets.length === 0) return undefined;
+      const gaps: BatchedEvent[] = pending.map(({ no, body }) => ({ kind: 'gap', no, body }));
+      const events = [...gaps, ...extra];
+      if (events.length === 0) return undefined;
+      sentUpTo = lastNo;
+      return { targets, events };
     };
     return {
-      running: (progress) => {
-        sendGaps();
-        // A resumed run (hand-off, takeover) changes no state a receiver sees: it was Running.
-        if (!resumed) send(this.body(record, 'running', 'Running', progress));
-        told = true;
-        for (const body of held.splice(0)) send(body);
-      },
       gap: (chunklist, msn, reason, progress) => {
+        if (targets.length === 0) return;
         const body = this.body(record, 'gap', 'Running', progress, reason);
-        const last = gaps.findLast((g) => g.gap?.chunklist === chunklist);
-        if (last?.gap && last.reason === reason && last.gap.msn + last.gap.count === msn) {
-          last.gap.count++;
-          last.counts = body.counts;
+        // A stretch lost at once (the recorder marks it segment by segment, in one go) is one
+        // event per rendition, as long as none of it went out yet.
+        const last = pending.findLast((g) => g.body.gap.chunklist === chunklist);
+        if (
+          last &&
+          last.no > sentUpTo &&
+          last.body.reason === reason &&
+          last.body.gap.msn + last.body.gap.count === msn
+        ) {
+          last.body.gap.count++;
+          last.body.counts = body.counts;
           return;
         }
-        if (gaps.length === 0) setImmediate(sendGaps);
-        gaps.push({ ...body, gap: { chunklist, msn, count: 1 } });
+        pending.push({ no: ++lastNo, body: { ...body, gap: { chunklist, msn, count: 1 } } });
       },
-      ending: () => {
-        sendGaps();
-        // Issued now, on the connection the registry's end goes over next: Redis sees it first.
-        if (targets.length > 0)
-          void this.o.outbox.expectEnd(record.dumpKey, record.runId).catch(() => undefined);
+      running: (progress) =>
+        batch(
+          ran ? [] : [{ kind: 'running', body: this.body(record, 'running', 'Running', progress) }],
+        ),
+      pending: () => batch(),
+      ending: (state, progress, error) => {
+        // Without the engine's figures (a poison dump never started again), the record's last.
+        const counted = progress ?? record.progress;
+        const reason = counted?.endReason ?? error?.message;
+        const type = state === 'Completed' ? 'completed' : 'error';
+        return batch([
+          { kind: 'end', body: this.body(record, type, state, counted, reason, error) },
+        ]);
       },
-      ended: (state, progress, error) => {
-        told = true;
-        for (const body of held.splice(0)) send(body);
-        sendGaps();
-        const reason = progress?.endReason ?? error?.message;
-        if (targets.length > 0)
-          this.append(
-            record,
-            this.body(
-              record,
-              state === 'Completed' ? 'completed' : 'error',
-              state,
-              progress,
-              reason,
-              error,
-            ),
-            targets,
-            record.runId,
-          );
+      recorded: (carried) => {
+        const told = Math.max(
+          0,
+          ...(carried?.events ?? []).map((e) => (e.kind === 'gap' ? e.no : 0)),
+        );
+        pending = pending.filter((g) => g.no > told);
+      },
+      ended: () => {
         void this.o.outputPaths?.release(record.outputPath, record.runId).catch(() => undefined);
       },
     };
-  }
-
-  private append(record: DumpRecord, body: EventBody, targets: string[], endOf?: string): void {
-    this.tail = this.tail.then(async () => {
-      try {
-        const sequence = await this.o.outbox.enqueue(record.dumpKey, body, targets, endOf);
-        this.o.logger.debug({ dumpKey: record.dumpKey, type: body.type, sequence }, 'event queued');
-      } catch (error) {
-        this.o.logger.error(
-          { dumpKey: record.dumpKey, type: body.type, err: (error as Error).message },
-          'could not queue a dump event',
-        );
-      }
-    });
   }
 
   private body(

@@ -4,6 +4,7 @@ import {
   type DumpFailureInfo,
   type DumpRecord,
   type DumpRegistry,
+  type FinalState,
 } from '@hlsdump/contracts';
 import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
@@ -137,6 +138,7 @@ export class DumpRun {
     this.record = record;
     this.crashesBefore = record.crashes ?? 0;
     this.renewLease();
+    this.hooks = this.ctx.hooks?.(record);
     if (claim.previousOwner !== undefined) {
       this.log.warn(
         { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
@@ -158,7 +160,6 @@ export class DumpRun {
       onCheckpoint: (checkpoint) => this.saveCheckpoint(checkpoint),
     });
     this.dump = dump;
-    this.hooks = this.ctx.hooks?.(record, { resumed: record.checkpoint !== undefined });
     dump.on((event) => {
       if (event.type === 'gap')
         this.hooks?.gap(event.chunklist, event.msn, event.reason, dump.progress());
@@ -188,7 +189,9 @@ export class DumpRun {
           { error: failure, progress: dump.progress() },
         );
       }
-      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId);
+      // A start already withdrawn here is not told as running (it ends Withdrawn, told to no one).
+      const running = this.cancelled ? undefined : this.hooks?.running(dump.progress());
+      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId, running);
       if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
         // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
         const progress = await dump.stop();
@@ -200,6 +203,7 @@ export class DumpRun {
         log.error({ state: marked.state }, 'dump lost before it was acknowledged');
         return { outcome: 'lost' };
       }
+      this.hooks?.recorded(running);
       this.phase = 'running';
       this.runningSince = Date.now();
       // The renditions in the status at once, not only after the first heartbeat interval; a
@@ -207,7 +211,6 @@ export class DumpRun {
       while (this.heartbeatInFlight) await this.heartbeatSettled;
       await this.heartbeat();
       await this.publish({ type: 'running' });
-      this.hooks?.running(dump.progress());
       log.info('dump running');
       if (marked.stopRequested) this.requestStop();
 
@@ -227,13 +230,16 @@ export class DumpRun {
         return { outcome: 'lost' };
       }
       const checkpoint = await dump.suspend();
+      const gaps = this.hooks?.pending();
       const kept = await registry.suspend(
         this.dumpKey,
         this.runId,
         workerId,
         checkpoint,
         dump.progress(),
+        gaps,
       );
+      if (kept) this.hooks?.recorded(gaps);
       log.info({ kept }, 'dump suspended for hand-off');
       return kept ? { outcome: 'suspended' } : { outcome: 'lost' };
     } finally {
@@ -274,20 +280,26 @@ export class DumpRun {
   }
 
   private async end(
-    state: 'Completed' | 'Error' | 'Withdrawn',
+    state: FinalState,
     event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
     details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
   ): Promise<RunResult> {
-    if (state !== 'Withdrawn') this.hooks?.ending();
+    // A withdrawn start tells no one: it never ran.
+    const events =
+      state === 'Withdrawn'
+        ? undefined
+        : this.hooks?.ending(state, details.progress, details.error);
     const finished = await this.ctx.registry.finish(
       this.dumpKey,
       this.runId,
       this.ctx.workerId,
       state,
-      details,
+      { ...details, ...(events && { events }) },
     );
-    if (finished === 'OK' && state !== 'Withdrawn')
-      this.hooks?.ended(state, details.progress, details.error);
+    if (finished === 'OK' && state !== 'Withdrawn') {
+      this.hooks?.recorded(events);
+      this.hooks?.ended();
+    }
     await this.publish({ ...event, state });
     if (state === 'Withdrawn') return { outcome: 'withdrawn' };
     if (this.phase === 'starting' && state === 'Error')
@@ -339,9 +351,13 @@ export class DumpRun {
   /** Saved before each chunklist rewrite, so a new owner resumes exactly where this one was. */
   private async saveCheckpoint(checkpoint: DumpCheckpoint): Promise<void> {
     const { registry, workerId } = this.ctx;
+    // The gaps this checkpoint records are told with it; until a save goes through they stay
+    // pending and go with the next one.
+    const gaps = this.hooks?.pending();
     const saved = await this.registryCall(() =>
-      registry.saveCheckpoint(this.dumpKey, this.runId, workerId, checkpoint),
+      registry.saveCheckpoint(this.dumpKey, this.runId, workerId, checkpoint, gaps),
     );
+    if (saved === true) this.hooks?.recorded(gaps);
     if (saved === false) this.markLost();
   }
 

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '@hlsdump/contracts';
 import { loadConfig } from './config.js';
-import { withCrashFault } from './crash-fault.js';
+import { withCrashFault, withEventCrashFault } from './crash-fault.js';
 import { engineDumpFactory } from './engine.js';
 import { FairShareBalancer } from './fair-share.js';
 import { startHealthServer } from './health-server.js';
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       : withCrashFault(engine, config.testCrashOnOutputStream),
     metrics,
   );
+  const eventFaults = config.testCrashAfterEvents;
   const service = await startWorkerService({
     redisUrl: config.redisUrl,
     workerId: config.workerId,
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
     crashesClearedAfterMs: config.poisonClearAfterMs,
     createDump,
     events: config.events,
+    ...(eventFaults && {
+      decorateRunHooks: (hooks) => withEventCrashFault(hooks, eventFaults),
+    }),
     logger,
     ...(balancer && {
       admit: {

@@ -19,6 +19,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 import { DumpNotifier } from './dump-notifier.js';
+import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 
 export interface WorkerServiceOptions {
@@ -45,9 +46,9 @@ export interface WorkerServiceOptions {
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
   /** Dump events (docs/api.md#events): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
-  events?: { webhookUrl?: string; sweepIntervalMs?: number } & Partial<
-    Omit<WebhookDelivererOptions, 'outbox' | 'logger'>
-  >;
+  events?: { webhookUrl?: string } & Partial<Omit<WebhookDelivererOptions, 'outbox' | 'logger'>>;
+  /** Wraps what each run tells its state changes to (the test-only crash faults). */
+  decorateRunHooks?: (hooks: RunHooksFactory) => RunHooksFactory;
 }
 
 export interface WorkerService {
@@ -94,11 +95,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   });
   const outbox = new EventOutbox(commands, registry.keys);
   const notifier = new DumpNotifier({
-    outbox,
     ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
     outputPaths: new OutputPathLocks(commands, registry.keys),
-    logger: log,
   });
+  const hooks = options.decorateRunHooks?.(notifier.hooks) ?? notifier.hooks;
   const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
   const runs = new Map<string, DumpRun>();
   let closing = false;
@@ -159,7 +159,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         ...(options.crashesClearedAfterMs !== undefined && {
           crashesClearedAfterMs: options.crashesClearedAfterMs,
         }),
-        hooks: notifier.hooks,
+        hooks,
       },
       dumpKey,
       runId,
@@ -205,15 +205,6 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   };
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
   heartbeat.unref();
-  // End events a dead worker recorded but never appended (the instant between the two writes).
-  const sweep = setInterval(
-    () =>
-      void notifier
-        .sweep(registry)
-        .catch((error: Error) => log.warn({ err: error.message }, 'event sweep failed')),
-    options.events?.sweepIntervalMs ?? 5_000,
-  );
-  sweep.unref();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
   deliverer.start();
@@ -230,11 +221,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     clearInterval(heartbeat);
     await registry.workerGone(workerId).catch(() => {});
   });
-  shutdown.register('events', async () => {
-    clearInterval(sweep);
-    await notifier.flush();
-    await deliverer.close();
-  });
+  shutdown.register('events', () => deliverer.close());
   shutdown.register('subscriber', () => closeRedis(subscriber));
   shutdown.register('redis', async () => {
     await queue?.close();
