@@ -5,6 +5,8 @@ import {
   newRunId,
   publishDumpEvent,
   publishWorkerControl,
+  UNKNOWN_FAILURE,
+  type DumpFailureInfo,
   type DumpJobData,
   type DumpRecord,
   type DumpRegistry,
@@ -93,11 +95,7 @@ export class DumpService {
         else
           outcome = {
             started: false,
-            error: new WorkerStartError(
-              event.error?.code ?? 'UNKNOWN',
-              event.error?.message ?? 'unknown',
-              streamPath,
-            ),
+            error: workerStartError(event.error, streamPath),
           };
       }
       outcome ??= await this.withdraw(params, dumpKey, runId, jobId, streamPath);
@@ -250,15 +248,19 @@ function startOutcomeOf(
       if (record.runningAt !== undefined) return { started: true };
       return {
         started: false,
-        error: new WorkerStartError(
-          record.error?.code ?? 'UNKNOWN',
-          record.error?.message ?? 'unknown',
-          streamPath,
-        ),
+        error: workerStartError(record.error, streamPath),
       };
     case 'Withdrawn':
       return { started: false, error: new StartWithdrawnError() };
     default:
       return undefined;
   }
+}
+
+function workerStartError(
+  failure: DumpFailureInfo | undefined,
+  streamPath: string,
+): WorkerStartError {
+  const { code, message } = failure ?? UNKNOWN_FAILURE;
+  return new WorkerStartError(code, message, streamPath);
 }
