@@ -1,10 +1,11 @@
 import {
-  DUMP_JOB_NAME,
+  addDumpJob,
   dumpKeyOf,
   jobIdFor,
   newRunId,
   publishDumpEvent,
   publishWorkerControl,
+  startJob,
   UNKNOWN_FAILURE,
   type DumpFailureInfo,
   type DumpJobData,
@@ -75,11 +76,7 @@ export class DumpService {
         throw error;
       }
       try {
-        await queue.add(
-          DUMP_JOB_NAME,
-          { dumpKey, runId },
-          { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
-        );
+        await addDumpJob(queue, startJob({ dumpKey, runId, jobId }));
       } catch (error) {
         await registry.withdraw(dumpKey, runId).catch(() => {});
         throw error;
