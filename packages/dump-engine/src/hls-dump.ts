@@ -14,12 +14,12 @@ import { DumpError, describeFailure, isDumpError } from './dump-error.js';
 import type {
   DumpCheckpoint,
   DumpDependencies,
-  DumpEvent,
+  EngineEvent,
   DumpFailure,
   DumpLimits,
   DumpProgress,
   DumpRequest,
-  DumpStatus,
+  EngineStatus,
   FileKind,
 } from './dump-types.js';
 import { DurationLimit } from './duration-limit.js';
@@ -60,14 +60,14 @@ export class HlsDump {
   private settle!: (progress: DumpProgress) => void;
   private readonly request: DumpRequest;
   private readonly limits: DumpLimits;
-  private readonly listeners = new Set<(event: DumpEvent) => void>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly abort = new AbortController();
   private readonly names = new LocalNames();
   private renditions: Rendition[] = [];
   /** Fetched at start, written when the dump runs (none for a resumed dump). */
   private mastersToWrite: MasterCopy[] = [];
   private infoFile: InfoFileWriter | undefined;
-  private status: DumpStatus = 'Starting';
+  private status: EngineStatus = 'Starting';
   private failure: DumpFailure | undefined;
   private ending: 'stop' | 'suspend' | undefined;
   private endReason: string | undefined;
@@ -97,7 +97,7 @@ export class HlsDump {
       );
   }
 
-  on(listener: (event: DumpEvent) => void): () => void {
+  on(listener: (event: EngineEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -509,13 +509,13 @@ export class HlsDump {
     return write();
   }
 
-  private setStatus(status: DumpStatus, failure?: DumpFailure): void {
+  private setStatus(status: EngineStatus, failure?: DumpFailure): void {
     this.status = status;
     this.failure = failure;
     this.emit(failure ? { type: 'status', status, error: failure } : { type: 'status', status });
   }
 
-  private emit(event: DumpEvent): void {
+  private emit(event: EngineEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }
