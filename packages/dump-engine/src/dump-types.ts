@@ -66,6 +66,7 @@ export interface RenditionProgress {
   lagSeconds?: number;
 }
 
+/** The registry reads it back as contracts' `progressSchema`: a field added here goes there too. */
 export interface DumpProgress {
   status: EngineStatus;
   error?: DumpFailure;
