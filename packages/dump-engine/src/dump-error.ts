@@ -63,7 +63,7 @@ export function isDumpError(error: unknown, code: DumpErrorCode): error is DumpE
 }
 
 /** The `code` an error carries, if any (ours, the storage's, the origin client's, Node's errno). */
-export function failureCodeOf(error: unknown): string | undefined {
+function failureCodeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
 }

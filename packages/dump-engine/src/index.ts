@@ -1,13 +1,5 @@
 export * from './dump-types.js';
-export {
-  DumpError,
-  describeFailure,
-  failureCodeOf,
-  isDumpError,
-  type DumpErrorCode,
-  type EngineFailureCode,
-  type OriginFailureCode,
-} from './dump-error.js';
+export { DumpError, describeFailure, type EngineFailureCode } from './dump-error.js';
 export { HlsDump, DEFAULT_DUMP_LIMITS } from './hls-dump.js';
 export { sanitizeFileName, LocalNames } from './local-names.js';
 export { Chunklist } from './chunklist.js';
