@@ -136,9 +136,46 @@ export class DumpRun {
     await this.beats.beat();
   }
 
+  /** Claim, start, acknowledge, then run until the dump ends, is stopped, handed off or lost. */
   async run(): Promise<RunResult> {
+    const claimed = await this.claim();
+    if ('outcome' in claimed) return claimed;
+    const { record, resumeFrom } = claimed;
+    const log = this.log.child({ dumpId: record.id, outputStreamName: record.outputStreamName });
+    const dump = this.createDump(record, resumeFrom, log);
+    // A stop recorded while the dump waited for a worker: resume, then finalize at once.
+    if (record.stopRequested) this.requestStop();
+    this.phase = 'starting';
+    log.info({ resumed: resumeFrom !== undefined }, 'starting dump');
+    try {
+      try {
+        await dump.start(this.startAbort.signal);
+      } catch (error) {
+        if (this.cancelled) return await this.end('Withdrawn', { type: 'withdrawn' });
+        const failure = describeFailure(error);
+        log.warn({ error: failure }, 'dump could not start');
+        return await this.end(
+          'Error',
+          { type: 'error', error: failure },
+          { error: failure, progress: dump.progress() },
+        );
+      }
+      const notRunning = await this.acknowledge(dump, log);
+      if (notRunning) return notRunning;
+      return await this.runUntilEnd(dump, log);
+    } finally {
+      await dump.dispose?.().catch(() => {});
+    }
+  }
+
+  /**
+   * The dump becomes this run's: claimed (or taken over from a dead owner), its checkpoint read
+   * when it resumes. A run's result instead when it must not start here.
+   */
+  private async claim(): Promise<
+    { record: DumpRecord; resumeFrom: DumpCheckpoint | undefined } | RunResult
+  > {
     const { registry, workerId } = this.ctx;
-    // 1. Claim the dump (or take it over from a dead owner).
     const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
     if (!claim.ok) {
       if (claim.reason === 'OWNED') {
@@ -159,16 +196,13 @@ export class DumpRun {
         'taking over a dump whose owner stopped heartbeating',
       );
       const limit = this.ctx.poisonAfterCrashes;
-      if (limit !== undefined && (record.crashes ?? 0) >= limit)
-        return this.endUnstarted(
-          record,
-          poisonFailure(record.crashes ?? 0),
-          'poison dump: not started again',
-        );
+      if (limit !== undefined && (record.crashes ?? 0) >= limit) {
+        const failure = poisonFailure(record.crashes ?? 0);
+        return this.endUnstarted(record, failure, 'poison dump: not started again');
+      }
     }
-    let resumeFrom: DumpCheckpoint | undefined;
     try {
-      resumeFrom = checkpointOf(record);
+      return { record, resumeFrom: checkpointOf(record) };
     } catch (error) {
       if (!(error instanceof CheckpointInvalidError)) throw error;
       return this.endUnstarted(
@@ -177,70 +211,55 @@ export class DumpRun {
         'checkpoint unreadable: not resumed',
       );
     }
+  }
 
-    // 2. Start the engine.
-    const log = this.log.child({ dumpId: record.id, outputStreamName: record.outputStreamName });
-    const dump = this.createDump(record, resumeFrom, log);
-    if (record.stopRequested) this.requestStop(); // recorded while the dump waited: resume, finalize
-    this.phase = 'starting';
-    log.info({ resumed: resumeFrom !== undefined }, 'starting dump');
-    try {
-      try {
-        await dump.start(this.startAbort.signal);
-      } catch (error) {
-        if (this.cancelled) return await this.end('Withdrawn', { type: 'withdrawn' });
-        const failure = describeFailure(error);
-        log.warn({ error: failure }, 'dump could not start');
-        return await this.end(
-          'Error',
-          { type: 'error', error: failure },
-          { error: failure, progress: dump.progress() },
-        );
-      }
-
-      // 3. Acknowledge: Running (the gateway's 200), unless withdrawn or lost meanwhile.
-      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId);
-      if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
-        // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
-        const progress = await dump.stop();
-        return await this.end('Withdrawn', { type: 'withdrawn' }, { progress });
-      }
-      if (marked.outcome === 'LOST') {
-        this.lease.markLost();
-        await dump.suspend();
-        log.error({ state: marked.state }, 'dump lost before it was acknowledged');
-        return { outcome: 'lost' };
-      }
-      this.phase = 'running';
-      this.runningSince = Date.now();
-      // The renditions in the status at once, not only after the first heartbeat interval; a
-      // periodic one still in flight from the start carries none, so this one waits for it.
-      await this.beats.next();
-      await this.publish({ type: 'running' });
-      this.hooks?.running(dump.progress());
-      log.info('dump running');
-      if (marked.stopRequested) this.requestStop();
-
-      // 4. Run until the dump ends by itself, is stopped, handed off or lost.
-      const first = await Promise.race([
-        dump.done.then((progress) => ({ kind: 'done' as const, progress })),
-        this.interrupted.then(() => ({ kind: this.interrupt ?? ('stop' as const) })),
-      ]);
-      this.phase = 'ending';
-      if (first.kind === 'done') return await this.ended(first.progress, false);
-      if (first.kind === 'stop') {
-        await registry.markStopping(this.dumpKey, this.runId, workerId);
-        return await this.ended(await dump.stop(), true);
-      }
-      if (first.kind === 'lost') {
-        await dump.suspend();
-        log.error('dump lost: another owner or no record; stopped writing');
-        return { outcome: 'lost' };
-      }
-      return await this.handOff(dump, log);
-    } finally {
-      await dump.dispose?.().catch(() => {});
+  /**
+   * Marks the started dump Running (the gateway's 200) and tells it. A result instead when the
+   * start was withdrawn meanwhile (its files finalized, Withdrawn) or the dump lost.
+   */
+  private async acknowledge(dump: DumpHandle, log: Logger): Promise<RunResult | undefined> {
+    const marked = await this.ctx.registry.markRunning(this.dumpKey, this.runId, this.ctx.workerId);
+    if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
+      // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
+      const progress = await dump.stop();
+      return await this.end('Withdrawn', { type: 'withdrawn' }, { progress });
     }
+    if (marked.outcome === 'LOST') {
+      this.lease.markLost();
+      await dump.suspend();
+      log.error({ state: marked.state }, 'dump lost before it was acknowledged');
+      return { outcome: 'lost' };
+    }
+    this.phase = 'running';
+    this.runningSince = Date.now();
+    // The renditions in the status at once, not only after the first heartbeat interval; a
+    // periodic one still in flight from the start carries none, so this one waits for it.
+    await this.beats.next();
+    await this.publish({ type: 'running' });
+    this.hooks?.running(dump.progress());
+    log.info('dump running');
+    if (marked.stopRequested) this.requestStop();
+    return undefined;
+  }
+
+  /** Whichever comes first: the dump's own end, a stop, a hand-off, the loss of its ownership. */
+  private async runUntilEnd(dump: DumpHandle, log: Logger): Promise<RunResult> {
+    const first = await Promise.race([
+      dump.done.then((progress) => ({ kind: 'done' as const, progress })),
+      this.interrupted.then(() => ({ kind: this.interrupt ?? ('stop' as const) })),
+    ]);
+    this.phase = 'ending';
+    if (first.kind === 'done') return await this.ended(first.progress, false);
+    if (first.kind === 'stop') {
+      await this.ctx.registry.markStopping(this.dumpKey, this.runId, this.ctx.workerId);
+      return await this.ended(await dump.stop(), true);
+    }
+    if (first.kind === 'lost') {
+      await dump.suspend();
+      log.error('dump lost: another owner or no record; stopped writing');
+      return { outcome: 'lost' };
+    }
+    return await this.handOff(dump, log);
   }
 
   /** The engine's dump for the record, fenced by the lease, its checkpoints saved, its events told. */
