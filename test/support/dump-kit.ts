@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import {
   HlsDump,
   type DumpDependencies,
-  type DumpEvent,
+  type EngineEvent,
   type DumpRequest,
 } from '@hlsdump/dump-engine';
 import { OriginClient, parseMediaPlaylist, type RenditionDetails } from '@hlsdump/hls-client';
@@ -22,7 +22,7 @@ export async function tempDir(
 export interface RunningDump {
   dump: HlsDump;
   client: OriginClient;
-  events: DumpEvent[];
+  events: EngineEvent[];
   /** Resolves once every rendition has written `count` segments. */
   segmentsWritten(count: number): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +39,7 @@ export async function startDump(
       retry: { maxRetries: 5, retryDelayMs: 20, maxRetryDelayMs: 200, backoff: 'exponential' },
     });
   const dump = new HlsDump(request, { storage: new LocalStorage(), client, ...deps });
-  const events: DumpEvent[] = [];
+  const events: EngineEvent[] = [];
   const waiters = new Set<() => void>();
   dump.on((event) => {
     events.push(event);

@@ -50,7 +50,10 @@ export const DUMP_TRANSITIONS: Readonly<Record<DumpState, readonly DumpState[]>>
 export const failureSchema = z.object({ code: z.string(), message: z.string() });
 export type DumpFailureInfo = z.infer<typeof failureSchema>;
 
-/** Progress as the worker reports it; structurally the engine's `DumpProgress`. */
+/**
+ * Progress as the worker reports it: the engine's `DumpProgress`, field for field (the worker's
+ * `protocol-shapes.test.ts` holds the two together; the engine does not depend on contracts).
+ */
 export const progressSchema = z.object({
   status: z.string().optional(),
   error: failureSchema.optional(),

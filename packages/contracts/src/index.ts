@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './dump-failure-codes.js';
 export * from './keys.js';
 export * from './dump-identity.js';
 export * from './dump-record.js';
@@ -16,3 +17,4 @@ export * from './run-history.js';
 export * from './event-outbox.js';
 export * from './webhook-signature.js';
 export * from './dump-notification.js';
+export * from './with-timeout.js';

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { failureSchema } from './dump-record.js';
 
-/** Published on a dump's event channel by whoever changes its state. */
+/**
+ * Published on a dump's event channel by whoever changes its state (the engine's in-process events
+ * are `EngineEvent`).
+ */
 export const dumpEventSchema = z.object({
   type: z.enum(['running', 'stopped', 'error', 'withdrawn']),
   dumpKey: z.string(),

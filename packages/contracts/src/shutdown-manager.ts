@@ -1,3 +1,5 @@
+import { withTimeout } from './with-timeout.js';
+
 /**
  * The one place a service shuts down: named handlers run in registration order (worker, then
  * subscriber, then queue, then Redis), all within one deadline. A handler that overruns is
@@ -60,17 +62,14 @@ export class ShutdownManager {
     const report: ShutdownReport = { completed: [], failed: [], timedOut: [] };
     for (const handler of this.handlers) {
       const remaining = deadline - Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(remaining, 0));
-      });
       try {
-        const outcome = await Promise.race([
+        const outcome = await withTimeout(
           Promise.resolve()
             .then(handler.run)
             .then(() => 'done' as const),
-          timeout,
-        ]);
+          remaining,
+          'timeout' as const,
+        );
         if (outcome === 'timeout') {
           report.timedOut.push(handler.name);
           this.options.logger?.warn(
@@ -86,8 +85,6 @@ export class ShutdownManager {
           { handler: handler.name, err: error },
           'shutdown handler failed',
         );
-      } finally {
-        clearTimeout(timer);
       }
     }
     return report;

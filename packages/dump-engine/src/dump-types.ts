@@ -42,7 +42,11 @@ export interface DumpLimits {
   segmentAttempts: number;
 }
 
-export type DumpStatus = 'Starting' | 'Running' | 'Completed' | 'Error';
+/**
+ * Where the engine is with one dump in this process. Not the registry's `DumpState` (the cluster's
+ * view: queued, owned, stopping...) nor the infoFile's `InfoFileStatus` (what the file says).
+ */
+export type EngineStatus = 'Starting' | 'Running' | 'Completed' | 'Error';
 
 export interface DumpFailure {
   /** Stable code: STREAM_NOT_FOUND, ORIGIN_UNREACHABLE, PLAYLIST_INVALID, STORAGE_FULL, STORAGE_DENIED, ... */
@@ -62,8 +66,9 @@ export interface RenditionProgress {
   lagSeconds?: number;
 }
 
+/** The registry reads it back as contracts' `progressSchema`: a field added here goes there too. */
 export interface DumpProgress {
-  status: DumpStatus;
+  status: EngineStatus;
   error?: DumpFailure;
   /** Why a finished dump ended: stopped, the origin's ENDLIST, the stream gone, or the failure. */
   endReason?: string;
@@ -72,7 +77,7 @@ export interface DumpProgress {
   filesWritten: number;
   bytesWritten: number;
   gaps: number;
-  /** What the dump could not honour in the origin's playlists, one line each (see DumpEvent 'notice'). */
+  /** What the dump could not honour in the origin's playlists, one line each (see EngineEvent 'notice'). */
   notices: string[];
 }
 
@@ -132,7 +137,11 @@ export interface ChunklistEntry {
 /** What a written file is: `key` is an AES-128 key copied beside the segments. */
 export type FileKind = 'init' | 'segment' | 'chunklist' | 'master' | 'key';
 
-export type DumpEvent =
+/**
+ * What one dump's engine tells its listeners in this process, as it happens. The cluster's events
+ * between processes are `DumpEventMessage` (pub/sub, in contracts).
+ */
+export type EngineEvent =
   | {
       type: 'file';
       path: string;
@@ -143,7 +152,7 @@ export type DumpEvent =
   | { type: 'gap'; chunklist: string; msn: number; reason: string }
   /** Something in the origin's playlist the copy cannot honour; told once per rendition and tag. */
   | { type: 'notice'; chunklist: string; tag: string; message: string }
-  | { type: 'status'; status: DumpStatus; error?: DumpFailure };
+  | { type: 'status'; status: EngineStatus; error?: DumpFailure };
 
 export interface DumpDependencies {
   storage: DumpStorage;

@@ -1,23 +1,25 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   DEFAULT_RETRY_POLICY,
+  OriginHttpError,
   RenditionLoader,
+  StreamGoneError,
   isMasterPlaylist,
   parseMasterPlaylist,
   rewritePlaylistUris,
   type RenditionDetails,
 } from '@hlsdump/hls-client';
 import { InfoFileWriter } from '@hlsdump/info-file';
-import { DumpError, describeFailure } from './dump-error.js';
+import { DumpError, describeFailure, isDumpError } from './dump-error.js';
 import type {
   DumpCheckpoint,
   DumpDependencies,
-  DumpEvent,
+  EngineEvent,
   DumpFailure,
   DumpLimits,
   DumpProgress,
   DumpRequest,
-  DumpStatus,
+  EngineStatus,
   FileKind,
 } from './dump-types.js';
 import { DurationLimit } from './duration-limit.js';
@@ -58,14 +60,14 @@ export class HlsDump {
   private settle!: (progress: DumpProgress) => void;
   private readonly request: DumpRequest;
   private readonly limits: DumpLimits;
-  private readonly listeners = new Set<(event: DumpEvent) => void>();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly abort = new AbortController();
   private readonly names = new LocalNames();
   private renditions: Rendition[] = [];
   /** Fetched at start, written when the dump runs (none for a resumed dump). */
   private mastersToWrite: MasterCopy[] = [];
   private infoFile: InfoFileWriter | undefined;
-  private status: DumpStatus = 'Starting';
+  private status: EngineStatus = 'Starting';
   private failure: DumpFailure | undefined;
   private ending: 'stop' | 'suspend' | undefined;
   private endReason: string | undefined;
@@ -95,7 +97,7 @@ export class HlsDump {
       );
   }
 
-  on(listener: (event: DumpEvent) => void): () => void {
+  on(listener: (event: EngineEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -117,7 +119,7 @@ export class HlsDump {
       await this.infoFile?.finish('Error', failure.message).catch(() => this.infoFile?.close());
       this.setStatus('Error', failure);
       this.settle(this.progress());
-      throw error instanceof DumpError ? error : asDumpError(error);
+      throw DumpError.from(error);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -246,10 +248,10 @@ export class HlsDump {
           });
           return { name: sanitizeFileName(name), url: finalUrl, text };
         } catch (error) {
-          if ((error as { status?: number }).status === 404) {
+          if (error instanceof OriginHttpError && error.status === 404) {
             throw new DumpError('STREAM_NOT_FOUND', `The origin has no playlist at ${url} (404)`);
           }
-          throw asDumpError(error);
+          throw DumpError.from(error);
         }
       }),
     );
@@ -299,7 +301,7 @@ export class HlsDump {
         undefined,
         this.endReason ?? 'the origin ended the stream (EXT-X-ENDLIST)',
       );
-    } else if (codeOf(fatal) === 'DUMP_FENCED' || this.ending === 'suspend') {
+    } else if (isDumpError(fatal, 'DUMP_FENCED') || this.ending === 'suspend') {
       await this.release(fatal);
     } else if (this.ending === 'stop' && fatal === undefined) {
       await this.finish('Completed', undefined, 'stopped');
@@ -320,7 +322,7 @@ export class HlsDump {
       }
     } catch (error) {
       // The stream's playlist answered 404 past the limit: the stream ended, the dump is complete.
-      if (codeOf(error) === 'STREAM_GONE' && !this.abort.signal.aborted) {
+      if (error instanceof StreamGoneError && !this.abort.signal.aborted) {
         this.endReason = `the stream is gone: its playlist answered 404 for over ${this.limits.goneAfterMs} ms (${rendition.url})`;
         return;
       }
@@ -412,7 +414,7 @@ export class HlsDump {
   private async release(reason: unknown): Promise<void> {
     await Promise.allSettled(this.renditions.map((r) => r.recorder.close()));
     await this.infoFile?.close().catch(() => undefined);
-    if (codeOf(reason) === 'DUMP_FENCED') this.failure = describeFailure(reason);
+    if (isDumpError(reason, 'DUMP_FENCED')) this.failure = describeFailure(reason);
     this.settle(this.progress());
   }
 
@@ -507,13 +509,13 @@ export class HlsDump {
     return write();
   }
 
-  private setStatus(status: DumpStatus, failure?: DumpFailure): void {
+  private setStatus(status: EngineStatus, failure?: DumpFailure): void {
     this.status = status;
     this.failure = failure;
     this.emit(failure ? { type: 'status', status, error: failure } : { type: 'status', status });
   }
 
-  private emit(event: DumpEvent): void {
+  private emit(event: EngineEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }
@@ -553,17 +555,5 @@ function segmentsBefore(details: RenditionDetails, stopMsn: number): RenditionDe
   const trimmed = Object.create(Object.getPrototypeOf(details) as object) as RenditionDetails;
   return Object.assign(trimmed, details, {
     segments: details.segments.filter((segment) => segment.msn < stopMsn),
-  });
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function asDumpError(error: unknown): DumpError {
-  const { code, message } = describeFailure(error);
-  return new DumpError(code === 'STORAGE_EXISTS' ? 'INFO_FILE_EXISTS' : code, message, {
-    cause: error,
   });
 }

@@ -1,5 +1,5 @@
 export * from './dump-types.js';
-export { DumpError, describeFailure } from './dump-error.js';
+export { DumpError, describeFailure, type EngineFailureCode } from './dump-error.js';
 export { HlsDump, DEFAULT_DUMP_LIMITS } from './hls-dump.js';
 export { sanitizeFileName, LocalNames } from './local-names.js';
 export { Chunklist } from './chunklist.js';

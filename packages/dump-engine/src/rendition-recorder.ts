@@ -1,12 +1,19 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ByteRange, MediaSegment, OriginClient, RenditionDetails } from '@hlsdump/hls-client';
-import type { DumpStorage } from '@hlsdump/storage';
+import {
+  isOriginNotFound,
+  isOriginUnavailable,
+  type ByteRange,
+  type MediaSegment,
+  type OriginClient,
+  type RenditionDetails,
+} from '@hlsdump/hls-client';
+import { StorageError, type DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
 import { ChunklistFile } from './chunklist-file.js';
 import { readChunklistEntries } from './chunklist-reader.js';
 import { detached } from './detached.js';
-import { DumpError } from './dump-error.js';
+import { DumpError, isDumpError } from './dump-error.js';
 import type { LocalNames } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';
 import type {
@@ -95,7 +102,7 @@ export class RenditionRecorder {
         path,
       );
     } catch (error) {
-      if ((error as { code?: string }).code !== 'STORAGE_NOT_FOUND') throw error;
+      if (!(error instanceof StorageError && error.code === 'STORAGE_NOT_FOUND')) throw error;
     }
     let lastMsn = checkpoint.lastMsn;
     if (entries.length === checkpoint.entryCount - 1 && checkpoint.lastEntry) {
@@ -313,7 +320,7 @@ export class RenditionRecorder {
       } catch (error) {
         // The client already retried 5xx and network errors; a 404 may be a segment the origin
         // has not finished publishing, so it gets a few more chances before it is a gap.
-        if (attempt >= this.context.segmentAttempts || !isNotFound(error)) throw error;
+        if (attempt >= this.context.segmentAttempts || !isOriginNotFound(error)) throw error;
         await delay(250 * attempt, undefined, { signal: this.context.signal });
       }
     }
@@ -360,20 +367,8 @@ function mapRange(range: ByteRange | undefined): ByteRange | undefined {
   return range === undefined ? undefined : { length: range.length, offset: range.offset ?? 0 };
 }
 
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function isNotFound(error: unknown): boolean {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return errorCode(error) === 'ORIGIN_HTTP_STATUS' && (status === 404 || status === 410);
-}
-
 /** Origin-side failures that cost one segment; storage failures and the like end the dump. */
 function isUnavailable(error: unknown): boolean {
-  // Every ORIGIN_* code of @hlsdump/hls-client: a status, the network, or an answer it refused.
-  // An origin that ignores Range is not missing one segment: no byte range can be had from it.
-  const code = errorCode(error);
-  return code?.startsWith('ORIGIN_') === true && code !== 'ORIGIN_RANGE_IGNORED';
+  // An init segment or key past the small-file limit is the origin's fault for that one segment.
+  return isOriginUnavailable(error) || isDumpError(error, 'ORIGIN_FILE_TOO_LARGE');
 }

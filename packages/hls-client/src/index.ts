@@ -7,6 +7,8 @@ export {
   OriginTimeoutError,
   OriginUnreachableError,
   StreamGoneError,
+  isOriginNotFound,
+  isOriginUnavailable,
   isRetryable,
 } from './origin-errors.js';
 export type { OriginAnswerCode } from './origin-errors.js';

@@ -81,6 +81,27 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether the origin could not give this one resource: it answered with an error status, did not
+ * answer, answered what we refuse, or stayed unreachable past the loader's limit. A gone stream
+ * (`StreamGoneError`) and an origin that ignores byte ranges (`OriginRangeError`) are not: neither
+ * is about one resource.
+ */
+export function isOriginUnavailable(error: unknown): boolean {
+  return (
+    error instanceof OriginHttpError ||
+    error instanceof OriginNetworkError ||
+    error instanceof OriginTimeoutError ||
+    error instanceof OriginAnswerError ||
+    error instanceof OriginUnreachableError
+  );
+}
+
+/** The origin says this resource does not exist (404 or 410). */
+export function isOriginNotFound(error: unknown): boolean {
+  return error instanceof OriginHttpError && (error.status === 404 || error.status === 410);
+}
+
 function describe(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;

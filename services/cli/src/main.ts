@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { HlsDump, originClientFor, type DumpEvent } from '@hlsdump/dump-engine';
+import { HlsDump, originClientFor, type EngineEvent } from '@hlsdump/dump-engine';
 import { LocalStorage } from '@hlsdump/storage';
 import { USAGE, UsageError, parseCliArgs, type CliCommand } from './cli-args.js';
 
@@ -42,7 +42,7 @@ async function dump({ request, durationSeconds }: CliCommand): Promise<number> {
   return 1;
 }
 
-function report(event: DumpEvent): void {
+function report(event: EngineEvent): void {
   if (event.type === 'gap') {
     process.stderr.write(
       `hlsdump: gap in ${event.chunklist} at segment ${event.msn}: ${event.reason}\n`,

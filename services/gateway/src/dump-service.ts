@@ -1,11 +1,14 @@
 import {
-  DUMP_JOB_NAME,
+  addDumpJob,
   dumpKeyOf,
   isFinalState,
   jobIdFor,
   newRunId,
   publishDumpEvent,
   publishWorkerControl,
+  startJob,
+  UNKNOWN_FAILURE,
+  type DumpFailureInfo,
   type DumpJobData,
   type DumpRecord,
   type DumpRegistry,
@@ -74,11 +77,7 @@ export class DumpService {
         throw error;
       }
       try {
-        await queue.add(
-          DUMP_JOB_NAME,
-          { dumpKey, runId },
-          { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
-        );
+        await addDumpJob(queue, startJob({ dumpKey, runId, jobId }));
       } catch (error) {
         await registry.withdraw(dumpKey, runId).catch(() => {});
         throw error;
@@ -94,11 +93,7 @@ export class DumpService {
         else
           outcome = {
             started: false,
-            error: new WorkerStartError(
-              event.error?.code ?? 'UNKNOWN',
-              event.error?.message ?? 'unknown',
-              streamPath,
-            ),
+            error: workerStartError(event.error, streamPath),
           };
       }
       outcome ??= await this.withdraw(params, dumpKey, runId, jobId, streamPath);
@@ -250,15 +245,19 @@ function startOutcomeOf(
       if (record.runningAt !== undefined) return { started: true };
       return {
         started: false,
-        error: new WorkerStartError(
-          record.error?.code ?? 'UNKNOWN',
-          record.error?.message ?? 'unknown',
-          streamPath,
-        ),
+        error: workerStartError(record.error, streamPath),
       };
     case 'Withdrawn':
       return { started: false, error: new StartWithdrawnError() };
     default:
       return undefined;
   }
+}
+
+function workerStartError(
+  failure: DumpFailureInfo | undefined,
+  streamPath: string,
+): WorkerStartError {
+  const { code, message } = failure ?? UNKNOWN_FAILURE;
+  return new WorkerStartError(code, message, streamPath);
 }

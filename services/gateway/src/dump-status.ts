@@ -1,7 +1,7 @@
 import type { DumpRecord } from '@hlsdump/contracts';
 
-/** A dump as the list and status endpoints show it. */
-export interface DumpStatus {
+/** A dump as the list and status endpoints show it (its `status` is the registry's `DumpState`). */
+export interface DumpStatusView {
   id: string;
   /** Which start of the id (ours: a reused id lists each run). */
   runId: string;
@@ -48,7 +48,7 @@ export interface DumpStatus {
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 
-export function dumpStatus(record: DumpRecord): DumpStatus {
+export function dumpStatus(record: DumpRecord): DumpStatusView {
   const progress = record.progress;
   const renditions = (progress?.renditions ?? []).map((r) => ({
     chunklist: r.chunklist,
@@ -59,7 +59,7 @@ export function dumpStatus(record: DumpRecord): DumpStatus {
     ...(r.lagSeconds !== undefined && { lagSeconds: r.lagSeconds }),
   }));
   const lags = renditions.flatMap((r) => (r.lagSeconds === undefined ? [] : [r.lagSeconds]));
-  const status: DumpStatus = {
+  const status: DumpStatusView = {
     id: record.id,
     runId: record.runId,
     vhost: record.vhost,

@@ -1,28 +1,6 @@
-import { DuplicateIdError, DuplicateInfoFileError } from '@hlsdump/contracts';
+import { HlsDumpClusterError, type ClusterErrors, type DumpFailureCode } from '@hlsdump/contracts';
 import type { ErrorRequestHandler, Response } from 'express';
-import {
-  AuthError,
-  DumpNotFoundError,
-  GatewayError,
-  InfoFileExistsError,
-  InvalidBodyError,
-  MissingFieldError,
-  NoActiveDumpError,
-  OutputPathInUseError,
-  OutputPathIsFileError,
-  OutputPathNotEmptyError,
-  OriginUnreachableError,
-  PathPolicyError,
-  RedisUnavailableError,
-  RouteNotFoundError,
-  StartTimeoutError,
-  StartWithdrawnError,
-  StopNotAcknowledgedError,
-  StreamNotFoundError,
-  UnknownAppError,
-  UnknownVhostError,
-  WorkerStartError,
-} from './errors.js';
+import { GatewayError, type GatewayErrors, type WorkerStartError } from './errors.js';
 
 export interface HttpFailure {
   status: number;
@@ -43,90 +21,124 @@ export function sendFailure(res: Response, failure: HttpFailure): void {
   res.status(failure.status).json(errorBody(failure.status, failure.text));
 }
 
+type Answers<Errors> = { [C in keyof Errors]: (error: Errors[C]) => HttpFailure };
+
+/** The answer to each of the gateway's errors, by code: the status and OME's text. */
+const GATEWAY_ANSWERS: Answers<GatewayErrors> = {
+  UNAUTHORIZED: (e) => ({
+    status: 401,
+    text: e.reason,
+    headers: { 'WWW-Authenticate': WWW_AUTHENTICATE },
+  }),
+  INVALID_BODY: (e) => ({ status: 400, text: e.message }),
+  UNKNOWN_VHOST: (e) => ({ status: 404, text: `Could not find the virtual host: [${e.vhost}]` }),
+  UNKNOWN_APP: (e) => ({
+    status: 404,
+    text: `Could not find the application: [${e.vhost}/${e.app}]`,
+  }),
+  MISSING_FIELD: (e) => ({ status: 400, text: e.message }),
+  STREAM_NOT_FOUND: (e) => ({
+    status: 404,
+    text: `Could not find output stream: [${e.streamPath}]`,
+  }),
+  ORIGIN_UNREACHABLE: (e) => ({
+    status: 502,
+    text: `Could not reach the origin (${e.reason}): ${e.url}`,
+  }),
+  INFO_FILE_EXISTS: () => ({ status: 400, text: 'Duplicate info file' }),
+  PATH_POLICY: (e) => ({ status: 400, text: e.message }),
+  OUTPUT_PATH_IN_USE: (e) => ({
+    status: 400,
+    text: `outputPath is used by an active dump: [${e.holder.streamPath}/${e.holder.id}] writes to ${e.outputPath}`,
+  }),
+  OUTPUT_PATH_NOT_EMPTY: (e) => ({
+    status: 400,
+    text: `outputPath already holds files: ${e.outputPath} (a dump never overwrites them; use an empty or new directory)`,
+  }),
+  OUTPUT_PATH_IS_FILE: (e) => ({
+    status: 400,
+    text: `outputPath names an existing file, not a directory: ${e.outputPath}`,
+  }),
+  START_TIMEOUT: (e) => ({
+    status: 503,
+    text: `No worker started the dump within ${e.timeoutMs} ms; the request was withdrawn`,
+  }),
+  START_WITHDRAWN: () => ({
+    status: 503,
+    text: 'The dump was stopped before a worker started it',
+  }),
+  WORKER_START_FAILED: (e) => workerStartFailure(e),
+  NO_ACTIVE_DUMP: (e) => ({ status: 404, text: `Could not find an active dump: [${e.target}]` }),
+  DUMP_NOT_FOUND: (e) => ({ status: 404, text: `Could not find the dump: [${e.target}]` }),
+  STOP_NOT_ACKNOWLEDGED: () => ({
+    status: 503,
+    text: 'Stop recorded; the owning worker has not acknowledged yet',
+  }),
+  REDIS_UNAVAILABLE: () => ({ status: 503, text: 'Redis is unavailable' }),
+  ROUTE_NOT_FOUND: (e) => ({ status: 404, text: `Could not find the resource: ${e.path}` }),
+};
+
+/**
+ * The answer to the cluster's errors. A malformed message from Redis has none of its own: it is an
+ * internal fault (500, or 503 while Redis is away), decided below with any other error.
+ */
+const CLUSTER_ANSWERS: Answers<Omit<ClusterErrors, 'PROTOCOL'>> = {
+  DUPLICATE_ID: () => ({ status: 400, text: 'Duplicate ID' }),
+  DUPLICATE_INFO_FILE: () => ({ status: 400, text: 'Duplicate info file' }),
+};
+
+/** The answer to a worker's start failure, by the dump's failure code; others are a 500. */
+const WORKER_START_ANSWERS: Partial<Record<DumpFailureCode, (e: WorkerStartError) => HttpFailure>> =
+  {
+    STREAM_NOT_FOUND: (e) => ({
+      status: 404,
+      text: `Could not find output stream: [${e.streamPath}]`,
+    }),
+    INFO_FILE_EXISTS: () => ({ status: 400, text: 'Duplicate info file' }),
+    FROM_OUT_OF_WINDOW: (e) => ({ status: 400, text: e.reason }),
+    FROM_NOT_SUPPORTED: (e) => ({ status: 400, text: e.reason }),
+    FROM_INVALID: (e) => ({ status: 400, text: e.reason }),
+    ORIGIN_UNREACHABLE: (e) => ({ status: 502, text: `Could not reach the origin: ${e.reason}` }),
+    PLAYLIST_INVALID: (e) => ({
+      status: 502,
+      text: `The origin's playlist is invalid: ${e.reason}`,
+    }),
+    STORAGE_DENIED: (e) => ({ status: 500, text: `Could not write the dump: ${e.reason}` }),
+    STORAGE_FULL: (e) => ({ status: 500, text: `Could not write the dump: ${e.reason}` }),
+  };
+
 /** The one place errors become HTTP status codes and OME's message texts. */
 export function toHttpFailure(error: unknown, context: { redisReady: boolean }): HttpFailure {
-  if (error instanceof AuthError)
-    return { status: 401, text: error.reason, headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } };
-  if (error instanceof InvalidBodyError) return { status: 400, text: error.message };
-  if (error instanceof UnknownVhostError)
-    return { status: 404, text: `Could not find the virtual host: [${error.vhost}]` };
-  if (error instanceof UnknownAppError)
-    return { status: 404, text: `Could not find the application: [${error.vhost}/${error.app}]` };
-  if (error instanceof MissingFieldError) return { status: 400, text: error.message };
-  if (error instanceof StreamNotFoundError)
-    return { status: 404, text: `Could not find output stream: [${error.streamPath}]` };
-  if (error instanceof OriginUnreachableError)
-    return { status: 502, text: `Could not reach the origin (${error.reason}): ${error.url}` };
-  if (error instanceof DuplicateIdError) return { status: 400, text: 'Duplicate ID' };
-  if (error instanceof DuplicateInfoFileError || error instanceof InfoFileExistsError)
-    return { status: 400, text: 'Duplicate info file' };
-  if (error instanceof PathPolicyError) return { status: 400, text: error.message };
-  if (error instanceof OutputPathInUseError)
-    return {
-      status: 400,
-      text: `outputPath is used by an active dump: [${error.holder.streamPath}/${error.holder.id}] writes to ${error.outputPath}`,
-    };
-  if (error instanceof OutputPathNotEmptyError)
-    return {
-      status: 400,
-      text: `outputPath already holds files: ${error.outputPath} (a dump never overwrites them; use an empty or new directory)`,
-    };
-  if (error instanceof OutputPathIsFileError)
-    return {
-      status: 400,
-      text: `outputPath names an existing file, not a directory: ${error.outputPath}`,
-    };
-  if (error instanceof StartTimeoutError)
-    return {
-      status: 503,
-      text: `No worker started the dump within ${error.timeoutMs} ms; the request was withdrawn`,
-    };
-  if (error instanceof StartWithdrawnError)
-    return { status: 503, text: 'The dump was stopped before a worker started it' };
-  if (error instanceof WorkerStartError) return workerStartFailure(error);
-  if (error instanceof NoActiveDumpError)
-    return { status: 404, text: `Could not find an active dump: [${error.target}]` };
-  if (error instanceof DumpNotFoundError)
-    return { status: 404, text: `Could not find the dump: [${error.target}]` };
-  if (error instanceof StopNotAcknowledgedError)
-    return { status: 503, text: 'Stop recorded; the owning worker has not acknowledged yet' };
-  if (error instanceof RedisUnavailableError) return { status: 503, text: 'Redis is unavailable' };
-  if (error instanceof RouteNotFoundError)
-    return { status: 404, text: `Could not find the resource: ${error.path}` };
+  if (error instanceof GatewayError) return answer(GATEWAY_ANSWERS, error.code, error);
+  if (error instanceof HlsDumpClusterError && error.code !== 'PROTOCOL')
+    return answer(CLUSTER_ANSWERS, error.code, error);
   const bodyParserFailure = fromBodyParser(error);
   if (bodyParserFailure) return bodyParserFailure;
   // ioredis without an offline queue fails at once while Redis is away: that is a 503, not a bug.
   if (!context.redisReady || isRedisConnectionError(error))
     return { status: 503, text: 'Redis is unavailable' };
-  if (error instanceof GatewayError) return { status: 500, text: error.message };
   return { status: 500, text: 'Internal server error' };
+}
+
+/** Looks the answer up by the error's code; every error class carries exactly its own code. */
+function answer<Errors, C extends keyof Errors>(
+  answers: Answers<Errors>,
+  code: C,
+  error: unknown,
+): HttpFailure {
+  return answers[code](error as Errors[C]);
 }
 
 /** A worker's start failure, by the engine's error code. */
 function workerStartFailure(error: WorkerStartError): HttpFailure {
-  switch (error.workerCode) {
-    case 'STREAM_NOT_FOUND':
-      return { status: 404, text: `Could not find output stream: [${error.streamPath}]` };
-    case 'INFO_FILE_EXISTS':
-    case 'STORAGE_EXISTS':
-      return { status: 400, text: 'Duplicate info file' };
-    case 'FROM_OUT_OF_WINDOW':
-    case 'FROM_NOT_SUPPORTED':
-    case 'FROM_INVALID':
-      return { status: 400, text: error.reason };
-    case 'ORIGIN_UNREACHABLE':
-      return { status: 502, text: `Could not reach the origin: ${error.reason}` };
-    case 'PLAYLIST_INVALID':
-      return { status: 502, text: `The origin's playlist is invalid: ${error.reason}` };
-    case 'STORAGE_DENIED':
-    case 'STORAGE_FULL':
-      return { status: 500, text: `Could not write the dump: ${error.reason}` };
-    default:
-      return {
-        status: 500,
-        text: `The dump could not start (${error.workerCode}): ${error.reason}`,
-      };
-  }
+  const code = error.workerCode as DumpFailureCode;
+  const known = Object.hasOwn(WORKER_START_ANSWERS, code) ? WORKER_START_ANSWERS[code] : undefined;
+  return (
+    known?.(error) ?? {
+      status: 500,
+      text: `The dump could not start (${error.workerCode}): ${error.reason}`,
+    }
+  );
 }
 
 interface BodyParserError {

@@ -7,7 +7,7 @@ import {
   type MadeStream,
   type TestCertificates,
 } from '@hlsdump/test-origin';
-import { OriginUnreachableError } from './errors.js';
+import { OriginProbeError } from './errors.js';
 import { httpOriginProbe } from './origin-probe.js';
 
 describe('the start probe reaches origins the way the dump will', () => {
@@ -35,7 +35,7 @@ describe('the start probe reaches origins the way the dump will', () => {
     await expect(probe(url, 'default/app/s', { caFile: certificates.caFile })).resolves.toBe(
       undefined,
     );
-    await expect(probe(url, 'default/app/s')).rejects.toBeInstanceOf(OriginUnreachableError);
+    await expect(probe(url, 'default/app/s')).rejects.toBeInstanceOf(OriginProbeError);
   });
 
   it('sends the app’s headers', async () => {

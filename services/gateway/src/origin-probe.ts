@@ -1,5 +1,5 @@
 import { statusWithCa } from './ca-request.js';
-import { OriginUnreachableError, StreamNotFoundError } from './errors.js';
+import { OriginProbeError, StreamNotFoundError } from './errors.js';
 import type { OriginAccess } from './origins.js';
 
 /**
@@ -29,12 +29,12 @@ export function httpOriginProbe(timeoutMs: number): OriginProbe {
         (error as Error).name === 'TimeoutError'
           ? `no answer within ${timeoutMs} ms`
           : (cause?.code ?? cause?.message ?? (error as Error).message);
-      throw new OriginUnreachableError(url, reason);
+      throw new OriginProbeError(url, reason);
     }
     // Always consume the body: an unread body holds the connection.
     await response.body?.cancel().catch(() => {});
     if (response.status === 404 || response.status === 410)
       throw new StreamNotFoundError(streamPath);
-    if (!response.ok) throw new OriginUnreachableError(url, `HTTP ${response.status}`);
+    if (!response.ok) throw new OriginProbeError(url, `HTTP ${response.status}`);
   };
 }

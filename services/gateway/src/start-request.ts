@@ -1,3 +1,4 @@
+import { optionalString, requireObject } from './body-fields.js';
 import { InvalidBodyError, MissingFieldError } from './errors.js';
 import { parseStartExtensions, type StartExtensions } from './start-extensions.js';
 
@@ -9,11 +10,6 @@ export interface StartBody extends StartExtensions {
   playlist?: string[];
   infoFile?: string;
   userData?: string;
-}
-
-export interface StopBody {
-  outputStreamName?: string;
-  id?: string;
 }
 
 /** Check 1: a JSON object whose known fields have the right types (null counts as absent). */
@@ -35,16 +31,6 @@ export function parseStartBody(body: unknown): StartBody {
   return result;
 }
 
-export function parseStopBody(body: unknown): StopBody {
-  const object = requireObject(body);
-  const result: StopBody = {};
-  for (const field of ['outputStreamName', 'id'] as const) {
-    const value = optionalString(object, field);
-    if (value !== undefined) result[field] = value;
-  }
-  return result;
-}
-
 /** Check 4. */
 export function requireStartFields(
   body: StartBody,
@@ -54,21 +40,4 @@ export function requireStartFields(
     throw new MissingFieldError('id, outputStreamName and outputPath are required');
   }
   return { outputStreamName, id, outputPath };
-}
-
-function requireObject(body: unknown): Record<string, unknown> {
-  if (body === undefined)
-    throw new InvalidBodyError('Request body must be a JSON object; it is empty');
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    const what = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
-    throw new InvalidBodyError(`Request body must be a JSON object, not ${what}`);
-  }
-  return body as Record<string, unknown>;
-}
-
-function optionalString(object: Record<string, unknown>, field: string): string | undefined {
-  const value = object[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new InvalidBodyError(`${field} must be a string`);
-  return value;
 }

@@ -1,15 +1,22 @@
 import {
   publishDumpEvent,
+  UNKNOWN_FAILURE,
   type DumpEventMessage,
   type DumpFailureInfo,
   type DumpRecord,
   type DumpRegistry,
   type FinalState,
 } from '@hlsdump/contracts';
-import type { DumpCheckpoint, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
+import { describeFailure, type DumpCheckpoint, type DumpProgress } from '@hlsdump/dump-engine';
 import type { Logger } from 'pino';
+import { dumpRequestOf } from './dump-request.js';
 import type { CreateDump, DumpHandle } from './engine.js';
+import { OwnershipLease } from './ownership-lease.js';
 import { failInfoFile, poisonFailure } from './poison-dump.js';
+import { restoreLostRecord } from './record-restore.js';
+import { writePathCall } from './registry-call.js';
+import { checkpointOf, checkpointSaver, CheckpointInvalidError } from './run-checkpoints.js';
+import { RunHeartbeat } from './run-heartbeat.js';
 import type { RunHooks, RunHooksFactory } from './run-hooks.js';
 
 export interface RunContext {
@@ -34,9 +41,6 @@ export interface RunContext {
   hooks?: RunHooksFactory;
 }
 
-/** Redis calls on the write path are skipped when it is away and never wait longer than this. */
-const REGISTRY_CALL_TIMEOUT_MS = 1_000;
-
 /** How a run ended, as the BullMQ job's return value. */
 export type RunResult =
   | { outcome: 'dropped'; reason: string }
@@ -49,32 +53,31 @@ export type RunResult =
   | { outcome: 'lost' };
 
 type Interrupt = 'stop' | 'suspend' | 'lost';
+type Phase = 'claiming' | 'starting' | 'running' | 'ending';
+type RunEvent = Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>;
 
 /**
  * One job's dump on this worker: claim it, start the engine, acknowledge, then run until it is
- * stopped (pub/sub or the durable flag), ends on its own, or is suspended for a hand-off.
+ * stopped (pub/sub or the durable flag), ends on its own, or is suspended for a hand-off. Its
+ * ownership lease (`ownership-lease.ts`), heartbeats (`run-heartbeat.ts`), checkpoints
+ * (`run-checkpoints.ts`) and Redis-loss recovery (`record-restore.ts`) each live in their own file.
  */
 export class DumpRun {
-  private dump: DumpHandle | undefined;
-  private phase: 'claiming' | 'starting' | 'running' | 'ending' = 'claiming';
+  private phase: Phase = 'claiming';
   private interrupt: Interrupt | undefined;
   private wake: () => void = () => {};
   private readonly interrupted = new Promise<void>((resolve) => (this.wake = resolve));
   private readonly startAbort = new AbortController();
   private cancelled = false;
-  private lost = false;
-  private heartbeatInFlight = false;
-  /** Settles once the heartbeat in flight, if any, has. */
-  private heartbeatSettled: Promise<void> = Promise.resolve();
+  private dump: DumpHandle | undefined;
   private record: DumpRecord | undefined;
   private hooks: RunHooks | undefined;
-  /** Until then this worker's ownership counts as confirmed; after it, a write asks Redis first. */
-  private leaseUntil = 0;
-  private ownershipCheck: Promise<void> | undefined;
-  private readonly log: Logger;
   private runningSince = 0;
   /** Runs in a row before this one that died with their worker, until this run clears them. */
   private crashesBefore = 0;
+  private readonly log: Logger;
+  private readonly lease: OwnershipLease;
+  private readonly beats: RunHeartbeat;
 
   constructor(
     private readonly ctx: RunContext,
@@ -83,13 +86,27 @@ export class DumpRun {
     jobSignal?: AbortSignal,
   ) {
     this.log = ctx.logger.child({ dumpKey, runId });
+    const { registry, workerId } = ctx;
+    this.lease = new OwnershipLease({
+      leaseMs: ctx.leaseMs,
+      confirm: () => writePathCall(registry, () => registry.owns(dumpKey, runId, workerId)),
+      onLost: () => this.setInterrupt('lost'),
+    });
+    this.beats = new RunHeartbeat(
+      registry,
+      { dumpKey, runId, workerId },
+      {
+        report: () => this.heartbeatReport(),
+        lost: (gone) => this.heartbeatLost(gone),
+        confirmed: (sentAt, answer) => this.heartbeatConfirmed(sentAt, answer),
+      },
+      this.log,
+    );
     // BullMQ's cancelJob: abort a start, stop a running dump.
     jobSignal?.addEventListener(
       'abort',
       () => (this.phase === 'running' ? this.requestStop() : this.cancel()),
-      {
-        once: true,
-      },
+      { once: true },
     );
   }
 
@@ -115,14 +132,50 @@ export class DumpRun {
     return this.interrupt === 'suspend';
   }
 
-  private setInterrupt(kind: Interrupt): void {
-    // The first reason wins: a stop already finalizing is not turned into a hand-off.
-    if (this.interrupt) return;
-    this.interrupt = kind;
-    this.wake();
+  /** Progress to the registry; the durable stop and cancel flags back (periodic, by the worker). */
+  async heartbeat(): Promise<void> {
+    await this.beats.beat();
   }
 
+  /** Claim, start, acknowledge, then run until the dump ends, is stopped, handed off or lost. */
   async run(): Promise<RunResult> {
+    const claimed = await this.claim();
+    if ('outcome' in claimed) return claimed;
+    const { record, resumeFrom } = claimed;
+    const log = this.log.child({ dumpId: record.id, outputStreamName: record.outputStreamName });
+    const dump = this.createDump(record, resumeFrom, log);
+    // A stop recorded while the dump waited for a worker: resume, then finalize at once.
+    if (record.stopRequested) this.requestStop();
+    this.phase = 'starting';
+    log.info({ resumed: resumeFrom !== undefined }, 'starting dump');
+    try {
+      try {
+        await dump.start(this.startAbort.signal);
+      } catch (error) {
+        if (this.cancelled) return await this.end('Withdrawn', { type: 'withdrawn' });
+        const failure = describeFailure(error);
+        log.warn({ error: failure }, 'dump could not start');
+        return await this.end(
+          'Error',
+          { type: 'error', error: failure },
+          { error: failure, progress: dump.progress() },
+        );
+      }
+      const notRunning = await this.acknowledge(dump, log);
+      if (notRunning) return notRunning;
+      return await this.runUntilEnd(dump, log);
+    } finally {
+      await dump.dispose?.().catch(() => {});
+    }
+  }
+
+  /**
+   * The dump becomes this run's: claimed (or taken over from a dead owner), its checkpoint read
+   * when it resumes. A run's result instead when it must not start here.
+   */
+  private async claim(): Promise<
+    { record: DumpRecord; resumeFrom: DumpCheckpoint | undefined } | RunResult
+  > {
     const { registry, workerId } = this.ctx;
     const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
     if (!claim.ok) {
@@ -137,7 +190,7 @@ export class DumpRun {
     const record = claim.record;
     this.record = record;
     this.crashesBefore = record.crashes ?? 0;
-    this.renewLease();
+    this.lease.renew();
     this.hooks = this.ctx.hooks?.(record);
     if (claim.previousOwner !== undefined) {
       this.log.warn(
@@ -145,19 +198,97 @@ export class DumpRun {
         'taking over a dump whose owner stopped heartbeating',
       );
       const limit = this.ctx.poisonAfterCrashes;
-      if (limit !== undefined && (record.crashes ?? 0) >= limit) return this.endPoisoned(record);
+      if (limit !== undefined && (record.crashes ?? 0) >= limit) {
+        const failure = poisonFailure(record.crashes ?? 0);
+        return this.endUnstarted(record, failure, 'poison dump: not started again');
+      }
     }
-    const resumeFrom = record.checkpoint
-      ? (JSON.parse(record.checkpoint) as DumpCheckpoint)
-      : undefined;
-    const log = (this.log as Logger).child({
-      dumpId: record.id,
-      outputStreamName: record.outputStreamName,
-    });
-    const dump = this.ctx.createDump(requestOf(record), {
+    try {
+      return { record, resumeFrom: checkpointOf(record) };
+    } catch (error) {
+      if (!(error instanceof CheckpointInvalidError)) throw error;
+      return this.endUnstarted(
+        record,
+        describeFailure(error),
+        'checkpoint unreadable: not resumed',
+      );
+    }
+  }
+
+  /**
+   * Marks the started dump Running (the gateway's 200) and tells it. A result instead when the
+   * start was withdrawn meanwhile (its files finalized, Withdrawn) or the dump lost.
+   */
+  private async acknowledge(dump: DumpHandle, log: Logger): Promise<RunResult | undefined> {
+    // A start already withdrawn here is not told as running (it ends Withdrawn, told to no one).
+    const running = this.cancelled ? undefined : this.hooks?.running(dump.progress());
+    const marked = await this.ctx.registry.markRunning(
+      this.dumpKey,
+      this.runId,
+      this.ctx.workerId,
+      running,
+    );
+    if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
+      // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
+      const progress = await dump.stop();
+      return await this.end('Withdrawn', { type: 'withdrawn' }, { progress });
+    }
+    if (marked.outcome === 'LOST') {
+      this.lease.markLost();
+      await dump.suspend();
+      log.error({ state: marked.state }, 'dump lost before it was acknowledged');
+      return { outcome: 'lost' };
+    }
+    this.hooks?.recorded(running);
+    this.phase = 'running';
+    this.runningSince = Date.now();
+    // The renditions in the status at once, not only after the first heartbeat interval; a
+    // periodic one still in flight from the start carries none, so this one waits for it.
+    await this.beats.next();
+    await this.publish({ type: 'running' });
+    log.info('dump running');
+    if (marked.stopRequested) this.requestStop();
+    return undefined;
+  }
+
+  /** Whichever comes first: the dump's own end, a stop, a hand-off, the loss of its ownership. */
+  private async runUntilEnd(dump: DumpHandle, log: Logger): Promise<RunResult> {
+    const first = await Promise.race([
+      dump.done.then((progress) => ({ kind: 'done' as const, progress })),
+      this.interrupted.then(() => ({ kind: this.interrupt ?? ('stop' as const) })),
+    ]);
+    this.phase = 'ending';
+    if (first.kind === 'done') return await this.ended(first.progress, false);
+    if (first.kind === 'stop') {
+      await this.ctx.registry.markStopping(this.dumpKey, this.runId, this.ctx.workerId);
+      return await this.ended(await dump.stop(), true);
+    }
+    if (first.kind === 'lost') {
+      await dump.suspend();
+      log.error('dump lost: another owner or no record; stopped writing');
+      return { outcome: 'lost' };
+    }
+    return await this.handOff(dump, log);
+  }
+
+  /** The engine's dump for the record, fenced by the lease, its checkpoints saved, its events told. */
+  private createDump(
+    record: DumpRecord,
+    resumeFrom: DumpCheckpoint | undefined,
+    log: Logger,
+  ): DumpHandle {
+    const { registry, workerId } = this.ctx;
+    const dump = this.ctx.createDump(dumpRequestOf(record), {
       ...(resumeFrom && { resumeFrom }),
-      beforeWrite: () => this.fence(),
-      onCheckpoint: (checkpoint) => this.saveCheckpoint(checkpoint),
+      beforeWrite: () => this.lease.fence(),
+      onCheckpoint: checkpointSaver({
+        registry,
+        dumpKey: this.dumpKey,
+        runId: this.runId,
+        workerId,
+        lease: this.lease,
+        hooks: () => this.hooks,
+      }),
     });
     this.dump = dump;
     dump.on((event) => {
@@ -172,85 +303,36 @@ export class DumpRun {
       else if (event.type === 'status')
         log.info({ status: event.status, error: event.error }, 'dump status');
     });
-    // A stop recorded while the dump waited for a worker: resume, then finalize at once.
-    if (record.stopRequested) this.requestStop();
-    this.phase = 'starting';
-    log.info({ resumed: resumeFrom !== undefined }, 'starting dump');
-    try {
-      try {
-        await dump.start(this.startAbort.signal);
-      } catch (error) {
-        if (this.cancelled) return await this.end('Withdrawn', { type: 'withdrawn' });
-        const failure = describe(error);
-        log.warn({ error: failure }, 'dump could not start');
-        return await this.end(
-          'Error',
-          { type: 'error', error: failure },
-          { error: failure, progress: dump.progress() },
-        );
-      }
-      // A start already withdrawn here is not told as running (it ends Withdrawn, told to no one).
-      const running = this.cancelled ? undefined : this.hooks?.running(dump.progress());
-      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId, running);
-      if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
-        // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
-        const progress = await dump.stop();
-        return await this.end('Withdrawn', { type: 'withdrawn' }, { progress });
-      }
-      if (marked.outcome === 'LOST') {
-        this.lost = true;
-        await dump.suspend();
-        log.error({ state: marked.state }, 'dump lost before it was acknowledged');
-        return { outcome: 'lost' };
-      }
-      this.hooks?.recorded(running);
-      this.phase = 'running';
-      this.runningSince = Date.now();
-      // The renditions in the status at once, not only after the first heartbeat interval; a
-      // periodic one still in flight from the start carries none, so this one waits for it.
-      while (this.heartbeatInFlight) await this.heartbeatSettled;
-      await this.heartbeat();
-      await this.publish({ type: 'running' });
-      log.info('dump running');
-      if (marked.stopRequested) this.requestStop();
-
-      const first = await Promise.race([
-        dump.done.then((progress) => ({ kind: 'done' as const, progress })),
-        this.interrupted.then(() => ({ kind: this.interrupt ?? ('stop' as const) })),
-      ]);
-      this.phase = 'ending';
-      if (first.kind === 'done') return await this.ended(first.progress, false);
-      if (first.kind === 'stop') {
-        await registry.markStopping(this.dumpKey, this.runId, workerId);
-        return await this.ended(await dump.stop(), true);
-      }
-      if (first.kind === 'lost') {
-        await dump.suspend();
-        log.error('dump lost: another owner or no record; stopped writing');
-        return { outcome: 'lost' };
-      }
-      const checkpoint = await dump.suspend();
-      const gaps = this.hooks?.pending();
-      const kept = await registry.suspend(
-        this.dumpKey,
-        this.runId,
-        workerId,
-        checkpoint,
-        dump.progress(),
-        gaps,
-      );
-      if (kept) this.hooks?.recorded(gaps);
-      log.info({ kept }, 'dump suspended for hand-off');
-      return kept ? { outcome: 'suspended' } : { outcome: 'lost' };
-    } finally {
-      await dump.dispose?.().catch(() => {});
-    }
+    return dump;
   }
 
-  /** Its runs kept dying with their workers: Error, without starting it again. */
-  private async endPoisoned(record: DumpRecord): Promise<RunResult> {
-    const failure = poisonFailure(record.crashes ?? 0);
-    this.log.error({ crashes: record.crashes, error: failure }, 'poison dump: not started again');
+  /** Shutdown: the dump back to the queue with its checkpoint, for another worker to resume. */
+  private async handOff(dump: DumpHandle, log: Logger): Promise<RunResult> {
+    const checkpoint = await dump.suspend();
+    const gaps = this.hooks?.pending();
+    const kept = await this.ctx.registry.suspend(
+      this.dumpKey,
+      this.runId,
+      this.ctx.workerId,
+      checkpoint,
+      dump.progress(),
+      gaps,
+    );
+    if (kept) this.hooks?.recorded(gaps);
+    log.info({ kept }, 'dump suspended for hand-off');
+    return kept ? { outcome: 'suspended' } : { outcome: 'lost' };
+  }
+
+  /**
+   * A dump that must not be started again: its runs kept dying with their workers, or its
+   * checkpoint cannot be read. Error, and its Running infoFile says why.
+   */
+  private async endUnstarted(
+    record: DumpRecord,
+    failure: DumpFailureInfo,
+    why: string,
+  ): Promise<RunResult> {
+    this.log.error({ crashes: record.crashes, error: failure }, why);
     if (record.infoFile !== undefined) {
       await failInfoFile(record.infoFile, failure.message).catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'could not mark the infoFile Error'),
@@ -281,7 +363,7 @@ export class DumpRun {
 
   private async end(
     state: FinalState,
-    event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
+    event: RunEvent,
     details: { progress?: DumpProgress; error?: DumpFailureInfo } = {},
   ): Promise<RunResult> {
     // A withdrawn start tells no one: it never ran.
@@ -303,13 +385,11 @@ export class DumpRun {
     await this.publish({ ...event, state });
     if (state === 'Withdrawn') return { outcome: 'withdrawn' };
     if (this.phase === 'starting' && state === 'Error')
-      return { outcome: 'failed', error: details.error ?? { code: 'UNKNOWN', message: 'unknown' } };
+      return { outcome: 'failed', error: details.error ?? UNKNOWN_FAILURE };
     return { outcome: 'ended', state, stopped: false };
   }
 
-  private async publish(
-    event: Omit<DumpEventMessage, 'dumpKey' | 'runId' | 'owner'>,
-  ): Promise<void> {
+  private async publish(event: RunEvent): Promise<void> {
     try {
       await publishDumpEvent(this.ctx.registry.redis, this.ctx.registry.keys, {
         ...event,
@@ -323,87 +403,47 @@ export class DumpRun {
     }
   }
 
-  /**
-   * The fence before every write. Within the lease the ownership confirmed by the last heartbeat
-   * holds; past it (the worker was frozen, or cut off), Redis must confirm it first, so an owner
-   * that comes back after another worker took the dump over stops instead of writing. While Redis
-   * is unreachable the dump keeps writing: no other worker can take it over through Redis either.
-   */
-  private async fence(): Promise<void> {
-    if (this.lost) throw new Error('this worker no longer owns the dump');
-    if (Date.now() <= this.leaseUntil) return;
-    this.ownershipCheck ??= this.confirmOwnership().finally(
-      () => (this.ownershipCheck = undefined),
-    );
-    await this.ownershipCheck;
-    if (this.lost) throw new Error('this worker no longer owns the dump');
+  private setInterrupt(kind: Interrupt): void {
+    // The first reason wins: a stop already finalizing is not turned into a hand-off.
+    if (this.interrupt) return;
+    this.interrupt = kind;
+    this.wake();
   }
 
-  private async confirmOwnership(): Promise<void> {
-    const { registry, workerId } = this.ctx;
-    const askedAt = Date.now();
-    const owns = await this.registryCall(() => registry.owns(this.dumpKey, this.runId, workerId));
-    if (owns === undefined) return;
-    if (owns) this.renewLease(askedAt);
-    else this.markLost();
+  // The heartbeat's handlers.
+
+  private heartbeatReport(): { progress: DumpProgress | undefined } | undefined {
+    if (this.phase !== 'starting' && this.phase !== 'running') return undefined;
+    return { progress: this.phase === 'running' ? this.dump?.progress() : undefined };
   }
 
-  /** Saved before each chunklist rewrite, so a new owner resumes exactly where this one was. */
-  private async saveCheckpoint(checkpoint: DumpCheckpoint): Promise<void> {
-    const { registry, workerId } = this.ctx;
-    // The gaps this checkpoint records are told with it; until a save goes through they stay
-    // pending and go with the next one.
-    const gaps = this.hooks?.pending();
-    const saved = await this.registryCall(() =>
-      registry.saveCheckpoint(this.dumpKey, this.runId, workerId, checkpoint, gaps),
-    );
-    if (saved === true) this.hooks?.recorded(gaps);
-    if (saved === false) this.markLost();
+  private async heartbeatLost(gone: boolean): Promise<void> {
+    if (gone && this.phase === 'running' && (await this.restoreRecord())) return;
+    this.lease.markLost();
   }
 
-  /** A registry call on the write path: undefined, at once, when Redis is not reachable. */
-  private async registryCall<T>(call: () => Promise<T>): Promise<T | undefined> {
-    if (this.ctx.registry.redis.status !== 'ready') return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        call(),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), REGISTRY_CALL_TIMEOUT_MS);
-        }),
-      ]);
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
+  private async heartbeatConfirmed(
+    sentAt: number,
+    answer: { stopRequested: boolean; cancel: boolean },
+  ): Promise<void> {
+    this.lease.renew(sentAt);
+    if (answer.cancel) this.cancel();
+    if (answer.stopRequested) this.requestStop();
+    await this.clearCrashesOnceHealthy();
   }
 
-  /** Counted from when the confirmation was asked, never from when its answer arrived. */
-  private renewLease(confirmedAt = Date.now()): void {
-    this.leaseUntil = Math.max(this.leaseUntil, confirmedAt + this.ctx.leaseMs);
-  }
-
-  private markLost(): void {
-    this.lost = true;
-    this.setInterrupt('lost');
-  }
-
-  /**
-   * Redis came back without the record (restarted without persistence): the dump never stopped,
-   * so write it back as this worker's, with a watchdog job that lets another worker take it over
-   * should this one die later.
-   */
+  /** Redis lost the record while the dump ran: written back as this worker's. */
   private async restoreRecord(): Promise<boolean> {
     if (!this.record || !this.dump) return false;
-    const restored = await this.ctx.registry.restore(
-      this.record,
-      this.ctx.workerId,
-      this.dump.checkpoint(),
-    );
+    const restored = await restoreLostRecord({
+      registry: this.ctx.registry,
+      workerId: this.ctx.workerId,
+      record: this.record,
+      checkpoint: this.dump.checkpoint(),
+      requeue: this.ctx.requeue,
+    });
     if (!restored) return false;
-    await this.ctx.requeue?.(this.record);
-    this.renewLease();
+    this.lease.renew();
     this.log.warn('Redis had lost the dump record; written back');
     return true;
   }
@@ -418,66 +458,4 @@ export class DumpRun {
       this.crashesBefore = 0;
     }
   }
-
-  /** Progress to the registry; the durable stop and cancel flags back. */
-  async heartbeat(): Promise<void> {
-    if (this.heartbeatInFlight || (this.phase !== 'starting' && this.phase !== 'running')) return;
-    this.heartbeatInFlight = true;
-    let settle = (): void => {};
-    this.heartbeatSettled = new Promise((resolve) => (settle = resolve));
-    const sentAt = Date.now();
-    try {
-      const progress = this.phase === 'running' ? this.dump?.progress() : undefined;
-      const result = await this.ctx.registry.heartbeat(
-        this.dumpKey,
-        this.runId,
-        this.ctx.workerId,
-        progress,
-      );
-      if (result.outcome === 'LOST') {
-        if (result.gone && this.phase === 'running' && (await this.restoreRecord())) return;
-        this.markLost();
-        return;
-      }
-      this.renewLease(sentAt);
-      if (result.cancel) this.cancel();
-      if (result.stopRequested) this.requestStop();
-      await this.clearCrashesOnceHealthy();
-    } catch (error) {
-      // Redis away: the dump keeps writing; the next heartbeat tries again.
-      this.log.warn({ err: (error as Error).message }, 'heartbeat failed');
-    } finally {
-      this.heartbeatInFlight = false;
-      settle();
-    }
-  }
-}
-
-function requestOf(record: DumpRecord): DumpRequest {
-  const request: DumpRequest = {
-    originBaseUrl: record.originBaseUrl,
-    playlists: record.playlists,
-    outputPath: record.outputPath,
-    streamName: `/${record.vhost}/${record.app}/${record.outputStreamName}`,
-  };
-  if (record.infoFile !== undefined) request.infoFile = record.infoFile;
-  if (record.userData !== undefined) request.userData = record.userData;
-  if (record.originHeaders !== undefined || record.originCaFile !== undefined) {
-    request.origin = {
-      ...(record.originHeaders && { headers: record.originHeaders }),
-      ...(record.originCaFile !== undefined && { caFile: record.originCaFile }),
-    };
-  }
-  if (record.maxDurationSeconds !== undefined)
-    request.maxDurationSeconds = record.maxDurationSeconds;
-  if (record.from !== undefined) request.from = record.from;
-  return request;
-}
-
-function describe(error: unknown): DumpFailureInfo {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : 'INTERNAL', message: error.message };
-  }
-  return { code: 'INTERNAL', message: String(error) };
 }

@@ -1,7 +1,7 @@
 import {
   HlsDump,
   type DumpCheckpoint,
-  type DumpEvent,
+  type EngineEvent,
   type DumpLimits,
   type DumpProgress,
   type DumpRequest,
@@ -12,7 +12,7 @@ import { LocalStorage } from '@hlsdump/storage';
 
 /** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
 export interface DumpHandle {
-  on(listener: (event: DumpEvent) => void): () => void;
+  on(listener: (event: EngineEvent) => void): () => void;
   start(signal?: AbortSignal): Promise<void>;
   readonly done: Promise<DumpProgress>;
   stop(): Promise<DumpProgress>;

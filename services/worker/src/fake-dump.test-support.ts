@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { DumpCheckpoint, DumpEvent, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
+import type { DumpCheckpoint, EngineEvent, DumpProgress, DumpRequest } from '@hlsdump/dump-engine';
 import type { CreateDump, CreateDumpOptions, DumpHandle } from './engine.js';
 
 /**
@@ -27,7 +27,7 @@ export class FakeDump implements DumpHandle {
     this.segments = options.resumeFrom?.renditions[0]?.entryCount ?? 0;
   }
 
-  on(_listener: (event: DumpEvent) => void): () => void {
+  on(_listener: (event: EngineEvent) => void): () => void {
     return () => {};
   }
 

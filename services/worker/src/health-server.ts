@@ -1,3 +1,4 @@
+import { withTimeout } from '@hlsdump/contracts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
@@ -71,20 +72,14 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 async function ping(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status !== 'ready') return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      redis.ping().then(
-        () => true,
-        () => false,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    timeoutMs,
+    false,
+  );
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -1,4 +1,4 @@
-import type { DumpEvent, DumpProgress } from '@hlsdump/dump-engine';
+import type { EngineEvent, DumpProgress } from '@hlsdump/dump-engine';
 import type { OriginRequestEvent, RetryEvent } from '@hlsdump/hls-client';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -110,7 +110,7 @@ export class WorkerMetrics {
   }
 
   /** Counts one dump's events; `progress` is read for the lag of the rendition just updated. */
-  observeDump(event: DumpEvent, progress: () => DumpProgress): void {
+  observeDump(event: EngineEvent, progress: () => DumpProgress): void {
     switch (event.type) {
       case 'file': {
         this.files.inc({ kind: event.kind });

@@ -300,4 +300,20 @@ describe('shutdown', () => {
     expect((await resumed).options.resumeFrom).toBeDefined();
     expect((await registry.get(dumpKey))?.state).toBe('Completed');
   });
+
+  it('ends in Error, never started, a dump whose checkpoint in Redis is not a checkpoint', async () => {
+    const { dumpKey, runId, outputPath } = await enqueue('corrupt-checkpoint');
+    const corrupt = JSON.stringify({ version: 2, request: { outputPath }, renditions: 'none' });
+    await commands.hset(registry.keys.dump(dumpKey), 'checkpoint', corrupt);
+    const engine = new FakeEngine();
+    await startWorker(engine, 'w-c');
+    const ended = await nextEvent((e) => e.runId === runId && e.type === 'error');
+    expect(ended.error?.code).toBe('CHECKPOINT_INVALID');
+    expect(ended.error?.message).toContain('renditions');
+    expect(engine.dumps).toHaveLength(0);
+    expect(await registry.get(dumpKey)).toMatchObject({
+      state: 'Error',
+      error: { code: 'CHECKPOINT_INVALID' },
+    });
+  });
 });

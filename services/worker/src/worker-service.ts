@@ -4,10 +4,12 @@ import {
   OutputPathLocks,
   ShutdownManager,
   closeRedis,
+  addDumpJob,
   createRedisConnection,
   parseDumpJobData,
   parseMessage,
   waitForRedisReady,
+  watchdogJob,
   workerControlSchema,
   type DumpJobData,
   type DumpRecord,
@@ -109,11 +111,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       connection: bullConnection,
       prefix: options.redisPrefix,
     });
-    await queue.add(
-      'dump',
-      { dumpKey: record.dumpKey, runId: record.runId },
-      { jobId: record.jobId, delay: lockDurationMs, removeOnComplete: true, removeOnFail: true },
-    );
+    await addDumpJob(queue, watchdogJob(record, lockDurationMs));
   };
 
   subscriber.on('message', (_channel: string, payload: string) => {

@@ -1,3 +1,4 @@
+import { withTimeout } from '@hlsdump/contracts';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 
@@ -10,17 +11,14 @@ export function healthRoutes(redis: Redis, pingTimeoutMs = 1_000): Router {
   router.get('/readyz', async (_req, res) => {
     let ready = false;
     if (redis.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      ready = await Promise.race([
+      ready = await withTimeout(
         redis.ping().then(
           () => true,
           () => false,
         ),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), pingTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+        pingTimeoutMs,
+        false,
+      );
     }
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'redis unavailable' });
   });

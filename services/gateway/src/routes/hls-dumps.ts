@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
 import { dumpStatus } from '../dump-status.js';
 import { DumpNotFoundError } from '../errors.js';
 import type { Origins } from '../origins.js';
-import { parseStopBody } from '../start-request.js';
+import { parseStopBody } from '../stop-request.js';
 import type { StreamActionHandler } from './stream-action.js';
 
 interface ListDeps {

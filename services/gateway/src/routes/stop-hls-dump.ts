@@ -1,7 +1,7 @@
 import type { DumpService } from '../dump-service.js';
 import { MissingFieldError } from '../errors.js';
 import type { Origins } from '../origins.js';
-import { parseStopBody } from '../start-request.js';
+import { parseStopBody } from '../stop-request.js';
 import type { StreamActionHandler } from './stream-action.js';
 
 /** `:stopHlsDump` — one dump by id, or every active dump of the output stream. */

@@ -1,0 +1,122 @@
+import type { DumpRecord, DumpRegistry } from '@hlsdump/contracts';
+import type { DumpCheckpoint } from '@hlsdump/dump-engine';
+import { z } from 'zod';
+import type { OwnershipLease } from './ownership-lease.js';
+import { writePathCall } from './registry-call.js';
+import type { RunHooks } from './run-hooks.js';
+
+/*
+ * A dump's checkpoint travels through Redis as JSON: written by its owner before each chunklist
+ * rewrite, read by whoever resumes the dump. Reading checks its shape, so a corrupt one ends the
+ * dump with a clear error instead of resuming from garbage. Unknown fields pass through untouched
+ * (a newer worker's checkpoint resumes as it was written).
+ */
+
+const chunklistEntrySchema = z.looseObject({
+  msn: z.number().optional(),
+  file: z.string(),
+  duration: z.number(),
+  title: z.string().optional(),
+  discontinuity: z.boolean(),
+  programDateTime: z.string().optional(),
+  map: z.string().optional(),
+  keys: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  gap: z.boolean().optional(),
+  discontinuitySequence: z.number().optional(),
+});
+
+const checkpointSchema = z.looseObject({
+  version: z.literal(2),
+  request: z.looseObject({
+    originBaseUrl: z.string(),
+    playlists: z.array(z.string()),
+    outputPath: z.string(),
+    infoFile: z.string().optional(),
+    userData: z.string().optional(),
+    streamName: z.string(),
+    maxDurationSeconds: z.number().optional(),
+    from: z.string().optional(),
+    origin: z
+      .looseObject({
+        headers: z.record(z.string(), z.string()).optional(),
+        caFile: z.string().optional(),
+      })
+      .optional(),
+  }),
+  renditions: z.array(
+    z.looseObject({
+      url: z.string(),
+      chunklist: z.string(),
+      lastMsn: z.number().optional(),
+      entryCount: z.number(),
+      lastEntry: chunklistEntrySchema.optional(),
+      inits: z.record(z.string(), z.string()),
+      gaps: z.number(),
+      bytes: z.number(),
+    }),
+  ),
+  durationLimit: z
+    .looseObject({
+      startMsn: z.number(),
+      countedThrough: z.number().optional(),
+      seconds: z.number(),
+      stopMsn: z.number().optional(),
+    })
+    .optional(),
+}) satisfies z.ZodType<DumpCheckpoint>;
+
+/** A checkpoint in the record that is not one: the dump cannot be resumed where it was. */
+export class CheckpointInvalidError extends Error {
+  readonly code = 'CHECKPOINT_INVALID';
+  override name = 'CheckpointInvalidError';
+}
+
+/** The record's checkpoint, checked; undefined when it has none (a first start). */
+export function checkpointOf(record: DumpRecord): DumpCheckpoint | undefined {
+  if (!record.checkpoint) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(record.checkpoint);
+  } catch (error) {
+    throw new CheckpointInvalidError(
+      `The dump's checkpoint is not JSON (${(error as Error).message}); it cannot be resumed`,
+    );
+  }
+  const parsed = checkpointSchema.safeParse(json);
+  if (!parsed.success) {
+    const problem = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'checkpoint'}: ${issue.message}`)
+      .join('; ');
+    throw new CheckpointInvalidError(
+      `The dump's checkpoint is malformed (${problem}); it cannot be resumed`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Saves each new checkpoint before the chunklist is rewritten, so a new owner resumes exactly where
+ * this one was. Redis away: skipped (the next one carries it all). Refused: the ownership is lost.
+ */
+export function checkpointSaver(options: {
+  registry: DumpRegistry;
+  dumpKey: string;
+  runId: string;
+  workerId: string;
+  lease: OwnershipLease;
+  /** The run's hooks, once it has them: the gap events a save carries. */
+  hooks: () => RunHooks | undefined;
+}): (checkpoint: DumpCheckpoint) => Promise<void> {
+  const { registry, dumpKey, runId, workerId, lease, hooks } = options;
+  return async (checkpoint) => {
+    // The gaps this checkpoint records are told with it; until a save goes through they stay
+    // pending and go with the next one.
+    const gaps = hooks()?.pending();
+    const saved = await writePathCall(registry, () =>
+      registry.saveCheckpoint(dumpKey, runId, workerId, checkpoint, gaps),
+    );
+    if (saved === true) hooks()?.recorded(gaps);
+    if (saved === false) lease.markLost();
+  };
+}
