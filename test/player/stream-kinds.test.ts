@@ -1,10 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestOrigin,
+  KEY_SYSTEM_TAGS,
   makeStream,
   makeTestCertificates,
+  SAMPLE_AES_KEY,
   serveFileOrigin,
   type FileOriginOptions,
   type FileOriginRequest,
@@ -41,7 +43,12 @@ interface DumpedKind {
   playback: PlaybackResult;
   decodeErrors: string;
   masterText: string;
+  /** Every request the origin answered: the dump's first, then the player's and ffmpeg's. */
   requests: readonly FileOriginRequest[];
+  /** How many of `requests` the dump made, and how many came before the player's. */
+  dumpRequests: number;
+  playRequests: number;
+  originBaseUrl: string;
 }
 
 const RETRY = {
@@ -101,6 +108,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     const run = await startDump(request, { client: originClientFor(request, { retry: RETRY }) });
     const result = await run.dump.done;
     await run.close();
+    const dumpRequests = served.requests.length;
     const why = JSON.stringify(result, null, 1);
     expect(result.status, why).toBe('Completed');
     expect(result.gaps, why).toBe(0);
@@ -108,8 +116,9 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(info.status).toBe('Completed');
     expectConsistentItems(info);
 
-    const copied = await expectCopiedBytes(made.dir, outputPath, made.master);
+    const copied = await expectCopiedBytes(made.dir, outputPath, made.master, served.baseUrl);
     const decodeErrors = await ffmpegDecodeErrors(join(outputPath, made.master), decodeOptions);
+    const playRequests = served.requests.length;
     const playback = await player.play(outputPath, made.master, playOptions);
     const masterText = await readFile(join(outputPath, made.master), 'utf8');
     return {
@@ -121,6 +130,9 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
       decodeErrors,
       masterText,
       requests: served.requests,
+      dumpRequests,
+      playRequests,
+      originBaseUrl: served.baseUrl,
     };
   }
 
@@ -149,34 +161,52 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(dumped.result.notices).toEqual([]);
   });
 
-  it('SAMPLE-AES and DRM key tags: kept as written, and told as notices', async () => {
-    // A one-second buffer: the player reaches the last segment by playing, not by buffering ahead.
-    const dumped = await dumpAndPlay('sample-aes-drm', {}, undefined, [], {
-      hlsConfig: { maxBufferLength: 1, maxMaxBufferLength: 1 },
-    });
-    // The last segment is governed by key systems this machine has no server for: hls.js plays the
-    // clear segments after the seek and stops at that one asking for its key, as on the origin.
-    const why = JSON.stringify(dumped.playback, null, 1);
-    expect(dumped.playback.events, why).toEqual(expect.arrayContaining(['playing', 'seeked']));
-    expect(dumped.playback.fatal.length, why).toBeGreaterThan(0);
-    for (const fatal of dumped.playback.fatal) expect(fatal, why).toMatch(/keyLoadError/);
-    expect(dumped.playback.currentTime, why).toBeGreaterThan(dumped.playback.seekedTo ?? 0);
-    // ffmpeg decodes every clear segment and names the one key it cannot open, nothing else.
-    const complaints = dumped.decodeErrors.split('\n').filter((line) => line !== '');
-    expect(complaints.length, dumped.decodeErrors).toBeGreaterThan(0);
-    for (const line of complaints)
-      expect(line).toMatch(/key file|allowed_extensions|not a common multimedia extension/);
+  it('SAMPLE-AES beside FairPlay and Widevine tags: the tags kept, the key left at the origin, played and decoded', async () => {
+    // The copy names the origin's key server, as the origin's playlist does; ffmpeg, reading a
+    // playlist from disk, fetches over HTTP only when told to.
+    const dumped = await dumpAndPlay('sample-aes-drm', { crossOrigin: true }, undefined, [
+      ...['-protocol_whitelist', 'file,http,tcp'],
+    ]);
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.decodeErrors).toBe('');
+    const keyUrl = new URL('keys/sample-aes.key', dumped.originBaseUrl).href;
     expect(dumped.copied.keyLines).toEqual(
-      expect.arrayContaining([expect.stringContaining('URI="skd://hlsdump-test-key"')]),
+      expect.arrayContaining([
+        KEY_SYSTEM_TAGS[0],
+        KEY_SYSTEM_TAGS[1],
+        `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="${keyUrl}",IV=0x${SAMPLE_AES_KEY.iv.toString('hex')}`,
+      ]),
     );
+    expect(await readdir(dumped.outputPath)).not.toContain('sample-aes.key');
+    // The dump never fetched the key; ffmpeg, then the player, did, from the origin.
+    const keyRequests = (from: number, to?: number) =>
+      dumped.requests.slice(from, to).filter((r) => r.path === '/keys/sample-aes.key');
+    expect(keyRequests(0, dumped.dumpRequests)).toEqual([]);
+    expect(keyRequests(dumped.dumpRequests, dumped.playRequests).length).toBeGreaterThan(0);
+    expect(keyRequests(dumped.playRequests).length).toBeGreaterThan(0);
+    for (const request of keyRequests(dumped.dumpRequests)) expect(request.status).toBe(200);
+    // The media is encrypted: a segment read without its key does not decode.
+    const segment = dumped.copied.segmentFiles[1]!;
+    expect(await ffmpegDecodeErrors(join(dumped.outputPath, segment))).toMatch(/error/i);
     expect(dumped.result.notices).toEqual([
       expect.stringMatching(
-        /EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=com\.apple\.streamingkeydelivery kept as is/,
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=com\.apple\.streamingkeydelivery kept as is: .*license server/,
+      ),
+      expect.stringMatching(
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed kept as is: .*license server/,
+      ),
+      expect.stringMatching(
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=identity kept as is: the copy plays only where http:\/\/127\.0\.0\.1:\d+ answers/,
       ),
     ]);
     expect(dumped.masterText).toContain(
-      '#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI="skd://hlsdump-test-key"',
+      KEY_SYSTEM_TAGS[0].replace('#EXT-X-KEY:', '#EXT-X-SESSION-KEY:'),
     );
+    // Another key at the origin, and the same copy no longer plays: the player decrypted it.
+    await writeFile(join(dumped.made.dir, 'keys', 'sample-aes.key'), Buffer.alloc(16, 7));
+    const wrongKey = await player.play(dumped.outputPath, dumped.made.master);
+    expect(wrongKey.outcome, JSON.stringify(wrongKey)).not.toBe('ended');
+    expect(wrongKey.fatal.length, JSON.stringify(wrongKey)).toBeGreaterThan(0);
   });
 
   it('byte-range segments and a byte-range EXT-X-MAP: each range copied to a file of its own', async () => {
