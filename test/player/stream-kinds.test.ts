@@ -149,6 +149,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.decodeErrors).toBe('');
     expect(dumped.copied.inits.size).toBe(1);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('AES-128 with the key rotated mid-stream: both keys copied, URIs local', async () => {
@@ -217,31 +218,46 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(files.filter((f) => /^main_\d+-\d+\.mp4$/.test(f)).length).toBe(
       dumped.copied.segments + 1,
     );
+    expect(dumped.result.notices).toEqual([]);
   });
 
-  it('alternate audio in two languages, WebVTT subtitles, an I-frame playlist, SESSION-DATA and START', async () => {
-    const dumped = await dumpAndPlay('alternate-renditions');
+  let alternate: Promise<DumpedKind> | undefined;
+  /** One dump of the stream with alternate renditions, for the two tests of what it carries. */
+  const alternateRenditions = (): Promise<DumpedKind> =>
+    (alternate ??= dumpAndPlay('alternate-renditions'));
+
+  it('WebVTT subtitles and an I-frame playlist named by the master', async () => {
+    const dumped = await alternateRenditions();
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.decodeErrors).toBe('');
-    expect(dumped.playback.audioTracks).toHaveLength(2);
     expect(dumped.playback.subtitleTracks).toHaveLength(1);
     const iframes = await readFile(join(dumped.outputPath, 'iframes.m3u8'), 'utf8');
     expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY\n');
     expect(dumped.copied.chunklists).toEqual(
-      expect.arrayContaining([
-        'video.m3u8',
-        'audio_en.m3u8',
-        'audio_fr.m3u8',
-        'video_vtt.m3u8',
-        'iframes.m3u8',
-      ]),
+      expect.arrayContaining(['video.m3u8', 'video_vtt.m3u8', 'iframes.m3u8']),
+    );
+    expect(dumped.masterText).toMatch(/#EXT-X-I-FRAME-STREAM-INF:.*URI="iframes\.m3u8"/);
+  });
+
+  it('alternate audio in two languages, SESSION-DATA and START', async () => {
+    const dumped = await alternateRenditions();
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.decodeErrors).toBe('');
+    expect(dumped.playback.audioTracks.map((track) => track.split('/')[1])).toEqual(['en', 'fr']);
+    expect(dumped.copied.chunklists).toEqual(
+      expect.arrayContaining(['audio_en.m3u8', 'audio_fr.m3u8']),
     );
     expect(dumped.masterText).toContain('#EXT-X-START:TIME-OFFSET=1.0\n');
     expect(dumped.masterText).toContain('DATA-ID="com.example.title",VALUE="hlsdump test stream"');
-    // Session data is not a rendition: it keeps the origin's URL.
+    // Session data is not a rendition: it keeps the origin's URL, and the dump says so.
     expect(dumped.masterText).toMatch(
       /DATA-ID="com\.example\.lyrics",URI="http:\/\/127\.0\.0\.1:\d+\/session\.json"/,
     );
+    expect(dumped.result.notices).toEqual([
+      expect.stringMatching(
+        /^master\.m3u8: EXT-X-SESSION-DATA URI kept at the origin: the copy reads \/session\.json only where http:\/\/127\.0\.0\.1:\d+ answers$/,
+      ),
+    ]);
   });
 
   it('ad markers: DATERANGE with SCTE35, CUE-OUT/IN, GAP, DISCONTINUITY-SEQUENCE, a new init after a discontinuity', async () => {
@@ -262,6 +278,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     const chunklist = await readFile(join(dumped.outputPath, 'stream.m3u8'), 'utf8');
     expect(chunklist).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:5\n');
     expect(chunklist).toMatch(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init1.mp4"/);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('signed URLs: every request carries the token the playlist gave, the files keep plain names', async () => {
@@ -278,6 +295,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     }
     // A token minted per response: no two requests carried the same one.
     expect(new Set(signed.map((r) => r.query)).size).toBe(signed.length);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an origin that requires a header: the app’s headers go with every request', async () => {
@@ -288,6 +306,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.requests.length).toBeGreaterThan(6);
     expect(dumped.requests.filter((r) => r.status !== 200)).toEqual([]);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an HTTPS origin whose certificate comes from a CA made in the test', async () => {
@@ -300,6 +319,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(dumped.decodeErrors).toBe('');
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.requests.length).toBeGreaterThan(6);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an HTTPS origin whose CA the app does not name: the dump fails, saying why', async () => {
@@ -367,6 +387,7 @@ describe('a live LL-HLS fMP4 stream: the dump of its complete segments plays', (
     const result = await run.dump.stop();
     await run.close();
     expect(result.status).toBe('Completed');
+    expect(result.notices).toEqual([]);
     await verifyDump(stream, { outputPath, infoFile, streamName }, { minSegments: 4 });
     expect(await ffmpegDecodeErrors(join(outputPath, 'llhls.m3u8'))).toBe('');
     expectPlayedToTheEnd(await player.play(outputPath, 'llhls.m3u8'));

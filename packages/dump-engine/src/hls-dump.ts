@@ -22,6 +22,7 @@ import type {
 } from './dump-types.js';
 import { DurationLimit } from './duration-limit.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
+import { masterOriginNotices } from './master-origin-notices.js';
 import { oldestCommonSegment, parseStartFrom, segmentAtTime } from './start-position.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
 
@@ -267,6 +268,8 @@ export class HlsDump {
     const local = new Map(this.renditions.map((r) => [r.url, r.recorder.chunklistName]));
     const text = rewritePlaylistUris(master.text, master.url, (uri) => local.get(uri) ?? uri);
     await this.writeFile(path, 'master', () => this.deps.storage.writeFile(path, text));
+    for (const { tag, message } of masterOriginNotices(text))
+      this.onNotice(master.name, tag, message);
   }
 
   private async run(): Promise<void> {
@@ -434,15 +437,18 @@ export class HlsDump {
       signal: this.abort.signal,
       writeFile: (path, kind, write) => this.writeFile(path, kind, write),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
-      onNotice: (chunklist, tag, message) => {
-        const line = `${chunklist}: ${tag} ${message}`;
-        // Bounded: an origin varying a tag per segment must not grow the status without end.
-        if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
-        this.notices.add(line);
-        this.emit({ type: 'notice', chunklist, tag, message });
-      },
+      onNotice: (chunklist, tag, message) => this.onNotice(chunklist, tag, message),
       saveCheckpoint: () => this.saveCheckpoint(),
     };
+  }
+
+  /** Tells what the copy could not honour: in the status, and as an event the log writes. */
+  private onNotice(playlist: string, tag: string, message: string): void {
+    const line = `${playlist}: ${tag} ${message}`;
+    // Bounded: an origin varying a tag per segment must not grow the status without end.
+    if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
+    this.notices.add(line);
+    this.emit({ type: 'notice', chunklist: playlist, tag, message });
   }
 
   /**
