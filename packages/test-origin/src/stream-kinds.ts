@@ -205,7 +205,9 @@ async function sampleAesWithKeySystems(dir: string): Promise<void> {
   await mkdir(join(dir, 'keys'));
   await writeFile(join(dir, 'keys', 'sample-aes.key'), SAMPLE_AES_KEY.key);
   // The key a player can have comes last: ffmpeg's HLS reader reads no KEYFORMAT and takes the
-  // last EXT-X-KEY before a segment; hls.js picks the identity key wherever it stands.
+  // last EXT-X-KEY before a segment; hls.js picks the identity key wherever it stands. One key and
+  // an explicit IV for all segments, as packagers write SAMPLE-AES: ffmpeg decrypts a frame that
+  // leaves its parsers after its own segment with the next segment's IV.
   const keys = [
     ...KEY_SYSTEM_TAGS,
     `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="keys/sample-aes.key",IV=0x${SAMPLE_AES_KEY.iv.toString('hex')}`,
