@@ -182,6 +182,7 @@ export class HlsDump {
     await this.fenced(() => this.deps.storage.ensureDir(outputPath));
     // A previous owner killed mid-write left its temporary files; they are never a dump file.
     if (resume) await this.fenced(() => this.removeTemporaries());
+    if (resume) await this.retellMasterNotices();
     if (infoFile !== undefined) {
       await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
       this.infoFile = resume
@@ -268,8 +269,22 @@ export class HlsDump {
     const local = new Map(this.renditions.map((r) => [r.url, r.recorder.chunklistName]));
     const text = rewritePlaylistUris(master.text, master.url, (uri) => local.get(uri) ?? uri);
     await this.writeFile(path, 'master', () => this.deps.storage.writeFile(path, text));
-    for (const { tag, message } of masterOriginNotices(text))
-      this.onNotice(master.name, tag, message);
+    this.tellMasterNotices(master.name, text);
+  }
+
+  /** A resumed dump's masters are on disk already: what they keep at the origin is told again. */
+  private async retellMasterNotices(): Promise<void> {
+    for (const name of this.request.playlists.map(sanitizeFileName)) {
+      const path = join(this.request.outputPath, name);
+      if (!(await this.deps.storage.exists(path))) continue;
+      const text = (await this.deps.storage.readFile(path)).toString('utf8');
+      if (isMasterPlaylist(text)) this.tellMasterNotices(name, text);
+    }
+  }
+
+  private tellMasterNotices(name: string, copiedMaster: string): void {
+    for (const { tag, message } of masterOriginNotices(copiedMaster))
+      this.onNotice(name, tag, message);
   }
 
   private async run(): Promise<void> {
