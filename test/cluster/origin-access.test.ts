@@ -80,9 +80,11 @@ describe('origins that need more than a URL, through the gateway and a worker', 
     const dump = await completed('guarded', 'drm', 'd1');
     expect(dump.status).toBe('Completed');
     expect(guarded.requests.filter((r) => r.status !== 200)).toEqual([]);
-    await expectCopiedBytes(drm.dir, started.outputPath);
+    await expectCopiedBytes(drm.dir, started.outputPath, 'master.m3u8', guarded.baseUrl);
     expect(dump.notices).toEqual([
       expect.stringMatching(/^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=com\.apple/),
+      expect.stringMatching(/^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=urn:uuid:/),
+      expect.stringMatching(/^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=identity/),
     ]);
     expect(cluster.workers[0]!.output()).toMatch(/not honoured: METHOD=SAMPLE-AES/);
   });

@@ -125,6 +125,24 @@ describe('resuming a dump from its checkpoint', () => {
     await expectContinuous(stream, request, 0);
   });
 
+  it('tells again what the copied master keeps at the origin', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'notices');
+    const checkpoint = await dumpThenDie(request, 2);
+    // The copied master as it is when the origin's names session data at a URI.
+    await appendFile(
+      join(request.outputPath, 'llhls.m3u8'),
+      '\n#EXT-X-SESSION-DATA:DATA-ID="com.example.lyrics",URI="http://127.0.0.1:9/lyrics.json"\n',
+    );
+    const resumed = await startDump(request, { resumeFrom: checkpoint });
+    await resumed.segmentsWritten(3);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    expect(result.notices).toEqual([
+      'llhls.m3u8: EXT-X-SESSION-DATA URI kept at the origin: the copy reads /lyrics.json only where http://127.0.0.1:9 answers',
+    ]);
+  });
+
   it('completes a chunklist the dead owner saved a checkpoint for but did not rewrite', async () => {
     const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
     const request = requestFor(stream, 'short');

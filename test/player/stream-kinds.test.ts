@@ -1,10 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestOrigin,
+  KEY_SYSTEM_TAGS,
   makeStream,
   makeTestCertificates,
+  SAMPLE_AES_KEY,
   serveFileOrigin,
   type FileOriginOptions,
   type FileOriginRequest,
@@ -41,7 +43,12 @@ interface DumpedKind {
   playback: PlaybackResult;
   decodeErrors: string;
   masterText: string;
+  /** Every request the origin answered: the dump's first, then the player's and ffmpeg's. */
   requests: readonly FileOriginRequest[];
+  /** How many of `requests` the dump made, and how many came before the player's. */
+  dumpRequests: number;
+  playRequests: number;
+  originBaseUrl: string;
 }
 
 const RETRY = {
@@ -101,6 +108,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     const run = await startDump(request, { client: originClientFor(request, { retry: RETRY }) });
     const result = await run.dump.done;
     await run.close();
+    const dumpRequests = served.requests.length;
     const why = JSON.stringify(result, null, 1);
     expect(result.status, why).toBe('Completed');
     expect(result.gaps, why).toBe(0);
@@ -108,8 +116,9 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(info.status).toBe('Completed');
     expectConsistentItems(info);
 
-    const copied = await expectCopiedBytes(made.dir, outputPath, made.master);
+    const copied = await expectCopiedBytes(made.dir, outputPath, made.master, served.baseUrl);
     const decodeErrors = await ffmpegDecodeErrors(join(outputPath, made.master), decodeOptions);
+    const playRequests = served.requests.length;
     const playback = await player.play(outputPath, made.master, playOptions);
     const masterText = await readFile(join(outputPath, made.master), 'utf8');
     return {
@@ -121,6 +130,9 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
       decodeErrors,
       masterText,
       requests: served.requests,
+      dumpRequests,
+      playRequests,
+      originBaseUrl: served.baseUrl,
     };
   }
 
@@ -137,6 +149,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.decodeErrors).toBe('');
     expect(dumped.copied.inits.size).toBe(1);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('AES-128 with the key rotated mid-stream: both keys copied, URIs local', async () => {
@@ -149,34 +162,52 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(dumped.result.notices).toEqual([]);
   });
 
-  it('SAMPLE-AES and DRM key tags: kept as written, and told as notices', async () => {
-    // A one-second buffer: the player reaches the last segment by playing, not by buffering ahead.
-    const dumped = await dumpAndPlay('sample-aes-drm', {}, undefined, [], {
-      hlsConfig: { maxBufferLength: 1, maxMaxBufferLength: 1 },
-    });
-    // The last segment is governed by key systems this machine has no server for: hls.js plays the
-    // clear segments after the seek and stops at that one asking for its key, as on the origin.
-    const why = JSON.stringify(dumped.playback, null, 1);
-    expect(dumped.playback.events, why).toEqual(expect.arrayContaining(['playing', 'seeked']));
-    expect(dumped.playback.fatal.length, why).toBeGreaterThan(0);
-    for (const fatal of dumped.playback.fatal) expect(fatal, why).toMatch(/keyLoadError/);
-    expect(dumped.playback.currentTime, why).toBeGreaterThan(dumped.playback.seekedTo ?? 0);
-    // ffmpeg decodes every clear segment and names the one key it cannot open, nothing else.
-    const complaints = dumped.decodeErrors.split('\n').filter((line) => line !== '');
-    expect(complaints.length, dumped.decodeErrors).toBeGreaterThan(0);
-    for (const line of complaints)
-      expect(line).toMatch(/key file|allowed_extensions|not a common multimedia extension/);
+  it('SAMPLE-AES beside FairPlay and Widevine tags: the tags kept, the key left at the origin, played and decoded', async () => {
+    // The copy names the origin's key server, as the origin's playlist does; ffmpeg, reading a
+    // playlist from disk, fetches over HTTP only when told to.
+    const dumped = await dumpAndPlay('sample-aes-drm', { crossOrigin: true }, undefined, [
+      ...['-protocol_whitelist', 'file,http,tcp'],
+    ]);
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.decodeErrors).toBe('');
+    const keyUrl = new URL('keys/sample-aes.key', dumped.originBaseUrl).href;
     expect(dumped.copied.keyLines).toEqual(
-      expect.arrayContaining([expect.stringContaining('URI="skd://hlsdump-test-key"')]),
+      expect.arrayContaining([
+        KEY_SYSTEM_TAGS[0],
+        KEY_SYSTEM_TAGS[1],
+        `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="${keyUrl}",IV=0x${SAMPLE_AES_KEY.iv.toString('hex')}`,
+      ]),
     );
+    expect(await readdir(dumped.outputPath)).not.toContain('sample-aes.key');
+    // The dump never fetched the key; ffmpeg, then the player, did, from the origin.
+    const keyRequests = (from: number, to?: number) =>
+      dumped.requests.slice(from, to).filter((r) => r.path === '/keys/sample-aes.key');
+    expect(keyRequests(0, dumped.dumpRequests)).toEqual([]);
+    expect(keyRequests(dumped.dumpRequests, dumped.playRequests).length).toBeGreaterThan(0);
+    expect(keyRequests(dumped.playRequests).length).toBeGreaterThan(0);
+    for (const request of keyRequests(dumped.dumpRequests)) expect(request.status).toBe(200);
+    // The media is encrypted: a segment read without its key does not decode.
+    const segment = dumped.copied.segmentFiles[1]!;
+    expect(await ffmpegDecodeErrors(join(dumped.outputPath, segment))).toMatch(/error/i);
     expect(dumped.result.notices).toEqual([
       expect.stringMatching(
-        /EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=com\.apple\.streamingkeydelivery kept as is/,
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=com\.apple\.streamingkeydelivery kept as is: .*license server/,
+      ),
+      expect.stringMatching(
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed kept as is: .*license server/,
+      ),
+      expect.stringMatching(
+        /^stream\.m3u8: EXT-X-KEY METHOD=SAMPLE-AES KEYFORMAT=identity kept as is: the copy plays only where http:\/\/127\.0\.0\.1:\d+ answers/,
       ),
     ]);
     expect(dumped.masterText).toContain(
-      '#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI="skd://hlsdump-test-key"',
+      KEY_SYSTEM_TAGS[0].replace('#EXT-X-KEY:', '#EXT-X-SESSION-KEY:'),
     );
+    // Another key at the origin, and the same copy no longer plays: the player decrypted it.
+    await writeFile(join(dumped.made.dir, 'keys', 'sample-aes.key'), Buffer.alloc(16, 7));
+    const wrongKey = await player.play(dumped.outputPath, dumped.made.master);
+    expect(wrongKey.outcome, JSON.stringify(wrongKey)).not.toBe('ended');
+    expect(wrongKey.fatal.length, JSON.stringify(wrongKey)).toBeGreaterThan(0);
   });
 
   it('byte-range segments and a byte-range EXT-X-MAP: each range copied to a file of its own', async () => {
@@ -187,31 +218,46 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(files.filter((f) => /^main_\d+-\d+\.mp4$/.test(f)).length).toBe(
       dumped.copied.segments + 1,
     );
+    expect(dumped.result.notices).toEqual([]);
   });
 
-  it('alternate audio in two languages, WebVTT subtitles, an I-frame playlist, SESSION-DATA and START', async () => {
-    const dumped = await dumpAndPlay('alternate-renditions');
+  let alternate: Promise<DumpedKind> | undefined;
+  /** One dump of the stream with alternate renditions, for the two tests of what it carries. */
+  const alternateRenditions = (): Promise<DumpedKind> =>
+    (alternate ??= dumpAndPlay('alternate-renditions'));
+
+  it('WebVTT subtitles and an I-frame playlist named by the master', async () => {
+    const dumped = await alternateRenditions();
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.decodeErrors).toBe('');
-    expect(dumped.playback.audioTracks).toHaveLength(2);
     expect(dumped.playback.subtitleTracks).toHaveLength(1);
     const iframes = await readFile(join(dumped.outputPath, 'iframes.m3u8'), 'utf8');
     expect(iframes).toContain('#EXT-X-I-FRAMES-ONLY\n');
     expect(dumped.copied.chunklists).toEqual(
-      expect.arrayContaining([
-        'video.m3u8',
-        'audio_en.m3u8',
-        'audio_fr.m3u8',
-        'video_vtt.m3u8',
-        'iframes.m3u8',
-      ]),
+      expect.arrayContaining(['video.m3u8', 'video_vtt.m3u8', 'iframes.m3u8']),
+    );
+    expect(dumped.masterText).toMatch(/#EXT-X-I-FRAME-STREAM-INF:.*URI="iframes\.m3u8"/);
+  });
+
+  it('alternate audio in two languages, SESSION-DATA and START', async () => {
+    const dumped = await alternateRenditions();
+    expectPlayedToTheEnd(dumped.playback);
+    expect(dumped.decodeErrors).toBe('');
+    expect(dumped.playback.audioTracks.map((track) => track.split('/')[1])).toEqual(['en', 'fr']);
+    expect(dumped.copied.chunklists).toEqual(
+      expect.arrayContaining(['audio_en.m3u8', 'audio_fr.m3u8']),
     );
     expect(dumped.masterText).toContain('#EXT-X-START:TIME-OFFSET=1.0\n');
     expect(dumped.masterText).toContain('DATA-ID="com.example.title",VALUE="hlsdump test stream"');
-    // Session data is not a rendition: it keeps the origin's URL.
+    // Session data is not a rendition: it keeps the origin's URL, and the dump says so.
     expect(dumped.masterText).toMatch(
       /DATA-ID="com\.example\.lyrics",URI="http:\/\/127\.0\.0\.1:\d+\/session\.json"/,
     );
+    expect(dumped.result.notices).toEqual([
+      expect.stringMatching(
+        /^master\.m3u8: EXT-X-SESSION-DATA URI kept at the origin: the copy reads \/session\.json only where http:\/\/127\.0\.0\.1:\d+ answers$/,
+      ),
+    ]);
   });
 
   it('ad markers: DATERANGE with SCTE35, CUE-OUT/IN, GAP, DISCONTINUITY-SEQUENCE, a new init after a discontinuity', async () => {
@@ -232,6 +278,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     const chunklist = await readFile(join(dumped.outputPath, 'stream.m3u8'), 'utf8');
     expect(chunklist).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:5\n');
     expect(chunklist).toMatch(/#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init1.mp4"/);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('signed URLs: every request carries the token the playlist gave, the files keep plain names', async () => {
@@ -248,6 +295,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     }
     // A token minted per response: no two requests carried the same one.
     expect(new Set(signed.map((r) => r.query)).size).toBe(signed.length);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an origin that requires a header: the app’s headers go with every request', async () => {
@@ -258,6 +306,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.requests.length).toBeGreaterThan(6);
     expect(dumped.requests.filter((r) => r.status !== 200)).toEqual([]);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an HTTPS origin whose certificate comes from a CA made in the test', async () => {
@@ -270,6 +319,7 @@ describe('every kind of stream: the dump holds the origin’s bytes and a real p
     expect(dumped.decodeErrors).toBe('');
     expectPlayedToTheEnd(dumped.playback);
     expect(dumped.requests.length).toBeGreaterThan(6);
+    expect(dumped.result.notices).toEqual([]);
   });
 
   it('an HTTPS origin whose CA the app does not name: the dump fails, saying why', async () => {
@@ -337,6 +387,7 @@ describe('a live LL-HLS fMP4 stream: the dump of its complete segments plays', (
     const result = await run.dump.stop();
     await run.close();
     expect(result.status).toBe('Completed');
+    expect(result.notices).toEqual([]);
     await verifyDump(stream, { outputPath, infoFile, streamName }, { minSegments: 4 });
     expect(await ffmpegDecodeErrors(join(outputPath, 'llhls.m3u8'))).toBe('');
     expectPlayedToTheEnd(await player.play(outputPath, 'llhls.m3u8'));

@@ -14,6 +14,8 @@ export interface CopiedFiles {
   /** Chunklists compared, by local name. */
   chunklists: string[];
   segments: number;
+  /** The copy's segment files, in order. */
+  segmentFiles: string[];
   gaps: number;
   inits: Set<string>;
   /** Local key files, each compared with the origin's. */
@@ -28,19 +30,27 @@ export interface CopiedFiles {
  * Checks a dump of a finished stream against the origin's files on disk: the dumped master names
  * the same renditions (variants, alternate media, I-frame playlists) in the same order, each local
  * chunklist lists every origin segment in order, and every segment, byte range, init segment and
- * AES-128 key holds the origin's bytes. Segments the origin marks EXT-X-GAP stay gaps.
+ * AES-128 key holds the origin's bytes. Segments the origin marks EXT-X-GAP stay gaps. Key tags
+ * the copy keeps (SAMPLE-AES, key systems) name the origin's URI as served at `originBaseUrl`.
  */
 export async function expectCopiedBytes(
   originDir: string,
   outputPath: string,
   master = 'master.m3u8',
+  originBaseUrl?: string,
 ): Promise<CopiedFiles> {
+  /** Where the origin served a file of `originDir`. */
+  const servedUrl = (fileUrl: string): string => {
+    if (originBaseUrl === undefined) throw new Error('a kept key URI needs originBaseUrl');
+    return new URL(fileURLToPath(fileUrl).slice(originDir.length + 1), originBaseUrl).href;
+  };
   const originMaster = await masterOf(originDir, master);
   const localMaster = await masterOf(outputPath, master);
   expect(localMaster.length, 'renditions in the dumped master').toBe(originMaster.length);
   const copied: CopiedFiles = {
     chunklists: [],
     segments: 0,
+    segmentFiles: [],
     gaps: 0,
     inits: new Set(),
     keys: new Set(),
@@ -72,6 +82,7 @@ export async function expectCopiedBytes(
         `${where} bytes`,
       ).toBe(true);
       copied.segments++;
+      copied.segmentFiles.push(fileURLToPath(ours.uri).slice(outputPath.length + 1));
       if (theirs.map) {
         expect(ours.map, `${where} map`).toBeDefined();
         expect(ours.map!.byterange).toBeUndefined();
@@ -83,7 +94,15 @@ export async function expectCopiedBytes(
         ).toBe(true);
         copied.inits.add(ours.map!.relativeUri);
       }
-      await expectSameKeys(theirs.keyLines, ours.keyLines, originUrl, localUrl, copied, where);
+      await expectSameKeys(
+        theirs.keyLines,
+        ours.keyLines,
+        originUrl,
+        localUrl,
+        copied,
+        where,
+        servedUrl,
+      );
     }
   }
   return copied;
@@ -96,6 +115,7 @@ async function expectSameKeys(
   localUrl: string,
   copied: CopiedFiles,
   where: string,
+  servedUrl: (fileUrl: string) => string,
 ): Promise<void> {
   expect(ours.length, `${where} keys`).toBe(theirs.length);
   for (const [k, line] of theirs.entries()) {
@@ -115,8 +135,9 @@ async function expectSameKeys(
       ).toBe(true);
       copied.keys.add(local);
     } else {
-      // Key systems are kept as written (non-HTTP URIs need no resolving).
-      expect(localKey.get('URI'), `${where} key URI`).toBe(uri);
+      // Kept as written, a relative URI made absolute: the copy fetches it where the origin serves it.
+      const kept = /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : new URL(uri, servedUrl(originUrl)).href;
+      expect(localKey.get('URI'), `${where} key URI`).toBe(kept);
     }
   }
 }

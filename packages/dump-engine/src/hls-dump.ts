@@ -24,6 +24,7 @@ import type {
 } from './dump-types.js';
 import { DurationLimit } from './duration-limit.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
+import { masterOriginNotices } from './master-origin-notices.js';
 import { oldestCommonSegment, parseStartFrom, segmentAtTime } from './start-position.js';
 import { RenditionRecorder, type RecorderContext } from './rendition-recorder.js';
 
@@ -183,6 +184,7 @@ export class HlsDump {
     await this.fenced(() => this.deps.storage.ensureDir(outputPath));
     // A previous owner killed mid-write left its temporary files; they are never a dump file.
     if (resume) await this.fenced(() => this.removeTemporaries());
+    if (resume) await this.retellMasterNotices();
     if (infoFile !== undefined) {
       await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
       this.infoFile = resume
@@ -269,6 +271,22 @@ export class HlsDump {
     const local = new Map(this.renditions.map((r) => [r.url, r.recorder.chunklistName]));
     const text = rewritePlaylistUris(master.text, master.url, (uri) => local.get(uri) ?? uri);
     await this.writeFile(path, 'master', () => this.deps.storage.writeFile(path, text));
+    this.tellMasterNotices(master.name, text);
+  }
+
+  /** A resumed dump's masters are on disk already: what they keep at the origin is told again. */
+  private async retellMasterNotices(): Promise<void> {
+    for (const name of this.request.playlists.map(sanitizeFileName)) {
+      const path = join(this.request.outputPath, name);
+      if (!(await this.deps.storage.exists(path))) continue;
+      const text = (await this.deps.storage.readFile(path)).toString('utf8');
+      if (isMasterPlaylist(text)) this.tellMasterNotices(name, text);
+    }
+  }
+
+  private tellMasterNotices(name: string, copiedMaster: string): void {
+    for (const { tag, message } of masterOriginNotices(copiedMaster))
+      this.onNotice(name, tag, message);
   }
 
   private async run(): Promise<void> {
@@ -436,15 +454,18 @@ export class HlsDump {
       signal: this.abort.signal,
       writeFile: (path, kind, write) => this.writeFile(path, kind, write),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
-      onNotice: (chunklist, tag, message) => {
-        const line = `${chunklist}: ${tag} ${message}`;
-        // Bounded: an origin varying a tag per segment must not grow the status without end.
-        if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
-        this.notices.add(line);
-        this.emit({ type: 'notice', chunklist, tag, message });
-      },
+      onNotice: (chunklist, tag, message) => this.onNotice(chunklist, tag, message),
       saveCheckpoint: () => this.saveCheckpoint(),
     };
+  }
+
+  /** Tells what the copy could not honour: in the status, and as an event the log writes. */
+  private onNotice(playlist: string, tag: string, message: string): void {
+    const line = `${playlist}: ${tag} ${message}`;
+    // Bounded: an origin varying a tag per segment must not grow the status without end.
+    if (this.notices.has(line) || this.notices.size >= MAX_NOTICES) return;
+    this.notices.add(line);
+    this.emit({ type: 'notice', chunklist: playlist, tag, message });
   }
 
   /**

@@ -38,11 +38,18 @@ describe('localKeyLines', () => {
       '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="https://origin.example/live/license/key",KEYFORMAT="identity"',
     ]);
     expect(result.notices.map((n) => n.message)).toEqual([
-      expect.stringContaining(
-        'METHOD=SAMPLE-AES KEYFORMAT=com.apple.streamingkeydelivery kept as is',
-      ),
-      expect.stringContaining('https://origin.example answers'),
+      'METHOD=SAMPLE-AES KEYFORMAT=com.apple.streamingkeydelivery kept as is: the copy plays only where a license server of com.apple.streamingkeydelivery answers',
+      'METHOD=SAMPLE-AES KEYFORMAT=urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed kept as is: the copy plays only where a license server of urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed answers',
+      'METHOD=SAMPLE-AES KEYFORMAT=identity kept as is: the copy plays only where https://origin.example answers for its key',
     ]);
+  });
+
+  it('tells nothing of an identity key given in a data: URI: the tag holds the key', async () => {
+    const line =
+      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:application/octet-stream;base64,AAECAwQFBgcICQoLDA0ODw==",IV=0x01';
+    const result = await localKeyLines([line], PLAYLIST, async () => 'never');
+    expect(result.lines).toEqual([line]);
+    expect(result.notices).toEqual([]);
   });
 
   it('keeps METHOD=NONE', async () => {

@@ -24,6 +24,11 @@ export interface FileOriginOptions {
   requiredHeader?: { name: string; value: string };
   /** Serve HTTPS with this certificate (PEM). */
   tls?: { key: string; cert: string };
+  /**
+   * Let pages of any origin read the answers (CORS), as a key server for web players does: a
+   * copy that keeps a key's URI at the origin has the player fetch it from there.
+   */
+  crossOrigin?: boolean;
 }
 
 export interface FileOriginRequest {
@@ -80,7 +85,9 @@ export async function serveFileOrigin(
       res.writeHead(status, {
         'Content-Type': 'text/plain; charset=utf-8',
         'Cache-Control': 'no-cache',
-        // The player test loads the copy, never the origin; CORS stays closed.
+        // Closed unless asked for: the player loads the copy, and only a key kept at the origin
+        // is fetched from here by a page.
+        ...(options.crossOrigin && { 'Access-Control-Allow-Origin': '*' }),
         ...headers,
         'Content-Length': String(Buffer.byteLength(body)),
       });

@@ -42,7 +42,9 @@ export {
 } from './file-origin.js';
 export { makeTestCertificates, type TestCertificates } from './test-ca.js';
 export {
+  KEY_SYSTEM_TAGS,
   makeStream,
+  SAMPLE_AES_KEY,
   STREAM_KINDS,
   STREAM_SECONDS,
   type MadeStream,

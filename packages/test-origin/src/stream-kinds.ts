@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { markSampleAesStreams } from './sample-aes-pmt.js';
+import { adtsAudioSpecificConfig, encryptAdtsStream, encryptAvcStream } from './sample-aes.js';
 
 const run = promisify(execFile);
 
@@ -74,7 +76,7 @@ const BUILDERS: Record<StreamKind, (dir: string) => Promise<void>> = {
   'plain-ts': (dir) => plainStream(dir, 'mpegts'),
   'plain-fmp4': (dir) => plainStream(dir, 'fmp4'),
   'aes-128': aes128WithRotation,
-  'sample-aes-drm': sampleAesDrmTags,
+  'sample-aes-drm': sampleAesWithKeySystems,
   'byte-range': byteRangeStream,
   'alternate-renditions': alternateRenditions,
   'ad-markers': adMarkers,
@@ -152,29 +154,78 @@ async function aes128WithRotation(dir: string): Promise<void> {
   await writeFile(join(dir, 'stream.m3u8'), lines.join('\n'));
 }
 
+/** The SAMPLE-AES key the origin serves, and the IV its EXT-X-KEY names. */
+export const SAMPLE_AES_KEY = {
+  key: Buffer.from('5a4d3c2b1a0918273645546372819faf', 'hex'),
+  iv: Buffer.from('00112233445566778899aabbccddeeff', 'hex'),
+};
+/** Key systems offered beside it, which a player without their license servers passes over. */
+export const KEY_SYSTEM_TAGS = [
+  '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://hlsdump-test-key",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"',
+  '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,AAAAW3Bzc2gAAAAA7e+LqXnWSs6jyCfc1R0h7QAAADsIARIQ",KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",KEYFORMATVERSIONS="1"',
+] as const;
+
 /**
- * Key-system tags with no key this test could hold: SAMPLE-AES with a FairPlay `skd://` URI and
- * a Widevine `data:` URI, offered side by side before clear segments, and EXT-X-SESSION-KEY in the
- * master. The copy must keep them as they are.
+ * Real SAMPLE-AES media (MPEG-TS, H.264 and AAC, see sample-aes.ts) whose key the origin serves
+ * at `keys/sample-aes.key`, offered beside a FairPlay `skd://` and a Widevine `data:` key tag as
+ * a multi-key-system packager writes them, and EXT-X-SESSION-KEY in the master. ffmpeg's HLS
+ * muxer cannot encrypt samples: it writes clear elementary streams, they are encrypted here, and
+ * ffmpeg muxes the encrypted streams unchanged (its parsers read only the clear headers).
  */
-async function sampleAesDrmTags(dir: string): Promise<void> {
-  await plainStream(dir, 'fmp4');
-  const keys =
-    '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://hlsdump-test-key",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"\n' +
-    '#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text/plain;base64,AAAAW3Bzc2gAAAAA7e+LqXnWSs6jyCfc1R0h7QAAADsIARIQ",KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",KEYFORMATVERSIONS="1"\n';
+async function sampleAesWithKeySystems(dir: string): Promise<void> {
+  await ffmpeg(dir, [
+    ...testSource(STREAM_SECONDS),
+    // The picture cuts to black for its last 0.2 s, as programmes end: those frames' slices are
+    // under 48 bytes, which the format leaves clear. ffmpeg's HLS reader decrypts a packet only
+    // while its segment is current, and the last two frames leave its parsers after the last
+    // segment has ended; were they encrypted, ffmpeg alone would decode them wrong.
+    ...['-map', '0:v', '-vf', `drawbox=color=black:t=fill:enable='gte(t,${STREAM_SECONDS - 0.2})'`],
+    ...[...VIDEO, '-f', 'h264', 'clear.h264'],
+    ...['-map', '1:a', ...AUDIO, '-f', 'adts', 'clear.aac'],
+  ]);
+  const video = encryptAvcStream(await readFile(join(dir, 'clear.h264')), SAMPLE_AES_KEY);
+  const clearAudio = await readFile(join(dir, 'clear.aac'));
+  await writeFile(join(dir, 'sample-aes.h264'), video);
+  await writeFile(join(dir, 'sample-aes.aac'), encryptAdtsStream(clearAudio, SAMPLE_AES_KEY));
+  await ffmpeg(dir, [
+    ...['-framerate', '30', '-f', 'h264', '-i', 'sample-aes.h264'],
+    ...['-f', 'aac', '-i', 'sample-aes.aac'],
+    ...['-map', '0:v', '-map', '1:a', '-c', 'copy', ...HLS_VOD],
+    ...['-hls_flags', 'independent_segments'],
+    ...['-hls_segment_filename', 'sample_%03d.ts', '-master_pl_name', 'master.m3u8', 'stream.m3u8'],
+  ]);
+  for (const name of ['clear.h264', 'clear.aac', 'sample-aes.h264', 'sample-aes.aac'])
+    await rm(join(dir, name));
+  const audioConfig = adtsAudioSpecificConfig(clearAudio);
   const media = await readFile(join(dir, 'stream.m3u8'), 'utf8');
-  // The key tags govern the last segment only (its media stays clear): a player without the key
-  // systems' servers plays up to it and stops there, on the origin as on the copy.
-  const lines = media.split('\n');
-  const lastUri = lines.findLastIndex((line) => line !== '' && !line.startsWith('#'));
-  lines.splice(lastUri - 1, 0, ...keys.trimEnd().split('\n'));
+  for (const segment of media.split('\n').filter((line) => line !== '' && !line.startsWith('#'))) {
+    const path = join(dir, segment);
+    await writeFile(path, markSampleAesStreams(await readFile(path), audioConfig));
+  }
+  await mkdir(join(dir, 'keys'));
+  await writeFile(join(dir, 'keys', 'sample-aes.key'), SAMPLE_AES_KEY.key);
+  // The key a player can have comes last: ffmpeg's HLS reader reads no KEYFORMAT and takes the
+  // last EXT-X-KEY before a segment; hls.js picks the identity key wherever it stands. One key and
+  // an explicit IV for all segments, as packagers write SAMPLE-AES: ffmpeg decrypts a frame that
+  // leaves its parsers after its own segment with the next segment's IV.
+  const keys = [
+    ...KEY_SYSTEM_TAGS,
+    `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="keys/sample-aes.key",IV=0x${SAMPLE_AES_KEY.iv.toString('hex')}`,
+  ];
+  // KEYFORMAT and SAMPLE-AES need protocol version 5 (RFC 8216 section 7).
+  const lines = media.replace(/#EXT-X-VERSION:\d+/, '#EXT-X-VERSION:5').split('\n');
+  lines.splice(
+    lines.findIndex((line) => line.startsWith('#EXTINF:')),
+    0,
+    ...keys,
+  );
   await writeFile(join(dir, 'stream.m3u8'), lines.join('\n'));
   const master = await readFile(join(dir, 'master.m3u8'), 'utf8');
   await writeFile(
     join(dir, 'master.m3u8'),
     master.replace(
       '#EXTM3U\n',
-      '#EXTM3U\n#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI="skd://hlsdump-test-key",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"\n',
+      `#EXTM3U\n${KEY_SYSTEM_TAGS[0].replace('#EXT-X-KEY:', '#EXT-X-SESSION-KEY:')}\n`,
     ),
   );
 }
