@@ -1,4 +1,5 @@
 import type { ScriptDefinition } from './registry-scripts.js';
+import { RUN_IDENTITY_LUA } from './run-identity.js';
 
 /**
  * The run has stayed up long enough to prove the dump does not take its worker down: the count of
@@ -7,9 +8,9 @@ import type { ScriptDefinition } from './registry-scripts.js';
  */
 export const clearCrashesScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
-if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2]
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or holderOf(KEYS[1]) ~= ARGV[2]
   or (state ~= 'Starting' and state ~= 'Running' and state ~= 'Stopping') then
   return 'LOST'
 end

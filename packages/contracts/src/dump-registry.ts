@@ -196,17 +196,22 @@ export class DumpRegistry {
     return reply === 'OK';
   }
 
-  /** Whether `owner` still owns the dump's run: the fence a worker checks before writing. */
+  /**
+   * Whether `owner` (a run identity, see run-identity.ts) still owns the dump's run: the fence a
+   * worker checks before writing.
+   */
   async owns(dumpKey: string, runId: string, owner: string): Promise<boolean> {
-    const [state, recordRunId, recordOwner] = await this.redis.hmget(
+    const [state, recordRunId, recordOwner, claim] = await this.redis.hmget(
       this.keys.dump(dumpKey),
       'state',
       'runId',
       'owner',
+      'claim',
     );
+    const holder = claim === null ? recordOwner : `${recordOwner}#${claim}`;
     return (
       recordRunId === runId &&
-      recordOwner === owner &&
+      holder === owner &&
       (state === 'Starting' || state === 'Running' || state === 'Stopping')
     );
   }

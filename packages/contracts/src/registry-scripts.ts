@@ -1,3 +1,5 @@
+import { RUN_IDENTITY_LUA } from './run-identity.js';
+
 /**
  * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
  * (gateway and worker, two gateways, two workers) can never both win a transition.
@@ -42,9 +44,9 @@ end
  * KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds; heldActive() also
  * that it has not ended or gone back to the queue.
  */
-const HELD = `
+const HELD = `${RUN_IDENTITY_LUA}
 local function held()
-  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
+  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and holderOf(KEYS[1]) == ARGV[2]
 end
 local function heldActive(state)
   return held() and (state == 'Starting' or state == 'Running' or state == 'Stopping')
@@ -86,21 +88,23 @@ return 'OK'
  */
 export const claimScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `
+  lua: `${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'GONE'} end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
 if state == 'Queued' then
-  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'cancel', '0',
     'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  setHolder(KEYS[1], ARGV[2])
   return {'OK'}
 end
 if state == 'Starting' or state == 'Running' or state == 'Stopping' then
   local owner = redis.call('HGET', KEYS[1], 'owner') or ''
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
-  if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
-  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
+  if holderOf(KEYS[1]) ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'previousOwner', owner,
     'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  setHolder(KEYS[1], ARGV[2])
   redis.call('HINCRBY', KEYS[1], 'takeovers', 1)
   -- The previous run died with its worker: one more in a row (a hand-off resets the count).
   redis.call('HINCRBY', KEYS[1], 'crashes', 1)
@@ -133,11 +137,12 @@ return 'OK'
  */
 export const restoreScript: ScriptDefinition = {
   numberOfKeys: 4,
-  lua: `${REGISTER}
+  lua: `${REGISTER}${RUN_IDENTITY_LUA}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 redis.call('HSET', KEYS[1], 'state', ARGV[8], 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
-  'owner', ARGV[7], 'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
+  'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
   'heartbeatAt', ARGV[4], 'restoredAt', ARGV[4])
+setHolder(KEYS[1], ARGV[7])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[9]) end
 for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 register()
@@ -202,7 +207,7 @@ if not state or isFinal(state) or state == 'Queued'
 end
 redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], (splitIdentity(ARGV[2])))
 return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', KEYS[1], 'cancel')}
 `,
 };
@@ -228,11 +233,11 @@ return 'OK'
  */
 export const finishScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${FINALIZE}
+  lua: `${FINALIZE}${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'GONE' end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return 'STALE' end
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 'LOST' end
+if ARGV[2] ~= '' and holderOf(KEYS[1]) ~= ARGV[2] then return 'LOST' end
 if isFinal(state) then return 'ALREADY' end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
@@ -278,7 +283,7 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not heldActive(state) then return 'LOST' end
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
-redis.call('HDEL', KEYS[1], 'owner', 'crashes')
+redis.call('HDEL', KEYS[1], 'owner', 'claim', 'crashes')
 return 'OK'
 `,
 };

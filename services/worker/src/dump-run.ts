@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  newRunIdentity,
   publishDumpEvent,
   type DumpEventMessage,
   type DumpFailureInfo,
@@ -74,6 +76,11 @@ export class DumpRun {
   private runningSince = 0;
   /** Runs in a row before this one that died with their worker, until this run clears them. */
   private crashesBefore = 0;
+  /**
+   * Who holds the dump in the registry: this run, not just this worker (a job redelivered to the
+   * same worker must fence out the run it replaces). Events still name the worker.
+   */
+  private readonly holder: string;
 
   constructor(
     private readonly ctx: RunContext,
@@ -82,6 +89,7 @@ export class DumpRun {
     jobSignal?: AbortSignal,
   ) {
     this.log = ctx.logger.child({ dumpKey, runId });
+    this.holder = newRunIdentity(ctx.workerId);
     // BullMQ's cancelJob: abort a start, stop a running dump.
     jobSignal?.addEventListener(
       'abort',
@@ -122,8 +130,9 @@ export class DumpRun {
   }
 
   async run(): Promise<RunResult> {
-    const { registry, workerId } = this.ctx;
-    const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
+    const { registry } = this.ctx;
+    const { holder } = this;
+    const claim = await registry.claim(this.dumpKey, this.runId, holder, this.ctx.staleAfterMs);
     if (!claim.ok) {
       if (claim.reason === 'OWNED') {
         // Look again as soon as the owner's heartbeat would be stale, not a whole lock later.
@@ -142,6 +151,7 @@ export class DumpRun {
         { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
         'taking over a dump whose owner stopped heartbeating',
       );
+      await this.outwaitPreviousLease();
       const limit = this.ctx.poisonAfterCrashes;
       if (limit !== undefined && (record.crashes ?? 0) >= limit) return this.endPoisoned(record);
     }
@@ -188,7 +198,7 @@ export class DumpRun {
           { error: failure, progress: dump.progress() },
         );
       }
-      const marked = await registry.markRunning(this.dumpKey, this.runId, workerId);
+      const marked = await registry.markRunning(this.dumpKey, this.runId, holder);
       if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
         // Withdrawn between the files appearing and the acknowledgement: finalize them, report Withdrawn.
         const progress = await dump.stop();
@@ -218,7 +228,14 @@ export class DumpRun {
       this.phase = 'ending';
       if (first.kind === 'done') return await this.ended(first.progress, false);
       if (first.kind === 'stop') {
-        await registry.markStopping(this.dumpKey, this.runId, workerId);
+        const stopping = await registry.markStopping(this.dumpKey, this.runId, holder);
+        // A record that names another holder: finalizing the files is that run's business. (No
+        // record at all is Redis restarted empty: this run is still the only one writing.)
+        if (!stopping && (await registry.get(this.dumpKey)) !== null) {
+          await dump.suspend();
+          log.error('stop for a dump this run no longer owns; stopped writing');
+          return { outcome: 'lost' };
+        }
         return await this.ended(await dump.stop(), true);
       }
       if (first.kind === 'lost') {
@@ -230,7 +247,7 @@ export class DumpRun {
       const kept = await registry.suspend(
         this.dumpKey,
         this.runId,
-        workerId,
+        holder,
         checkpoint,
         dump.progress(),
       );
@@ -239,6 +256,17 @@ export class DumpRun {
     } finally {
       await dump.dispose?.().catch(() => {});
     }
+  }
+
+  /**
+   * The previous owner may still be writing: the heartbeat that made it look dead may only be
+   * missing because a Redis failover lost the newer ones (replication is asynchronous). Whatever
+   * it last confirmed, it confirmed before this claim, and it writes unconfirmed for at most its
+   * lease after that; so waiting one lease by this worker's own clock, never Redis's copy of its
+   * heartbeat, leaves the files to this run alone.
+   */
+  private async outwaitPreviousLease(): Promise<void> {
+    await sleep(this.ctx.leaseMs);
   }
 
   /** Its runs kept dying with their workers: Error, without starting it again. */
@@ -282,7 +310,7 @@ export class DumpRun {
     const finished = await this.ctx.registry.finish(
       this.dumpKey,
       this.runId,
-      this.ctx.workerId,
+      this.holder,
       state,
       details,
     );
@@ -328,9 +356,10 @@ export class DumpRun {
   }
 
   private async confirmOwnership(): Promise<void> {
-    const { registry, workerId } = this.ctx;
+    const { registry } = this.ctx;
+    const { holder } = this;
     const askedAt = Date.now();
-    const owns = await this.registryCall(() => registry.owns(this.dumpKey, this.runId, workerId));
+    const owns = await this.registryCall(() => registry.owns(this.dumpKey, this.runId, holder));
     if (owns === undefined) return;
     if (owns) this.renewLease(askedAt);
     else this.markLost();
@@ -338,9 +367,10 @@ export class DumpRun {
 
   /** Saved before each chunklist rewrite, so a new owner resumes exactly where this one was. */
   private async saveCheckpoint(checkpoint: DumpCheckpoint): Promise<void> {
-    const { registry, workerId } = this.ctx;
+    const { registry } = this.ctx;
+    const { holder } = this;
     const saved = await this.registryCall(() =>
-      registry.saveCheckpoint(this.dumpKey, this.runId, workerId, checkpoint),
+      registry.saveCheckpoint(this.dumpKey, this.runId, holder, checkpoint),
     );
     if (saved === false) this.markLost();
   }
@@ -382,7 +412,7 @@ export class DumpRun {
     if (!this.record || !this.dump) return false;
     const restored = await this.ctx.registry.restore(
       this.record,
-      this.ctx.workerId,
+      this.holder,
       this.dump.checkpoint(),
     );
     if (!restored) return false;
@@ -397,7 +427,7 @@ export class DumpRun {
     const after = this.ctx.crashesClearedAfterMs;
     if (this.crashesBefore === 0 || after === undefined || this.phase !== 'running') return;
     if (Date.now() - this.runningSince < after) return;
-    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.ctx.workerId)) {
+    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.holder)) {
       this.log.info({ crashes: this.crashesBefore }, 'run healthy: crash count cleared');
       this.crashesBefore = 0;
     }
@@ -415,7 +445,7 @@ export class DumpRun {
       const result = await this.ctx.registry.heartbeat(
         this.dumpKey,
         this.runId,
-        this.ctx.workerId,
+        this.holder,
         progress,
       );
       if (result.outcome === 'LOST') {
