@@ -130,10 +130,17 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
       gaps += final?.gaps ?? 0;
     }
     expect(gaps).toBe(0);
+    // What the failover made the workers do: the replica may have missed the newest heartbeats and
+    // lock renewals, so a dump can be taken over (even by the worker still running it); the run it
+    // replaced must then have stopped writing.
+    const output = cluster.workers.map((w) => w.output()).join('\n');
+    const takeovers = output.match(/taking over a dump/g)?.length ?? 0;
+    const fencedOut = output.match(/dump lost|no longer owns/g)?.length ?? 0;
     console.log(
       `Sentinel failover: replica promoted ${promotedMs} ms after the master was killed, ` +
         `API ready again after ${apiBackMs} ms; ${running.length} dumps Completed, 0 lost, ` +
-        `${gaps} gaps (window ${windowSegments} x ${segmentSeconds} s)`,
+        `${gaps} gaps (window ${windowSegments} x ${segmentSeconds} s); ${takeovers} takeovers, ` +
+        `${fencedOut} runs fenced out`,
     );
   }, 180_000);
 });
