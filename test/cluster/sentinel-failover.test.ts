@@ -144,10 +144,18 @@ describe.each([
     // What the failover made the workers do: the replica may have missed the newest heartbeats and
     // lock renewals, so a dump can be taken over (even by the worker still running it); the run it
     // replaced must then have stopped writing.
-    const output = cluster.workers.map((w) => w.output()).join('\n');
-    const takeovers = output.match(/taking over a dump/g)?.length ?? 0;
-    const fencedOut = output.match(/dump lost|no longer owns/g)?.length ?? 0;
-    // No worker died: every run that was taken over was alive, and must have stopped writing.
+    const count = (pattern: RegExp): number =>
+      cluster.workers.map((w) => w.output().match(pattern)?.length ?? 0).reduce((a, b) => a + b);
+    const takeovers = count(/taking over a dump/g);
+    // No worker died: every run that was taken over was alive. It stops at its next heartbeat or
+    // write, which may come after the stop of its successor (a run no heartbeat reaches any more,
+    // its job given to its own worker again, learns it at its next segment).
+    await waitFor(
+      `the ${takeovers} runs taken over to have stopped writing`,
+      () => count(/dump lost|no longer owns/g) >= takeovers,
+      { timeoutMs: 20_000, details: () => cluster.logs(4_000) },
+    );
+    const fencedOut = count(/dump lost|no longer owns/g);
     expect(fencedOut).toBe(takeovers);
     console.log(
       `Sentinel failover: replica promoted ${promotedMs} ms after the master was killed, ` +
