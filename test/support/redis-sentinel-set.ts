@@ -21,7 +21,8 @@ export interface RedisNode {
 
 /**
  * A Redis master, one replica and three Sentinels (quorum 2), all real `redis-server` processes
- * on free loopback ports, persistence off. Sentinels call the master down after 1 s unanswered.
+ * on free loopback ports, persistence off. Sentinels call the master down after `downAfterMs`
+ * unanswered (1 s unless told).
  */
 export interface SentinelSet {
   readonly masterName: string;
@@ -38,9 +39,10 @@ export interface SentinelSet {
   close(): Promise<void>;
 }
 
-const DOWN_AFTER_MS = 1_000;
-
-export async function startSentinelSet(masterName = 'hlsdump'): Promise<SentinelSet> {
+export async function startSentinelSet(
+  masterName = 'hlsdump',
+  { downAfterMs = 1_000 }: { downAfterMs?: number } = {},
+): Promise<SentinelSet> {
   const binary = findRedisServerBinary();
   if (!binary) throw new RedisServerNotFoundError();
   const dir = await tempDir('sentinel');
@@ -94,7 +96,7 @@ export async function startSentinelSet(masterName = 'hlsdump'): Promise<Sentinel
               'bind 127.0.0.1',
               `dir ${dir.path}`,
               `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
-              `sentinel down-after-milliseconds ${masterName} ${DOWN_AFTER_MS}`,
+              `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
               `sentinel failover-timeout ${masterName} 10000`,
               `sentinel parallel-syncs ${masterName} 1`,
               '',

@@ -1,5 +1,6 @@
 import type { ScriptDefinition } from './registry-scripts.js';
 import { STATE_PREDICATES_LUA } from './state-lua.js';
+import { RUN_IDENTITY_LUA } from './run-identity.js';
 
 /**
  * The run has stayed up long enough to prove the dump does not take its worker down: the count of
@@ -8,9 +9,9 @@ import { STATE_PREDICATES_LUA } from './state-lua.js';
  */
 export const clearCrashesScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `${STATE_PREDICATES_LUA}
+  lua: `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
-if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2]
+if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] or holderOf(KEYS[1]) ~= ARGV[2]
   or not isHeld(state) then
   return 'LOST'
 end

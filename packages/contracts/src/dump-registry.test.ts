@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
 import { DuplicateIdError, DuplicateInfoFileError } from './errors.js';
+import { newRunIdentity } from './run-identity.js';
 import type { DumpStartParams } from './dump-record.js';
 import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
 import { uniqueName } from '../../../test/support/unique-name.js';
@@ -344,6 +345,42 @@ describe('takeover and fencing', () => {
       true,
     );
     expect((await registry.get(r.dumpKey))?.checkpoint).toBe(JSON.stringify({ version: 2, n: 1 }));
+  });
+
+  it('tells two runs of one dump on one worker apart by their claim token', async () => {
+    const { clock, advance } = clocked();
+    registry = clock;
+    const r = await reserve();
+    const first = newRunIdentity('w1');
+    const second = newRunIdentity('w1');
+    await registry.claim(r.dumpKey, r.runId, first, 30_000);
+    await registry.markRunning(r.dumpKey, r.runId, first);
+    // Fresh heartbeat: the same worker's second run may not take over either.
+    expect(await registry.claim(r.dumpKey, r.runId, second, 30_000)).toMatchObject({
+      ok: false,
+      reason: 'OWNED',
+      owner: 'w1',
+    });
+    advance(31_000);
+    expect(await registry.claim(r.dumpKey, r.runId, second, 30_000)).toMatchObject({
+      ok: true,
+      previousOwner: 'w1',
+      record: { state: 'Starting', owner: 'w1' },
+    });
+    expect(await registry.owns(r.dumpKey, r.runId, first)).toBe(false);
+    expect(await registry.owns(r.dumpKey, r.runId, 'w1')).toBe(false);
+    expect(await registry.owns(r.dumpKey, r.runId, second)).toBe(true);
+    expect(await registry.heartbeat(r.dumpKey, r.runId, first)).toEqual({
+      outcome: 'LOST',
+      gone: false,
+    });
+    expect(await registry.saveCheckpoint(r.dumpKey, r.runId, first, { version: 2 })).toBe(false);
+    expect(await registry.markStopping(r.dumpKey, r.runId, first)).toBe(false);
+    expect(await registry.finish(r.dumpKey, r.runId, first, 'Completed')).toBe('LOST');
+    expect(await registry.heartbeat(r.dumpKey, r.runId, second)).toMatchObject({ outcome: 'OK' });
+    // The worker's liveness entry names the worker, not the run.
+    expect(await db.redis.zscore(registry.keys.workers(), 'w1')).not.toBeNull();
+    expect(await registry.finish(r.dumpKey, r.runId, second, 'Completed')).toBe('OK');
   });
 
   it('never lets two workers win a takeover race', async () => {

@@ -205,15 +205,20 @@ export class DumpRegistry {
     return reply === 'OK';
   }
 
-  /** Whether `owner` still owns the dump's run: the fence a worker checks before writing. */
+  /**
+   * Whether `owner` (a run identity, see run-identity.ts) still owns the dump's run: the fence a
+   * worker checks before writing.
+   */
   async owns(dumpKey: string, runId: string, owner: string): Promise<boolean> {
-    const [state, recordRunId, recordOwner] = await this.redis.hmget(
+    const [state, recordRunId, recordOwner, claim] = await this.redis.hmget(
       this.keys.dump(dumpKey),
       'state',
       'runId',
       'owner',
+      'claim',
     );
-    return recordRunId === runId && recordOwner === owner && isHeldState(state);
+    const holder = claim === null ? recordOwner : `${recordOwner}#${claim}`;
+    return recordRunId === runId && holder === owner && isHeldState(state);
   }
 
   /**

@@ -9,6 +9,7 @@ export * from './publish.js';
 export * from './redis-connection.js';
 export * from './redis-target.js';
 export * from './dump-registry.js';
+export * from './run-identity.js';
 export * from './shutdown-manager.js';
 export * from './local-redis-server.js';
 export { ConfigError, parseEnv, loadConfigOrExit } from './service-config.js';

@@ -1,5 +1,6 @@
 import { OUTBOX_PUSH_LUA } from './event-outbox.js';
 import { STATE_PREDICATES_LUA } from './state-lua.js';
+import { RUN_IDENTITY_LUA } from './run-identity.js';
 
 /**
  * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
@@ -46,9 +47,9 @@ end
  * KEYS[1] is a dump this run (ARGV[1]) of this owner (ARGV[2]) still holds; heldActive() also
  * that it has not ended or gone back to the queue.
  */
-const HELD = `${STATE_PREDICATES_LUA}
+const HELD = `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
 local function held()
-  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and redis.call('HGET', KEYS[1], 'owner') == ARGV[2]
+  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and holderOf(KEYS[1]) == ARGV[2]
 end
 local function heldActive(state)
   return held() and isHeld(state)
@@ -134,13 +135,14 @@ return 'OK'
  */
 export const claimScript: ScriptDefinition = {
   numberOfKeys: 1,
-  lua: `${STATE_PREDICATES_LUA}
+  lua: `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'GONE'} end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return {'STALE', state} end
 if state == 'Queued' then
-  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'cancel', '0',
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'cancel', '0',
     'startedAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  setHolder(KEYS[1], ARGV[2])
   -- A new owner numbers its gap events from 1.
   redis.call('HDEL', KEYS[1], 'eventsTold')
   return {'OK'}
@@ -148,9 +150,10 @@ end
 if isHeld(state) then
   local owner = redis.call('HGET', KEYS[1], 'owner') or ''
   local beat = tonumber(redis.call('HGET', KEYS[1], 'heartbeatAt') or '0') or 0
-  if owner ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
-  redis.call('HSET', KEYS[1], 'state', 'Starting', 'owner', ARGV[2], 'previousOwner', owner,
+  if holderOf(KEYS[1]) ~= ARGV[2] and beat >= tonumber(ARGV[4]) then return {'OWNED', state, owner, tostring(beat)} end
+  redis.call('HSET', KEYS[1], 'state', 'Starting', 'previousOwner', owner,
     'takenOverAt', ARGV[3], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+  setHolder(KEYS[1], ARGV[2])
   redis.call('HINCRBY', KEYS[1], 'takeovers', 1)
   redis.call('HDEL', KEYS[1], 'eventsTold')
   -- The previous run died with its worker: one more in a row (a hand-off resets the count).
@@ -185,11 +188,12 @@ return 'OK'
  */
 export const restoreScript: ScriptDefinition = {
   numberOfKeys: 4,
-  lua: `${REGISTER}
+  lua: `${REGISTER}${RUN_IDENTITY_LUA}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 redis.call('HSET', KEYS[1], 'state', ARGV[8], 'runId', ARGV[5], 'jobId', ARGV[6], 'activeKey', KEYS[2],
-  'owner', ARGV[7], 'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
+  'stopRequested', '0', 'cancel', '0', 'createdAt', ARGV[4], 'updatedAt', ARGV[4],
   'heartbeatAt', ARGV[4], 'restoredAt', ARGV[4])
+setHolder(KEYS[1], ARGV[7])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[9]) end
 for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 register()
@@ -255,7 +259,7 @@ if not state or not isHeld(state) or not held() then
 end
 redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], (splitIdentity(ARGV[2])))
 return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', KEYS[1], 'cancel')}
 `,
 };
@@ -281,11 +285,11 @@ return 'OK'
  */
 export const finishScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${FINALIZE}${TELL_EVENTS}
+  lua: `${FINALIZE}${TELL_EVENTS}${RUN_IDENTITY_LUA}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'GONE' end
 if redis.call('HGET', KEYS[1], 'runId') ~= ARGV[1] then return 'STALE' end
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 'LOST' end
+if ARGV[2] ~= '' and holderOf(KEYS[1]) ~= ARGV[2] then return 'LOST' end
 if isFinal(state) then return 'ALREADY' end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
@@ -334,7 +338,7 @@ if not state or not heldActive(state) then return 'LOST' end
 tellEvents(state, ARGV[6])
 redis.call('HSET', KEYS[1], 'state', 'Queued', 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
-redis.call('HDEL', KEYS[1], 'owner', 'crashes')
+redis.call('HDEL', KEYS[1], 'owner', 'claim', 'crashes')
 return 'OK'
 `,
 };

@@ -509,7 +509,9 @@ export class HlsDump {
     write: () => Promise<number>,
   ): Promise<void> {
     const bytes = await this.fenced(write);
-    const seq = await this.infoFile?.append(path);
+    // Fenced again: the file's write can outlast the ownership that let it start, and two
+    // writers of one infoFile would tear it.
+    const seq = await this.fenced(async () => this.infoFile?.append(path));
     this.filesWritten++;
     this.bytesWritten += bytes;
     this.emit({ type: 'file', path, kind, bytes, ...(seq === undefined ? {} : { seq }) });

@@ -1,5 +1,6 @@
 import type { DumpRegistry, OutputPathLocks, RunHistory } from '@hlsdump/contracts';
 import express, { type Express, type RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { basicAuth } from './auth.js';
 import type { DumpService } from './dump-service.js';
@@ -33,6 +34,8 @@ export interface AppDependencies {
   callbackAllowedHosts?: readonly string[];
   outputPaths?: OutputPathLocks;
   history?: RunHistory;
+  /** The dump events subscriber: the API is ready only once it is connected too. */
+  subscriber?: Redis;
 }
 
 const emptyBodies = new WeakSet<object>();
@@ -44,12 +47,15 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.use(requestLog(logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
-  app.use(healthRoutes(registry.redis));
+  const others = deps.subscriber ? [deps.subscriber] : [];
+  const redisUp = (): boolean =>
+    registry.redis.status === 'ready' && others.every((other) => other.status === 'ready');
+  app.use(healthRoutes(registry.redis, undefined, others));
   app.use(operationsRoutes({ metrics: deps.metrics, scaling: deps.scaling }));
 
   const redisReady: RequestHandler = (_req, _res, next) => {
     // No offline queue: while Redis is away every command fails at once; say so before trying.
-    if (registry.redis.status !== 'ready') throw new RedisUnavailableError();
+    if (!redisUp()) throw new RedisUnavailableError();
     next();
   };
   app.use(
@@ -84,7 +90,7 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use(
     errorHandler({
-      redisReady: () => registry.redis.status === 'ready',
+      redisReady: redisUp,
       log: (error, failure) => {
         const level = failure.status >= 500 ? 'error' : 'info';
         logger[level]({ err: error, status: failure.status }, failure.text);

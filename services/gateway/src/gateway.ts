@@ -82,6 +82,7 @@ export async function createGateway(
     origins: config.origins,
     outputRoots: await OutputRoots.create(config.outputRoots),
     registry,
+    subscriber,
     service,
     probe: options.probe ?? httpOriginProbe(config.originTimeoutMs),
     logger,

@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  newRunIdentity,
   publishDumpEvent,
   UNKNOWN_FAILURE,
   type DumpEventMessage,
@@ -76,6 +78,11 @@ export class DumpRun {
   /** Runs in a row before this one that died with their worker, until this run clears them. */
   private crashesBefore = 0;
   private readonly log: Logger;
+  /**
+   * Who holds the dump in the registry: this run, not just this worker (a job redelivered to the
+   * same worker must fence out the run it replaces). Events still name the worker.
+   */
+  private readonly holder: string;
   private readonly lease: OwnershipLease;
   private readonly beats: RunHeartbeat;
 
@@ -86,15 +93,17 @@ export class DumpRun {
     jobSignal?: AbortSignal,
   ) {
     this.log = ctx.logger.child({ dumpKey, runId });
-    const { registry, workerId } = ctx;
+    const { registry } = ctx;
+    const holder = newRunIdentity(ctx.workerId);
+    this.holder = holder;
     this.lease = new OwnershipLease({
       leaseMs: ctx.leaseMs,
-      confirm: () => writePathCall(registry, () => registry.owns(dumpKey, runId, workerId)),
+      confirm: () => writePathCall(registry, () => registry.owns(dumpKey, runId, holder)),
       onLost: () => this.setInterrupt('lost'),
     });
     this.beats = new RunHeartbeat(
       registry,
-      { dumpKey, runId, workerId },
+      { dumpKey, runId, holder },
       {
         report: () => this.heartbeatReport(),
         lost: (gone) => this.heartbeatLost(gone),
@@ -176,8 +185,13 @@ export class DumpRun {
   private async claim(): Promise<
     { record: DumpRecord; resumeFrom: DumpCheckpoint | undefined } | RunResult
   > {
-    const { registry, workerId } = this.ctx;
-    const claim = await registry.claim(this.dumpKey, this.runId, workerId, this.ctx.staleAfterMs);
+    const { registry } = this.ctx;
+    const claim = await registry.claim(
+      this.dumpKey,
+      this.runId,
+      this.holder,
+      this.ctx.staleAfterMs,
+    );
     if (!claim.ok) {
       if (claim.reason === 'OWNED') {
         // Look again as soon as the owner's heartbeat would be stale, not a whole lock later.
@@ -197,6 +211,7 @@ export class DumpRun {
         { previousOwner: claim.previousOwner, checkpoint: record.checkpoint !== undefined },
         'taking over a dump whose owner stopped heartbeating',
       );
+      await this.outwaitPreviousLease();
       const limit = this.ctx.poisonAfterCrashes;
       if (limit !== undefined && (record.crashes ?? 0) >= limit) {
         const failure = poisonFailure(record.crashes ?? 0);
@@ -225,7 +240,7 @@ export class DumpRun {
     const marked = await this.ctx.registry.markRunning(
       this.dumpKey,
       this.runId,
-      this.ctx.workerId,
+      this.holder,
       running,
     );
     if (marked.outcome === 'CANCELLED' || (marked.outcome === 'OK' && this.cancelled)) {
@@ -260,7 +275,14 @@ export class DumpRun {
     this.phase = 'ending';
     if (first.kind === 'done') return await this.ended(first.progress, false);
     if (first.kind === 'stop') {
-      await this.ctx.registry.markStopping(this.dumpKey, this.runId, this.ctx.workerId);
+      const stopping = await this.ctx.registry.markStopping(this.dumpKey, this.runId, this.holder);
+      // A record that names another holder: finalizing the files is that run's business. (No
+      // record at all is Redis restarted empty: this run is still the only one writing.)
+      if (!stopping && (await this.ctx.registry.get(this.dumpKey)) !== null) {
+        await dump.suspend();
+        log.error('stop for a dump this run no longer owns; stopped writing');
+        return { outcome: 'lost' };
+      }
       return await this.ended(await dump.stop(), true);
     }
     if (first.kind === 'lost') {
@@ -277,7 +299,7 @@ export class DumpRun {
     resumeFrom: DumpCheckpoint | undefined,
     log: Logger,
   ): DumpHandle {
-    const { registry, workerId } = this.ctx;
+    const { registry } = this.ctx;
     const dump = this.ctx.createDump(dumpRequestOf(record), {
       ...(resumeFrom && { resumeFrom }),
       beforeWrite: () => this.lease.fence(),
@@ -285,7 +307,7 @@ export class DumpRun {
         registry,
         dumpKey: this.dumpKey,
         runId: this.runId,
-        workerId,
+        holder: this.holder,
         lease: this.lease,
         hooks: () => this.hooks,
       }),
@@ -306,6 +328,17 @@ export class DumpRun {
     return dump;
   }
 
+  /**
+   * The previous owner may still be writing: the heartbeat that made it look dead may only be
+   * missing because a Redis failover lost the newer ones (replication is asynchronous). Whatever
+   * it last confirmed, it confirmed before this claim, and it writes unconfirmed for at most its
+   * lease after that; so waiting one lease by this worker's own clock, never Redis's copy of its
+   * heartbeat, leaves the files to this run alone.
+   */
+  private async outwaitPreviousLease(): Promise<void> {
+    await sleep(this.ctx.leaseMs);
+  }
+
   /** Shutdown: the dump back to the queue with its checkpoint, for another worker to resume. */
   private async handOff(dump: DumpHandle, log: Logger): Promise<RunResult> {
     const checkpoint = await dump.suspend();
@@ -313,7 +346,7 @@ export class DumpRun {
     const kept = await this.ctx.registry.suspend(
       this.dumpKey,
       this.runId,
-      this.ctx.workerId,
+      this.holder,
       checkpoint,
       dump.progress(),
       gaps,
@@ -371,13 +404,10 @@ export class DumpRun {
       state === 'Withdrawn'
         ? undefined
         : this.hooks?.ending(state, details.progress, details.error);
-    const finished = await this.ctx.registry.finish(
-      this.dumpKey,
-      this.runId,
-      this.ctx.workerId,
-      state,
-      { ...details, ...(events && { events }) },
-    );
+    const finished = await this.ctx.registry.finish(this.dumpKey, this.runId, this.holder, state, {
+      ...details,
+      ...(events && { events }),
+    });
     if (finished === 'OK' && state !== 'Withdrawn') {
       this.hooks?.recorded(events);
       this.hooks?.ended();
@@ -437,7 +467,7 @@ export class DumpRun {
     if (!this.record || !this.dump) return false;
     const restored = await restoreLostRecord({
       registry: this.ctx.registry,
-      workerId: this.ctx.workerId,
+      holder: this.holder,
       record: this.record,
       checkpoint: this.dump.checkpoint(),
       requeue: this.ctx.requeue,
@@ -453,7 +483,7 @@ export class DumpRun {
     const after = this.ctx.crashesClearedAfterMs;
     if (this.crashesBefore === 0 || after === undefined || this.phase !== 'running') return;
     if (Date.now() - this.runningSince < after) return;
-    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.ctx.workerId)) {
+    if (await this.ctx.registry.clearCrashes(this.dumpKey, this.runId, this.holder)) {
       this.log.info({ crashes: this.crashesBefore }, 'run healthy: crash count cleared');
       this.crashesBefore = 0;
     }

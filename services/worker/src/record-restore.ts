@@ -8,14 +8,15 @@ import type { DumpCheckpoint } from '@hlsdump/dump-engine';
  */
 export async function restoreLostRecord(options: {
   registry: DumpRegistry;
-  workerId: string;
+  /** This run as the registry knows its holder (run-identity.ts). */
+  holder: string;
   record: DumpRecord;
   checkpoint: DumpCheckpoint;
   /** Puts the watchdog job for the dump back in the queue. */
   requeue: ((record: DumpRecord) => Promise<void>) | undefined;
 }): Promise<boolean> {
-  const { registry, workerId, record, checkpoint, requeue } = options;
-  if (!(await registry.restore(record, workerId, checkpoint))) return false;
+  const { registry, holder, record, checkpoint, requeue } = options;
+  if (!(await registry.restore(record, holder, checkpoint))) return false;
   await requeue?.(record);
   return true;
 }

@@ -23,7 +23,7 @@ export class RunHeartbeat {
 
   constructor(
     private readonly registry: DumpRegistry,
-    private readonly run: { dumpKey: string; runId: string; workerId: string },
+    private readonly run: { dumpKey: string; runId: string; holder: string },
     private readonly handlers: HeartbeatHandlers,
     private readonly log: Logger,
   ) {}
@@ -44,11 +44,11 @@ export class RunHeartbeat {
     this.settled = new Promise((resolve) => (settle = resolve));
     const sentAt = Date.now();
     try {
-      const { dumpKey, runId, workerId } = this.run;
+      const { dumpKey, runId, holder } = this.run;
       const result: HeartbeatResult = await this.registry.heartbeat(
         dumpKey,
         runId,
-        workerId,
+        holder,
         report.progress,
       );
       if (result.outcome === 'LOST') await this.handlers.lost(result.gone);

@@ -13,14 +13,25 @@ import { waitFor } from '../support/wait-for.js';
  * segment while the origin's window (24 s) holds what was written meanwhile.
  */
 const WINDOW_SECONDS = 24;
+/** The cluster's test timings: a heartbeat older than this lets another run take the dump over. */
+const LOCK_DURATION_MS = 4_000;
 
-describe('Redis Sentinel: the master dies mid-dump', () => {
+describe.each([
+  { title: 'the Sentinels call it down after 1 s', downAfterMs: 1_000 },
+  {
+    // Longer than the lock: on the new master the running dumps look abandoned, and those whose
+    // job BullMQ hands out again before their owner's next heartbeat are taken over, by the other
+    // worker or by the one still running them (what lost writes did to a quick failover).
+    title: 'the failover outlasts the lock duration, so dumps are taken over',
+    downAfterMs: LOCK_DURATION_MS + 1_000,
+  },
+])('Redis Sentinel: the master dies mid-dump; $title', ({ downAfterMs }) => {
   let sentinel: SentinelSet;
   let origin: TestOrigin;
   let cluster: Cluster;
 
   beforeAll(async () => {
-    sentinel = await startSentinelSet();
+    sentinel = await startSentinelSet('hlsdump', { downAfterMs });
     origin = await createTestOrigin({ speed: 1 });
     cluster = await startCluster({
       workers: 2,
@@ -109,10 +120,27 @@ describe('Redis Sentinel: the master dies mid-dump', () => {
       gaps += final?.gaps ?? 0;
     }
     expect(gaps).toBe(0);
+    // What the failover made the workers do: the replica may have missed the newest heartbeats and
+    // lock renewals, so a dump can be taken over (even by the worker still running it); the run it
+    // replaced must then have stopped writing.
+    const count = (pattern: RegExp): number =>
+      cluster.workers.map((w) => w.output().match(pattern)?.length ?? 0).reduce((a, b) => a + b);
+    const takeovers = count(/taking over a dump/g);
+    // No worker died: every run that was taken over was alive. It stops at its next heartbeat or
+    // write, which may come after the stop of its successor (a run no heartbeat reaches any more,
+    // its job given to its own worker again, learns it at its next segment).
+    await waitFor(
+      `the ${takeovers} runs taken over to have stopped writing`,
+      () => count(/dump lost|no longer owns/g) >= takeovers,
+      { timeoutMs: 20_000, details: () => cluster.logs(4_000) },
+    );
+    const fencedOut = count(/dump lost|no longer owns/g);
+    expect(fencedOut).toBe(takeovers);
     console.log(
       `Sentinel failover: replica promoted ${promotedMs} ms after the master was killed, ` +
         `API ready again after ${apiBackMs} ms; ${running.length} dumps Completed, 0 lost, ` +
-        `${gaps} gaps (window ${windowSegments} x ${segmentSeconds} s)`,
+        `${gaps} gaps (window ${windowSegments} x ${segmentSeconds} s); ${takeovers} takeovers, ` +
+        `${fencedOut} runs fenced out`,
     );
   }, 180_000);
 });
