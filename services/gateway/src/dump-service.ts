@@ -15,7 +15,7 @@ import {
 } from '@hlsdump/contracts';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { DumpEventHub } from './dump-events.js';
+import type { DumpEventHub, EventWatch } from './dump-events.js';
 import {
   NoActiveDumpError,
   OutputPathInUseError,
@@ -56,8 +56,12 @@ export class DumpService {
     const streamPath = `${params.vhost}/${params.app}/${params.outputStreamName}`;
     const log = this.o.logger.child({ dumpKey, dumpId: params.id, runId });
     const deadline = Date.now() + this.o.startTimeoutMs;
-    // Subscribe before the job exists, so its `running` cannot slip past.
-    const watch = await events.watch([dumpKey]);
+    // Subscribed before the job exists, so its `running` cannot slip past; the subscription is
+    // confirmed while the path is locked and the dump reserved, awaited before the job is added.
+    const watching = events.watch([dumpKey]);
+    // Its failure is thrown where it is awaited; a start refused before then must not crash on it.
+    watching.catch(() => {});
+    let watch: EventWatch | undefined;
     try {
       const path = await this.o.outputPaths?.acquire(params.outputPath, {
         dumpKey,
@@ -74,6 +78,7 @@ export class DumpService {
         throw error;
       }
       try {
+        watch = await watching;
         await queue.add(
           DUMP_JOB_NAME,
           { dumpKey, runId },
@@ -105,7 +110,8 @@ export class DumpService {
       if (!outcome.started) throw outcome.error;
       log.info('dump running');
     } finally {
-      watch.close();
+      if (watch) watch.close();
+      else void watching.then((unused) => unused.close()).catch(() => {});
     }
   }
 
