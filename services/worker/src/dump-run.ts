@@ -209,8 +209,11 @@ export class DumpRun {
       // The renditions in the status at once, not only after the first heartbeat interval; a
       // periodic one still in flight from the start carries none, so this one waits for it.
       while (this.heartbeatInFlight) await this.heartbeatSettled;
-      await this.heartbeat();
+      // Both commands leave now on the one connection, so Redis applies the heartbeat before the
+      // gateway hears `running`, without waiting a round trip between them.
+      const beat = this.heartbeat();
       await this.publish({ type: 'running' });
+      await beat;
       log.info('dump running');
       if (marked.stopRequested) this.requestStop();
 
@@ -221,8 +224,12 @@ export class DumpRun {
       this.phase = 'ending';
       if (first.kind === 'done') return await this.ended(first.progress, false);
       if (first.kind === 'stop') {
-        await registry.markStopping(this.dumpKey, this.runId, workerId);
-        return await this.ended(await dump.stop(), true);
+        // Stopping is recorded while the engine finalizes; it is settled before `finish` is sent.
+        const stopping = registry.markStopping(this.dumpKey, this.runId, workerId);
+        stopping.catch(() => {}); // its failure is thrown below, once awaited
+        const progress = await dump.stop();
+        await stopping;
+        return await this.ended(progress, true);
       }
       if (first.kind === 'lost') {
         await dump.suspend();
