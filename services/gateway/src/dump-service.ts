@@ -171,16 +171,28 @@ export class DumpService {
     const { vhost, app, outputStreamName } = target;
     const streamPath = `${vhost}/${app}/${outputStreamName}`;
     const label = target.id === undefined ? streamPath : `${streamPath}/${target.id}`;
-    const ids =
+    // One id: its channel is subscribed while the registry is asked whether it is active.
+    const early =
       target.id === undefined
-        ? await registry.activeIds(vhost, app, outputStreamName)
-        : (await registry.isActive(vhost, app, outputStreamName, target.id))
-          ? [target.id]
-          : [];
-    if (ids.length === 0) throw new NoActiveDumpError(label);
+        ? undefined
+        : events.watch([dumpKeyOf({ vhost, app, outputStreamName, id: target.id })]);
+    early?.catch(() => {}); // thrown where it is awaited
+    let ids: string[];
+    try {
+      ids =
+        target.id === undefined
+          ? await registry.activeIds(vhost, app, outputStreamName)
+          : (await registry.isActive(vhost, app, outputStreamName, target.id))
+            ? [target.id]
+            : [];
+      if (ids.length === 0) throw new NoActiveDumpError(label);
+    } catch (error) {
+      void early?.then((unused) => unused.close()).catch(() => {});
+      throw error;
+    }
     const dumpKeys = ids.map((id) => dumpKeyOf({ vhost, app, outputStreamName, id }));
     const deadline = Date.now() + this.o.stopTimeoutMs;
-    const watch = await events.watch(dumpKeys);
+    const watch = await (early ?? events.watch(dumpKeys));
     try {
       const pending = new Map<string, string>();
       let matched = 0;
