@@ -18,7 +18,7 @@ import {
 } from '@hlsdump/contracts';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { DumpEventHub } from './dump-events.js';
+import type { DumpEventHub, EventWatch } from './dump-events.js';
 import {
   NoActiveDumpError,
   OutputPathInUseError,
@@ -59,8 +59,12 @@ export class DumpService {
     const streamPath = `${params.vhost}/${params.app}/${params.outputStreamName}`;
     const log = this.o.logger.child({ dumpKey, dumpId: params.id, runId });
     const deadline = Date.now() + this.o.startTimeoutMs;
-    // Subscribe before the job exists, so its `running` cannot slip past.
-    const watch = await events.watch([dumpKey]);
+    // Subscribed before the job exists, so its `running` cannot slip past; the subscription is
+    // confirmed while the path is locked and the dump reserved, awaited before the job is added.
+    const watching = events.watch([dumpKey]);
+    // Its failure is thrown where it is awaited; a start refused before then must not crash on it.
+    watching.catch(() => {});
+    let watch: EventWatch | undefined;
     try {
       const path = await this.o.outputPaths?.acquire(params.outputPath, {
         dumpKey,
@@ -77,6 +81,7 @@ export class DumpService {
         throw error;
       }
       try {
+        watch = await watching;
         await addDumpJob(queue, startJob({ dumpKey, runId, jobId }));
       } catch (error) {
         await registry.withdraw(dumpKey, runId).catch(() => {});
@@ -100,7 +105,8 @@ export class DumpService {
       if (!outcome.started) throw outcome.error;
       log.info('dump running');
     } finally {
-      watch.close();
+      if (watch) watch.close();
+      else void watching.then((unused) => unused.close()).catch(() => {});
     }
   }
 
@@ -160,16 +166,28 @@ export class DumpService {
     const { vhost, app, outputStreamName } = target;
     const streamPath = `${vhost}/${app}/${outputStreamName}`;
     const label = target.id === undefined ? streamPath : `${streamPath}/${target.id}`;
-    const ids =
+    // One id: its channel is subscribed while the registry is asked whether it is active.
+    const early =
       target.id === undefined
-        ? await registry.activeIds(vhost, app, outputStreamName)
-        : (await registry.isActive(vhost, app, outputStreamName, target.id))
-          ? [target.id]
-          : [];
-    if (ids.length === 0) throw new NoActiveDumpError(label);
+        ? undefined
+        : events.watch([dumpKeyOf({ vhost, app, outputStreamName, id: target.id })]);
+    early?.catch(() => {}); // thrown where it is awaited
+    let ids: string[];
+    try {
+      ids =
+        target.id === undefined
+          ? await registry.activeIds(vhost, app, outputStreamName)
+          : (await registry.isActive(vhost, app, outputStreamName, target.id))
+            ? [target.id]
+            : [];
+      if (ids.length === 0) throw new NoActiveDumpError(label);
+    } catch (error) {
+      void early?.then((unused) => unused.close()).catch(() => {});
+      throw error;
+    }
     const dumpKeys = ids.map((id) => dumpKeyOf({ vhost, app, outputStreamName, id }));
     const deadline = Date.now() + this.o.stopTimeoutMs;
-    const watch = await events.watch(dumpKeys);
+    const watch = await (early ?? events.watch(dumpKeys));
     try {
       const pending = new Map<string, string>();
       let matched = 0;

@@ -259,8 +259,12 @@ export class DumpRun {
     this.runningSince = Date.now();
     // The renditions in the status at once, not only after the first heartbeat interval; a
     // periodic one still in flight from the start carries none, so this one waits for it.
-    await this.beats.next();
+    await this.beats.idle();
+    // Both commands leave now on the one connection, so Redis applies the heartbeat before the
+    // gateway hears `running`, without waiting a round trip between them.
+    const beat = this.beats.beat();
     await this.publish({ type: 'running' });
+    await beat;
     log.info('dump running');
     if (marked.stopRequested) this.requestStop();
     return undefined;

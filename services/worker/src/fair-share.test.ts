@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createRedisConnection, closeRedis, type DumpJobData } from '@hlsdump/contracts';
 import { startTestRedis, type TestRedis } from '../../../test/support/redis-server.js';
 import { uniqueName } from '../../../test/support/unique-name.js';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,54 @@ describe('FairShareBalancer', () => {
     expect(await redis.zrange(`${prefix}:takers:${queueName}`, 0, -1)).toEqual(['c']);
     expect(c.b.capacity).toBe(2);
     c.worker.emit('closing');
+  });
+
+  it('a job refused while another worker has room for it comes back sooner than one no worker has room for', async () => {
+    // Jobs made active by a real BullMQ fetch: the share counts them, and so does "room elsewhere".
+    const burst = async (name: string, jobs: number, active: number) => {
+      const q = new Queue<DumpJobData>(name, { connection: redis, prefix });
+      for (let i = 0; i < jobs; i++) await q.add('dump', { dumpKey: `k${i}`, runId: `r${i}` });
+      const fetcher = new Worker<DumpJobData>(name, null, {
+        connection: redis,
+        prefix,
+        autorun: false,
+      });
+      for (let i = 0; i < active; i++) expect(await fetcher.getNextJob(`t${i}`)).toBeDefined();
+      return { q, fetcher };
+    };
+    const pair = (name: string, maxConcurrency: number) =>
+      ['x', 'y'].map((workerId) => {
+        const b = new FairShareBalancer({
+          redisPrefix: prefix,
+          queueName: name,
+          workerId,
+          maxConcurrency,
+          intervalMs: 60_000,
+          logger: pino({ level: 'silent' }),
+        });
+        b.start(new Map(), redis);
+        return b;
+      });
+
+    // x holds 2 and fetched a third of 4 jobs; y holds none: x is ahead of its share of 2.
+    const ahead = uniqueName('ahead');
+    const a = await burst(ahead, 4, 3);
+    const [x] = pair(ahead, 50);
+    expect(await x!.admits(2)).toBe(false);
+    expect(x!.capacity).toBe(2);
+    expect(x!.refusedDelayMs).toBe(6_000);
+
+    // Both at WORKER_CONCURRENCY 2 (x holds 2, y 2, and x fetched a fifth): no one has room.
+    const full = uniqueName('full');
+    const f = await burst(full, 5, 5);
+    const [x2] = pair(full, 2);
+    expect(await x2!.admits(2)).toBe(false);
+    expect(x2!.refusedDelayMs).toBe(30_000);
+
+    for (const { q, fetcher } of [a, f]) {
+      await fetcher.close();
+      await q.obliterate({ force: true });
+      await q.close();
+    }
   });
 });

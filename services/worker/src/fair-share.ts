@@ -44,6 +44,11 @@ export class FairShareBalancer {
   /** The dump queue on the worker's commands connection, for its job counts. */
   private queue: Queue<DumpJobData> | undefined;
   private target = 1;
+  /** From the last look: workers taking jobs, and the jobs active anywhere (held or starting). */
+  private workers = 1;
+  private active = 0;
+  /** Whether the job refused last could start on another worker now (see refusedDelayMs). */
+  private roomElsewhere = false;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private leaving = false;
@@ -83,12 +88,23 @@ export class FairShareBalancer {
     if (held < this.target) return true;
     await this.ticking;
     await this.tick();
-    return held < this.target;
+    if (held < this.target) return true;
+    // The jobs active on the other workers, from the same look: the job being judged and this
+    // worker's own are not theirs (jobs other processors here are still judging count as theirs,
+    // which only makes room elsewhere look smaller).
+    const theirs = this.active - held - 1;
+    this.roomElsewhere = this.workers > 1 && theirs < (this.workers - 1) * this.target;
+    return false;
   }
 
-  /** How long a job this worker refused waits before any worker may fetch it again. */
+  /**
+   * How long a job this worker refused waits before any worker may fetch it again: half a tick,
+   * so the share is looked at again before it comes back; a tenth of a tick when another worker
+   * has room for it now (a burst of starts whose jobs one worker fetched ahead of the others),
+   * so it is not kept from that worker for long.
+   */
   get refusedDelayMs(): number {
-    return Math.ceil(this.options.intervalMs / 2);
+    return Math.ceil(this.options.intervalMs / (this.roomElsewhere ? 10 : 2));
   }
 
   /** The most dumps this worker takes now. */
@@ -124,6 +140,8 @@ export class FairShareBalancer {
     const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
     const dumps = Object.values(counts).reduce((sum, n) => sum + n, 0);
     if (this.leaving) return;
+    this.workers = Math.max(1, workers);
+    this.active = counts.active ?? 0;
     const share = Math.max(1, Math.ceil(dumps / Math.max(1, workers)));
     const target = Math.min(maxConcurrency, share);
     if (target !== this.target) {

@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     ...(balancer && {
       admit: {
         accepts: (held) => balancer.admits(held),
-        refusedDelayMs: balancer.refusedDelayMs,
+        // Read at each refusal: it depends on what the refusing look found.
+        get refusedDelayMs() {
+          return balancer.refusedDelayMs;
+        },
       },
       onWorker: (worker) => balancer.attach(worker),
     }),

@@ -28,10 +28,9 @@ export class RunHeartbeat {
     private readonly log: Logger,
   ) {}
 
-  /** A beat now, after the one in flight: the first one after a change must carry it. */
-  async next(): Promise<void> {
+  /** Settles once no beat is in flight (the next one then carries every change made so far). */
+  async idle(): Promise<void> {
     while (this.inFlight) await this.settled;
-    await this.beat();
   }
 
   /** A periodic beat; skipped while one is in flight. */

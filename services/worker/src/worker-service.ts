@@ -103,6 +103,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const hooks = options.decorateRunHooks?.(notifier.hooks) ?? notifier.hooks;
   const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
   const runs = new Map<string, DumpRun>();
+  /** Jobs fetched whose admission (options.admit) is still being judged. */
+  let judging = 0;
   let closing = false;
   const lockDurationMs = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
   let queue: Queue<DumpJobData> | undefined;
@@ -135,10 +137,23 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       await job.moveToDelayed(Date.now(), token);
       throw new DelayedError();
     }
-    if (options.admit && !(await options.admit.accepts(runs.size))) {
-      // Over this worker's share: untouched, back to the queue for a worker with room.
-      await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
-      throw new DelayedError();
+    if (options.admit) {
+      // The jobs still being judged count as held: each judgement awaits a look at the queue,
+      // and the judgements of a burst, each on its own stale count, would overshoot the share
+      // (the balancer would then hand the surplus back at once).
+      const held = runs.size + judging;
+      judging++;
+      let admitted: boolean;
+      try {
+        admitted = await options.admit.accepts(held);
+      } finally {
+        judging--;
+      }
+      if (!admitted) {
+        // Over this worker's share: untouched, back to the queue for a worker with room.
+        await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
+        throw new DelayedError();
+      }
     }
     const { dumpKey, runId } = parseDumpJobData(job.data);
     const run = new DumpRun(

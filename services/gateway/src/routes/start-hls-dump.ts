@@ -27,34 +27,43 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
   return async (req, res, { vhost, app, stream }) => {
     const body = parseStartBody(req.body); // 1
     const appOrigin = deps.origins.app(vhost, app); // 2, 3
-    const { outputStreamName, id, outputPath } = requireStartFields(body); // 4
+    const fields = requireStartFields(body); // 4
+    const { outputStreamName, id } = fields;
     const playlists = [...new Set(body.playlist ?? [appOrigin.defaultPlaylist])];
     // Names go into origin URLs and output file names: judged before anything uses them.
     for (const name of playlists) checkPlaylistName(name);
     const streamPath = `${vhost}/${app}/${outputStreamName}`;
     const base = originBaseUrl(appOrigin, { vhost, app, stream, outputStreamName });
-    await deps.probe(
+    const probe = deps.probe(
       `${base}${encodeURIComponent(playlists[0] ?? appOrigin.defaultPlaylist)}`,
       streamPath,
       appOrigin.access,
     ); // 5
-    if (await deps.registry.isActive(vhost, app, outputStreamName, id))
-      throw new DuplicateIdError(id); // 6
-    if (body.infoFile !== undefined && isAbsolute(body.infoFile)) {
-      const infoFile = resolve(body.infoFile);
-      if (
-        (await existsOnDisk(infoFile)) ||
-        (await deps.registry.infoFileHolder(infoFile)) !== null
-      ) {
-        throw new InfoFileExistsError(infoFile);
+    // Checks 6–8 only read (Redis, the disk): they run while the origin answers check 5, and the
+    // first failure in the contract's order still decides the answer.
+    const checks = (async () => {
+      if (await deps.registry.isActive(vhost, app, outputStreamName, id))
+        throw new DuplicateIdError(id); // 6
+      if (body.infoFile !== undefined && isAbsolute(body.infoFile)) {
+        const infoFile = resolve(body.infoFile);
+        const [onDisk, holder] = await Promise.all([
+          existsOnDisk(infoFile),
+          deps.registry.infoFileHolder(infoFile),
+        ]);
+        if (onDisk || holder !== null) throw new InfoFileExistsError(infoFile);
       }
-    }
-    const resolvedOutputPath = await deps.outputRoots.check('outputPath', outputPath, 'directory'); // 7
-    const infoFile =
-      body.infoFile === undefined
-        ? undefined
-        : await deps.outputRoots.check('infoFile', body.infoFile, 'file');
-    await checkOutputPathFree(resolvedOutputPath, deps.outputPaths); // 8
+      const outputPath = await deps.outputRoots.check('outputPath', fields.outputPath, 'directory'); // 7
+      const infoFile =
+        body.infoFile === undefined
+          ? undefined
+          : await deps.outputRoots.check('infoFile', body.infoFile, 'file');
+      await checkOutputPathFree(outputPath, deps.outputPaths); // 8
+      return { outputPath, infoFile };
+    })();
+    const [probed, checked] = await Promise.allSettled([probe, checks]);
+    if (probed.status === 'rejected') throw probed.reason;
+    if (checked.status === 'rejected') throw checked.reason;
+    const { outputPath: resolvedOutputPath, infoFile } = checked.value;
     if (body.callbackUrl !== undefined)
       checkCallbackHost(body.callbackUrl, deps.callbackAllowedHosts ?? []);
     await deps.service.start({
