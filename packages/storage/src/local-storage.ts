@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -185,11 +186,18 @@ class LocalPatchableFile implements PatchableFile {
     }
   }
 
+  /**
+   * Written synchronously: a patch is a few to a few hundred bytes into the page cache, and a dump
+   * makes about a dozen per segment (chunklist and infoFile). Through the thread pool each cost a
+   * hand-off to a pool thread and back, several times the write itself; they were the largest
+   * single cost of a running worker. Whole files, segments and opens stay asynchronous.
+   */
   async write(offset: number, data: Uint8Array): Promise<void> {
     try {
       let done = 0;
       while (done < data.byteLength) {
-        const { bytesWritten } = await this.handle.write(
+        const bytesWritten = writeSync(
+          this.handle.fd,
           data,
           done,
           data.byteLength - done,
