@@ -3,27 +3,64 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseInfoFile } from '@hlsdump/info-file';
+import type { OriginHost } from './origin-host.ts';
 
 // The origin's names, kept by the dump (OME layout): seg_<track>_<msn>_<type>_<key>_llhls.m4s
 const SEGMENT = /^seg_(\d+)_(\d+)_/;
 
-/**
- * For each dump ({stream, infoFile}), the segment Items: {stream, track, msn, itemMs, file}.
- * Also counts every Item by kind.
- */
-export async function readSegmentItems(dumps) {
-  const items = [];
-  const counts = { items: 0, segments: 0, chunklists: 0, other: 0, status: {} };
+/** A dump the bench started, as the phases track it. */
+export interface BenchDump {
+  stream: string;
+  id: string;
+  app: string;
+  outputPath: string;
+  infoFile: string;
+  /** When its start was sent (epoch ms). */
+  requestedAt?: number;
+  stopRequestedAt?: number;
+  startMs?: number;
+  stopMs?: number;
+  /** The capacity step it was started in. */
+  step?: number;
+}
+
+export interface SegmentItem {
+  stream: string;
+  track: number;
+  msn: number;
+  itemMs: number;
+  file: string;
+  requestedAt: number;
+  step: number;
+  completedMs?: number;
+  lagMs?: number;
+}
+
+export interface ItemCounts {
+  items: number;
+  segments: number;
+  chunklists: number;
+  other: number;
+  /** infoFiles by Status (or why they could not be read). */
+  status: Record<string, number>;
+}
+
+/** For each dump, the segment Items; also counts every Item by kind. */
+export async function readSegmentItems(
+  dumps: readonly BenchDump[],
+): Promise<{ items: SegmentItem[]; counts: ItemCounts }> {
+  const items: SegmentItem[] = [];
+  const counts: ItemCounts = { items: 0, segments: 0, chunklists: 0, other: 0, status: {} };
+  const tally = (key: string) => (counts.status[key] = (counts.status[key] ?? 0) + 1);
   for (const dump of dumps) {
     let doc;
     try {
       doc = parseInfoFile(await readFile(dump.infoFile, 'utf8'));
     } catch (error) {
-      counts.status[`unreadable: ${error.message}`] =
-        (counts.status[`unreadable: ${error.message}`] ?? 0) + 1;
+      tally(`unreadable: ${(error as Error).message}`);
       continue;
     }
-    counts.status[doc.status] = (counts.status[doc.status] ?? 0) + 1;
+    tally(doc.status);
     for (const item of doc.items) {
       counts.items++;
       const name = basename(item.file);
@@ -49,7 +86,7 @@ export async function readSegmentItems(dumps) {
 }
 
 /** Adds completedMs and lagMs to each item, asking the origin process in batches. */
-export async function addCompletion(origin, items) {
+export async function addCompletion(origin: OriginHost, items: SegmentItem[]): Promise<void> {
   const batch = 5000;
   for (let i = 0; i < items.length; i += batch) {
     const slice = items.slice(i, i + batch);
@@ -57,20 +94,32 @@ export async function addCompletion(origin, items) {
       queries: slice.map((it) => [it.stream, it.track, it.msn]),
     });
     slice.forEach((it, j) => {
-      it.completedMs = times[j];
-      it.lagMs = it.itemMs - times[j];
+      const completed = times[j];
+      if (completed === null || completed === undefined) return;
+      it.completedMs = completed;
+      it.lagMs = it.itemMs - completed;
     });
   }
-  return items;
 }
 
-export async function fileBytes(items) {
+/** Items whose origin completion time is known. */
+export function completed(
+  items: readonly SegmentItem[],
+): (SegmentItem & { completedMs: number; lagMs: number })[] {
+  return items.filter(
+    (it): it is SegmentItem & { completedMs: number; lagMs: number } =>
+      it.completedMs !== undefined && it.lagMs !== undefined,
+  );
+}
+
+/** Total size of the files the items list (files removed since count 0). */
+export async function fileBytes(items: readonly SegmentItem[]): Promise<number> {
   let bytes = 0;
   for (const it of items) {
     try {
       bytes += (await stat(it.file)).size;
     } catch {
-      /* removed */
+      // Removed.
     }
   }
   return bytes;
