@@ -5,7 +5,7 @@ import type { BenchRun, ClusterContext } from '../bench-run.ts';
 import type { ServiceChild } from '../lib/cluster.ts';
 import { breakdown, type Breakdown } from '../lib/log-breakdown.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
-import { totalCpu } from '../lib/proc-stats.ts';
+import { cpuSeconds, totalCpu } from '../lib/proc-stats.ts';
 import { fmt, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section } from '../report.ts';
 
@@ -20,6 +20,9 @@ export interface ApiLatencyResult {
   origin: Summary;
   startsExOrigin: Summary;
   workerCpu: number;
+  /** CPU seconds the gateway and Redis spent on the starts (and on the stops). */
+  gatewayCpu: { starts: number; stops: number };
+  redisCpu: { starts: number; stops: number };
   phases: Breakdown | { error: string };
 }
 
@@ -38,13 +41,23 @@ export async function runApiLatency(
   // master and then its chunklists (three round trips in sequence), under the same concurrency.
   const originMs = await originAnswerTimes(origin, mainStreams, N);
   const workerCpu0 = totalCpu(workers.map((w) => w.pid));
+  const gatewayPid = run.gateway?.pid;
+  const redisPid = cluster.redis.process?.pid;
+  const g0 = cpuSeconds(gatewayPid) ?? 0;
+  const r0 = cpuSeconds(redisPid) ?? 0;
   const t0 = Date.now();
   const starts = await run.startDumps(api, dumps, N);
   const startWallS = (Date.now() - t0) / 1000;
+  const g1 = cpuSeconds(gatewayPid) ?? 0;
+  const r1 = cpuSeconds(redisPid) ?? 0;
   await sleep(5_000);
+  const g2 = cpuSeconds(gatewayPid) ?? 0;
+  const r2 = cpuSeconds(redisPid) ?? 0;
   const t1 = Date.now();
   const stops = await run.stopDumps(api, dumps, N);
   const stopWallS = (Date.now() - t1) / 1000;
+  const g3 = cpuSeconds(gatewayPid) ?? 0;
+  const r3 = cpuSeconds(redisPid) ?? 0;
   const workerCpu = totalCpu(workers.map((w) => w.pid)) - workerCpu0;
   const startMs = starts.filter((r) => r.status === 200).map((r) => r.ms);
   const stopMs = stops.filter((r) => r.status === 200).map((r) => r.ms);
@@ -63,6 +76,8 @@ export async function runApiLatency(
     origin: originMs,
     startsExOrigin: summary(startMs.map((x) => x - originPath)),
     workerCpu,
+    gatewayCpu: { starts: g1 - g0, stops: g3 - g2 },
+    redisCpu: { starts: r1 - r0, stops: r3 - r2 },
     phases,
   };
 }
@@ -99,6 +114,7 @@ export function apiLatencySection(a: ApiLatencyResult, workers: number): Section
     `| the origin alone: ${a.N} GETs of a master in flight | ${ms(a.origin.p50)} | ${ms(a.origin.p99)} | ${ms(a.origin.max)} | | |`,
     '',
     `- Worker CPU during the burst (starts, 5 s running, stops): ${fmt(a.workerCpu, 1)} s over ${workers} workers.`,
+    `- Gateway CPU while the starts were answered: ${fmt(a.gatewayCpu.starts, 2)} s in ${fmt(a.startWallS, 2)} s (${fmt((a.gatewayCpu.starts * 1000) / a.N, 1)} ms per start), Redis ${fmt(a.redisCpu.starts, 2)} s; while the stops were: gateway ${fmt(a.gatewayCpu.stops, 2)} s in ${fmt(a.stopWallS, 2)} s (${fmt((a.gatewayCpu.stops * 1000) / a.N, 1)} ms per stop), Redis ${fmt(a.redisCpu.stops, 2)} s. A gateway whose CPU over the burst approaches its wall time was the bottleneck: one event loop answers every call.`,
     '',
   ];
   if (!('error' in a.phases)) {
