@@ -14,8 +14,8 @@ import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { summariseProfiles } from './lib/cpu-profile.mjs';
-import { startOriginProcess } from './lib/origin-host.mjs';
+import { summariseProfiles } from './lib/cpu-profile.ts';
+import { startOriginProcess } from './lib/origin-host.ts';
 
 const { values } = parseArgs({
   options: {

@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DumpRegistry, closeRedis, createRedisConnection } from '@hlsdump/contracts';
 import { startTestRedis } from '../test/support/redis-server.ts';
-import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.mjs';
-import { startOriginProcess } from './lib/origin-host.mjs';
+import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.ts';
+import { startOriginProcess } from './lib/origin-host.ts';
 import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.mjs';
-import { fmt, percentile } from './lib/stats.mjs';
+import { fmt, percentile } from './lib/stats.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const BULLMQ_VERSION = createRequire(join(BENCH_DIR, '..', 'services', 'worker', 'package.json'))(

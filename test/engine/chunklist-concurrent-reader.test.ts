@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
 import { Chunklist, ChunklistFile } from '@hlsdump/dump-engine';
-import { LocalStorage } from '@hlsdump/storage';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
 import { pollChunklists } from '../support/chunklist-poller.js';
+import { SteppingStorage } from '../support/stepping-storage.js';
 
 /**
  * A reader polling chunklists in a tight loop from another thread, as a player or an uploader
@@ -26,7 +26,8 @@ describe('a chunklist read while it is appended to', () => {
   });
 
   it('is never invalid nor ahead of the disk through 20 000 appends, rewrites and the final form', async () => {
-    const storage = new LocalStorage();
+    // Each append's steps last long enough for the reader to catch many of them half done.
+    const storage = new SteppingStorage();
     const out = join(dir.path, 'direct');
     await storage.ensureDir(out);
     const list = new Chunklist({ version: 7, targetDuration: 2, independentSegments: true });

@@ -114,6 +114,46 @@ describe('InfoFileWriter', () => {
     await writer.close();
   });
 
+  it('appends made while a write is in flight go to the file together, in one patch', async () => {
+    // Real disk underneath; the positional writes are counted on their way to it.
+    let writes = 0;
+    class CountingStorage extends LocalStorage {
+      override async openPatchable(
+        p: string,
+        mode: { create: 'exclusive' | 'existing' },
+      ): Promise<PatchableFile> {
+        const file = await super.openPatchable(p, mode);
+        return {
+          path: file.path,
+          size: () => file.size(),
+          sync: () => file.sync(),
+          close: () => file.close(),
+          write: (offset, data) => {
+            writes++;
+            return file.write(offset, data);
+          },
+        };
+      }
+    }
+    const writer = await InfoFileWriter.create(new CountingStorage(), path, { stream: '/v/a/s' });
+    const first = writer.append('/seg/0.ts');
+    const joining = [writer.append('/seg/1.ts'), writer.append('/seg/2.ts')];
+    expect(await first).toBe(0);
+    expect(await Promise.all(joining)).toEqual([1, 2]);
+    // One patch of five writes for the three Items, which the file holds as if appended one by one.
+    expect(writes).toBe(5);
+    const { text, doc } = await readChecked();
+    expect(doc.items.map((item) => [item.seq, item.file])).toEqual([
+      [0, '/seg/0.ts'],
+      [1, '/seg/1.ts'],
+      [2, '/seg/2.ts'],
+    ]);
+    expect(text).toMatch(
+      /\n {4}<Item>.*<\/Item>\n {4}<Item>.*<\/Item>\n {4}<Item>.*<\/Item>\n<!-- +-->\n/,
+    );
+    await writer.close();
+  });
+
   it('resume by a second writer continues Seq and keeps the file valid', async () => {
     const first = await InfoFileWriter.create(storage, path, {
       stream: '/v/a/s',

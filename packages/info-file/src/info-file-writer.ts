@@ -57,6 +57,8 @@ export class InfoFileWriter {
   private finishing = false;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Appends waiting for the next write; they go to the file together (see append). */
+  private batch: PendingItem[] = [];
 
   private constructor(
     storage: DumpStorage,
@@ -146,8 +148,10 @@ export class InfoFileWriter {
   }
 
   /**
-   * Lists a file that is completely on disk; returns the Seq it got. `time` defaults to now (taken
-   * at the call, not when the queued write runs).
+   * Lists a file that is completely on disk; returns the Seq it got, once its Item is in the file.
+   * `time` defaults to now (taken at the call, not when the queued write runs). Appends made while
+   * a write is in flight go to the file together in the next one: the renditions of a stream,
+   * whose segments complete at the same moment, cost one patch instead of one each.
    */
   append(file: string, time?: Date): Promise<number> {
     if (this.finishing || this.closed) {
@@ -168,27 +172,9 @@ export class InfoFileWriter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueue(async () => {
-      const seq = this.seq;
-      const item = renderItem(seq, timeText, file);
-      const bytes = Buffer.from(item, 'latin1'); // renderItem output is pure ASCII
-      if (this.dirty || bytes.length + padOpener.length > this.padLength) {
-        try {
-          await this.rewrite(false, item);
-        } catch (error) {
-          this.dirty = true;
-          throw error;
-        }
-      } else {
-        try {
-          await this.patch(bytes);
-        } catch (error) {
-          this.dirty = true;
-          throw error;
-        }
-      }
-      this.seq = seq + 1;
-      return seq;
+    return new Promise<number>((resolve, reject) => {
+      this.batch.push({ file, timeText, resolve, reject });
+      if (this.batch.length === 1) void this.enqueue(() => this.writeBatch());
     });
   }
 
@@ -239,8 +225,33 @@ export class InfoFileWriter {
     await this.releaseFile();
   }
 
+  /** Writes every waiting Item, with consecutive Seq in call order, in one patch or rewrite. */
+  private async writeBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    const first = this.seq;
+    // Items after the first take the indentation the first gets from the comment opener it replaces.
+    const items = batch
+      .map((pending, i) => renderItem(first + i, pending.timeText, pending.file))
+      .join(itemIndent);
+    const bytes = Buffer.from(items, 'latin1'); // renderItem output is pure ASCII
+    try {
+      if (this.dirty || bytes.length + padOpener.length > this.padLength) {
+        await this.rewrite(false, items);
+      } else {
+        await this.patch(bytes);
+      }
+    } catch (error) {
+      this.dirty = true;
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    this.seq = first + batch.length;
+    batch.forEach((pending, i) => pending.resolve(first + i));
+  }
+
   /**
-   * Moves the padding comment past the new Item `x` with five writes, each of which leaves
+   * Moves the padding comment past the new Items `x` (one or more Item lines) with five writes, each of which leaves
    * well-formed XML in every partial state (o = padOffset, n = x.length):
    *  1. x at o+4, inside the comment: any mix of x and spaces is comment text (x holds no `--`);
    *  2. ' ' over `<` at o (one byte): the comment is gone, x is live, `!--` and `-->` are text;
@@ -264,12 +275,12 @@ export class InfoFileWriter {
   }
 
   /**
-   * Renders the whole Running file, with `extraItem` after the Items it has and fresh padding,
+   * Renders the whole Running file, with `extraItems` (Item lines joined by the indentation) after the Items it has and fresh padding,
    * replaces it atomically and reopens it.
    */
-  private async rewrite(exclusive: boolean, extraItem?: string): Promise<void> {
+  private async rewrite(exclusive: boolean, extraItems?: string): Promise<void> {
     let items = await this.itemsText();
-    if (extraItem !== undefined) items += itemIndent + extraItem;
+    if (extraItems !== undefined) items += itemIndent + extraItems;
     const pad = Math.max(minPad, Math.floor(items.length / 2));
     const { text, padOffset } = renderDocument(this.head('Running'), items, pad);
     await this.storage.writeFile(this.path, text, { exclusive });
@@ -320,4 +331,11 @@ function findPad(bytes: Buffer): { offset: number; length: number } | undefined 
   // The opener must start a line, as renderDocument puts it, so Items keep their indentation.
   if (bytes[offset - 1] !== 0x0a) return undefined;
   return { offset, length: end - offset - padOpener.length };
+}
+
+interface PendingItem {
+  file: string;
+  timeText: string;
+  resolve: (seq: number) => void;
+  reject: (error: unknown) => void;
 }

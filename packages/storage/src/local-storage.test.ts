@@ -190,6 +190,30 @@ describe('LocalStorage.openPatchable', () => {
     expect(await readFile(path, 'utf8')).toBe('abXYef!');
   });
 
+  it('a patchable file writes in place and refuses every call once closed', async () => {
+    const path = join(dir, 'patched.txt');
+    await writeFile(path, 'abcdef');
+    const file = await storage.openPatchable(path, { create: 'existing' });
+    await file.write(2, Buffer.from('XY'));
+    expect(await file.size()).toBe(6);
+    await file.close();
+    // A closed descriptor's number may already be another file's: nothing may go through it.
+    const other = await storage.openPatchable(join(dir, 'other.txt'), { create: 'exclusive' });
+    for (const call of [
+      () => file.write(0, Buffer.from('Z')),
+      () => file.size(),
+      () => file.sync(),
+    ]) {
+      const error = await rejection(call());
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toContain(path);
+    }
+    expect(await readFile(path, 'utf8')).toBe('abXYef');
+    expect(await other.size()).toBe(0);
+    await other.close();
+    await file.close(); // twice is fine
+  });
+
   it('a full device gives STORAGE_FULL', async () => {
     const file = await storage.openPatchable('/dev/full', { create: 'existing' });
     try {

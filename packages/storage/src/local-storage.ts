@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import fs, { writeSync } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
+import { promisify } from 'node:util';
 import type { DumpStorage, PatchableFile } from './dump-storage.js';
 import { toStorageError } from './storage-error.js';
 
@@ -161,40 +163,48 @@ export class LocalStorage implements DumpStorage {
   ): Promise<PatchableFile> {
     try {
       // 'r+' never creates or truncates; 'wx' creates and fails with EEXIST.
-      const handle = await open(path, mode.create === 'exclusive' ? 'wx' : 'r+');
-      return new LocalPatchableFile(path, handle);
+      const fd = await openFd(path, mode.create === 'exclusive' ? 'wx' : 'r+');
+      return new LocalPatchableFile(path, fd);
     } catch (error) {
       throw toStorageError(error, 'open', path);
     }
   }
 }
 
+/**
+ * A file kept open for patches (a chunklist, an infoFile), by its plain descriptor rather than a
+ * FileHandle: Node ends the process when it garbage-collects a FileHandle left open, and one dump
+ * that drops its file without closing it must not take the others of its worker with it.
+ */
 class LocalPatchableFile implements PatchableFile {
   private closed = false;
 
   constructor(
     readonly path: string,
-    private readonly handle: FileHandle,
+    private readonly fd: number,
   ) {}
 
   async size(): Promise<number> {
+    this.assertOpen('inspect');
     try {
-      return (await this.handle.stat()).size;
+      return (await fstatFd(this.fd)).size;
     } catch (error) {
       throw toStorageError(error, 'inspect', this.path);
     }
   }
 
+  /**
+   * Written synchronously: a patch is a few to a few hundred bytes into the page cache, and a dump
+   * makes about a dozen per segment (chunklist and infoFile). Through the thread pool each cost a
+   * hand-off to a pool thread and back, several times the write itself; they were the largest
+   * single cost of a running worker. Whole files, segments, opens and syncs stay asynchronous.
+   */
   async write(offset: number, data: Uint8Array): Promise<void> {
+    this.assertOpen('write');
     try {
       let done = 0;
       while (done < data.byteLength) {
-        const { bytesWritten } = await this.handle.write(
-          data,
-          done,
-          data.byteLength - done,
-          offset + done,
-        );
+        const bytesWritten = writeSync(this.fd, data, done, data.byteLength - done, offset + done);
         if (bytesWritten === 0) throw new Error('the system wrote no bytes');
         done += bytesWritten;
       }
@@ -204,8 +214,9 @@ class LocalPatchableFile implements PatchableFile {
   }
 
   async sync(): Promise<void> {
+    this.assertOpen('sync');
     try {
-      await this.handle.sync();
+      await fsyncFd(this.fd);
     } catch (error) {
       throw toStorageError(error, 'sync', this.path);
     }
@@ -215,12 +226,22 @@ class LocalPatchableFile implements PatchableFile {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.handle.close();
+      await closeFd(this.fd);
     } catch (error) {
       throw toStorageError(error, 'close', this.path);
     }
   }
+
+  /** A closed descriptor's number may already name another file: nothing goes through it. */
+  private assertOpen(action: string): void {
+    if (this.closed) throw toStorageError(new Error('the file is closed'), action, this.path);
+  }
 }
+
+const openFd = promisify(fs.open);
+const fstatFd = promisify(fs.fstat);
+const fsyncFd = promisify(fs.fsync);
+const closeFd = promisify(fs.close);
 
 /** How much of a streamed body is gathered before it is written. */
 const FLUSH_BYTES = 256 * 1024;

@@ -1,13 +1,21 @@
 // Small statistics helpers for the bench: percentiles, least-squares slope, formatting.
 
-export function percentile(values, p) {
+export interface Summary {
+  n: number;
+  p50: number | undefined;
+  p99: number | undefined;
+  max: number | undefined;
+  mean: number | undefined;
+}
+
+export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
 }
 
-export function summary(values) {
+export function summary(values: readonly number[]): Summary {
   return {
     n: values.length,
     p50: percentile(values, 50),
@@ -18,7 +26,7 @@ export function summary(values) {
 }
 
 /** Least-squares slope of y over x. */
-export function slope(points) {
+export function slope(points: readonly (readonly [number, number])[]): number | undefined {
   const n = points.length;
   if (n < 2) return undefined;
   const mx = points.reduce((s, [x]) => s + x, 0) / n;
@@ -32,7 +40,8 @@ export function slope(points) {
   return den === 0 ? undefined : num / den;
 }
 
-export const fmt = (x, digits = 1) =>
+export const fmt = (x: number | undefined | null, digits = 1): string =>
   x === undefined || x === null || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(digits);
-export const mb = (bytes, digits = 1) => fmt(bytes / 2 ** 20, digits);
-export const ms = (x) => fmt(x, 0);
+export const mb = (bytes: number | undefined, digits = 1): string =>
+  fmt(bytes === undefined ? undefined : bytes / 2 ** 20, digits);
+export const ms = (x: number | undefined): string => fmt(x, 0);

@@ -3,38 +3,56 @@
 // client sends → gateway stop requested → worker control message → worker dump ended → answered.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { summary } from './stats.mjs';
+import type { BenchDump } from './dump-files.ts';
+import { summary, type Summary } from './stats.ts';
 
-async function readLogs(runDir) {
+type LogLine = Record<string, unknown> & { msg?: string; time?: number };
+
+async function readLogs(runDir: string): Promise<LogLine[]> {
   const files = (await readdir(runDir)).filter(
     (f) => f.endsWith('.log') && f !== 'bench.log' && f !== 'origin.log',
   );
-  const lines = [];
+  const lines: LogLine[] = [];
   for (const f of files) {
     for (const line of (await readFile(join(runDir, f), 'utf8')).split('\n')) {
       if (!line.startsWith('{')) continue;
       try {
-        lines.push(JSON.parse(line));
+        lines.push(JSON.parse(line) as LogLine);
       } catch {
-        /* partial line */
+        // A line cut by the end of the file.
       }
     }
   }
   return lines;
 }
 
-/** dumps: [{ id, requestedAt, startMs, stopRequestedAt, stopMs }] with unique ids. */
-export async function breakdown(runDir, dumps) {
+interface Moments {
+  d: BenchDump;
+  enqueued?: number;
+  workerStarting?: number;
+  workerRunning?: number;
+  stopRequested?: number;
+  workerStop?: number;
+  workerEnded?: number;
+}
+
+export interface Breakdown {
+  start: [step: string, Summary][];
+  stop: [step: string, Summary][];
+}
+
+/** `dumps` with unique ids, their start and stop sent and answered. */
+export async function breakdown(runDir: string, dumps: readonly BenchDump[]): Promise<Breakdown> {
   const logs = await readLogs(runDir);
-  const byId = new Map(dumps.map((d) => [d.id, { d }]));
-  const runToId = new Map();
-  const keyToId = new Map();
+  const byId = new Map<string, Moments>(dumps.map((d) => [d.id, { d }]));
+  const runToId = new Map<unknown, string>();
+  const keyToId = new Map<unknown, string>();
   for (const l of logs) {
-    if (l.msg === 'dump enqueued' && byId.has(l.dumpId)) {
-      const e = byId.get(l.dumpId);
+    const e = typeof l.dumpId === 'string' ? byId.get(l.dumpId) : undefined;
+    if (l.msg === 'dump enqueued' && e) {
       e.enqueued = l.time;
-      runToId.set(l.runId, l.dumpId);
-      keyToId.set(l.dumpKey, l.dumpId);
+      runToId.set(l.runId, e.d.id);
+      keyToId.set(l.dumpKey, e.d.id);
     }
   }
   for (const l of logs) {
@@ -48,42 +66,44 @@ export async function breakdown(runDir, dumps) {
       else if (l.msg === 'dump ended') e.workerEnded = l.time;
     } else if (l.msg === 'stop requested') e.stopRequested = l.time;
   }
-  const pick = (f) => summary([...byId.values()].map(f).filter((x) => Number.isFinite(x)));
+  const pick = (f: (e: Moments) => number) =>
+    summary([...byId.values()].map(f).filter((x) => Number.isFinite(x)));
+  const n = (x: number | undefined) => x ?? NaN;
   return {
     start: [
       [
         'client → gateway enqueued (auth, origin probe, checks, registry, queue.add)',
-        pick((e) => e.enqueued - e.d.requestedAt),
+        pick((e) => n(e.enqueued) - n(e.d.requestedAt)),
       ],
       [
         'enqueued → worker starting (BullMQ hand-over, claim)',
-        pick((e) => e.workerStarting - e.enqueued),
+        pick((e) => n(e.workerStarting) - n(e.enqueued)),
       ],
       [
         'worker starting → running (engine start: origin loads, files, infoFile, registry)',
-        pick((e) => e.workerRunning - e.workerStarting),
+        pick((e) => n(e.workerRunning) - n(e.workerStarting)),
       ],
       [
         'worker running → client answered (event to gateway, reply)',
-        pick((e) => e.d.requestedAt + e.d.startMs - e.workerRunning),
+        pick((e) => n(e.d.requestedAt) + n(e.d.startMs) - n(e.workerRunning)),
       ],
     ],
     stop: [
       [
         'client → gateway stop requested (registry)',
-        pick((e) => e.stopRequested - e.d.stopRequestedAt),
+        pick((e) => n(e.stopRequested) - n(e.d.stopRequestedAt)),
       ],
       [
         'stop requested → worker control message (pub/sub)',
-        pick((e) => e.workerStop - e.stopRequested),
+        pick((e) => n(e.workerStop) - n(e.stopRequested)),
       ],
       [
         'control message → dump ended (finalize, registry)',
-        pick((e) => e.workerEnded - e.workerStop),
+        pick((e) => n(e.workerEnded) - n(e.workerStop)),
       ],
       [
         'dump ended → client answered',
-        pick((e) => e.d.stopRequestedAt + e.d.stopMs - e.workerEnded),
+        pick((e) => n(e.d.stopRequestedAt) + n(e.d.stopMs) - n(e.workerEnded)),
       ],
     ],
   };

@@ -1,0 +1,307 @@
+// Phase `main`: K streams recorded by hlsdump on W workers and by one ffmpeg per stream, side by
+// side for T seconds: CPU per media-hour, lag, memory per dump, origin requests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  RENDITIONS_PER_STREAM,
+  SEGMENT_SECONDS,
+  type BenchRun,
+  type ClusterContext,
+} from '../bench-run.ts';
+import type { ServiceChild } from '../lib/cluster.ts';
+import {
+  addCompletion,
+  completed,
+  fileBytes,
+  readSegmentItems,
+  type ItemCounts,
+} from '../lib/dump-files.ts';
+import type { OriginHost } from '../lib/origin-host.ts';
+import type { RequestCounts } from '../lib/origin-process.ts';
+import {
+  cpuSeconds,
+  groupCpu,
+  liveBytes,
+  probeHeap,
+  rssBytes,
+  startSampler,
+  totalCpu,
+  type HeapReport,
+} from '../lib/proc-stats.ts';
+import { fmt, mb, ms, summary, type Summary } from '../lib/stats.ts';
+import type { Section, Target } from '../report.ts';
+
+type Peer = ChildProcess & { stream: string; stderrTail(): string };
+
+export interface SideBySideResult {
+  K: number;
+  renditions: number;
+  workers: number;
+  windowS: number;
+  mediaHours: number;
+  workerCpu: number;
+  cpuPerMediaHour: number;
+  originCpu: number;
+  gatewayAndRedisCpu: number;
+  lag: Summary;
+  fetchLag: Summary;
+  expectedSegments: number;
+  counts: ItemCounts;
+  segmentBytes: number;
+  bytesPerCpuS: number;
+  memory: {
+    baseRss: (number | undefined)[];
+    rssAtB: (number | undefined)[];
+    baseLive: number;
+    liveB: number;
+    perDumpLive: number;
+    perDumpRss: number;
+    growthPerHourPerDump: number;
+  };
+  requestCounts: RequestCounts;
+  starts: Summary;
+  stops: Summary;
+  ffmpeg:
+    | {
+        processes: number;
+        cpu: number;
+        cpuPerMediaHour: number;
+        lag: Summary;
+        rssPerProcess: Summary;
+        exits: Record<string, number>;
+      }
+    | undefined;
+}
+
+export async function runSideBySide(
+  run: BenchRun,
+  cluster: ClusterContext,
+  workers: ServiceChild[],
+): Promise<SideBySideResult> {
+  const { origin, api } = cluster;
+  const { options } = run;
+  const K = options.streams;
+  const dumps = cluster.mainStreams.map((s) => run.dumpSpec(s, 'main'));
+  const workerPids = workers.map((w) => w.pid);
+  await sleep(2_000);
+  const baseHeap = await probeAll(run, workerPids);
+  const baseRss = workerPids.map((pid) => rssBytes(pid));
+  const sampler = startSampler(() => ({
+    workers: workerPids,
+    origin: [origin.pid],
+    gateway: run.gateway ? [run.gateway.pid] : [],
+    redis: cluster.redis.process?.pid === undefined ? [] : [cluster.redis.process.pid],
+  }));
+  run.log(
+    `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}`,
+  );
+  const peers = options.ffmpeg ? await startFfmpegPeers(run, origin, cluster.mainStreams) : [];
+  const starts = await run.startDumps(api, dumps, K);
+  await sleep(options.warmup * 1000);
+  const heapA = await probeAll(run, workerPids);
+  const a = snapshot(workerPids, peers, origin);
+  await sleep(options.seconds * 1000);
+  const b = snapshot(workerPids, peers, origin);
+  const heapB = await probeAll(run, workerPids);
+  const stops = await run.stopDumps(api, dumps, K);
+  const exits = await stopFfmpegPeers(run, peers);
+  sampler.stop();
+
+  const windowS = (b.at - a.at) / 1000;
+  const renditions = K * RENDITIONS_PER_STREAM;
+  const mediaHours = (renditions * windowS * options.speed) / 3600;
+  const { items, counts } = await readSegmentItems(dumps);
+  await addCompletion(origin, items);
+  const inWindow = completed(items).filter(
+    (it) => it.completedMs >= Math.max(a.at, it.requestedAt) && it.completedMs <= b.at,
+  );
+  const segmentBytes = await fileBytes(
+    items.filter((it) => it.itemMs >= a.at && it.itemMs <= b.at),
+  );
+  // hlsdump's own fetches (User-Agent hlsdump/...) and ffmpeg's (Lavf/...), at the origin.
+  const fetchLag = await requestLag(origin, cluster.mainStreams, 'hlsdump', a.at, b.at);
+  const ffmpegLag = await requestLag(origin, cluster.mainStreams, 'Lavf', a.at, b.at);
+  const requestCounts = await origin.call('requestCounts', {
+    streams: cluster.mainStreams,
+    sinceMs: a.at,
+    untilMs: b.at,
+  });
+  const workerCpu = b.workers - a.workers;
+  const ffmpegCpu = b.ffmpeg - a.ffmpeg;
+  // Memory: live heap after a full GC, per worker, before the dumps, after the warm-up and at the
+  // end; RSS beside it.
+  const sumLive = (hs: (HeapReport | undefined)[]) =>
+    hs.reduce((sum, h) => sum + (liveBytes(h) ?? 0), 0);
+  return {
+    K,
+    renditions,
+    workers: workers.length,
+    windowS,
+    mediaHours,
+    workerCpu,
+    cpuPerMediaHour: workerCpu / mediaHours,
+    originCpu: b.origin - a.origin,
+    gatewayAndRedisCpu:
+      groupCpu(sampler, 'gateway', a.at, b.at) + groupCpu(sampler, 'redis', a.at, b.at),
+    lag: summary(inWindow.map((it) => it.lagMs)),
+    fetchLag: summary(fetchLag),
+    expectedSegments: Math.round((renditions * windowS * options.speed) / SEGMENT_SECONDS),
+    counts,
+    segmentBytes,
+    bytesPerCpuS: segmentBytes / workerCpu,
+    memory: {
+      baseRss,
+      rssAtB: b.workerRss,
+      baseLive: sumLive(baseHeap),
+      liveB: sumLive(heapB),
+      perDumpLive: (sumLive(heapB) - sumLive(baseHeap)) / K,
+      perDumpRss:
+        b.workerRss.reduce<number>((sum, x, i) => sum + ((x ?? 0) - (baseRss[i] ?? 0)), 0) / K,
+      // Growth of the live heap over the measured window, per dump, scaled to one hour.
+      growthPerHourPerDump: ((sumLive(heapB) - sumLive(heapA)) / K) * (3600 / windowS),
+    },
+    requestCounts,
+    starts: summary(starts.map((r) => r.ms)),
+    stops: summary(stops.map((r) => r.ms)),
+    ffmpeg: options.ffmpeg
+      ? {
+          processes: peers.length,
+          cpu: ffmpegCpu,
+          cpuPerMediaHour: ffmpegCpu / mediaHours,
+          lag: summary(ffmpegLag),
+          rssPerProcess: summary(b.ffmpegRss.filter((x): x is number => x !== undefined)),
+          exits,
+        }
+      : undefined,
+  };
+}
+
+function probeAll(run: BenchRun, pids: number[]): Promise<(HeapReport | undefined)[]> {
+  return Promise.all(pids.map((pid) => probeHeap(pid, run.probeDir)));
+}
+
+function snapshot(workerPids: number[], peers: Peer[], origin: OriginHost) {
+  return {
+    at: Date.now(),
+    workers: totalCpu(workerPids),
+    workerRss: workerPids.map((pid) => rssBytes(pid)),
+    ffmpeg: totalCpu(peers.map((p) => p.pid)),
+    ffmpegRss: peers.map((p) => rssBytes(p.pid)),
+    origin: cpuSeconds(origin.pid) ?? 0,
+  };
+}
+
+/** Lag from each segment's completion at the origin to a client's request for it (first request). */
+async function requestLag(
+  origin: OriginHost,
+  streams: string[],
+  userAgent: string,
+  from: number,
+  to: number,
+): Promise<number[]> {
+  const lags: number[] = [];
+  for (const stream of streams) {
+    const requests = await origin.call('requests', { stream, userAgent, sinceMs: from - 60_000 });
+    const first = new Map<string, { track: number; msn: number; wallMs: number }>();
+    for (const [track, msn, wallMs] of requests) {
+      const key = `${track}/${msn}`;
+      if (!first.has(key)) first.set(key, { track, msn, wallMs });
+    }
+    const list = [...first.values()];
+    const times = await origin.call('completedAt', {
+      queries: list.map((r) => [stream, r.track, r.msn]),
+    });
+    list.forEach((r, i) => {
+      const t = times[i];
+      if (typeof t === 'number' && t >= from && t <= to) lags.push(r.wallMs - t);
+    });
+  }
+  return lags;
+}
+
+/** One ffmpeg per stream, every rendition copied (-map 0 -c copy) into MPEG-TS, as operators do. */
+async function startFfmpegPeers(
+  run: BenchRun,
+  origin: OriginHost,
+  streams: string[],
+): Promise<Peer[]> {
+  const dir = join(run.dir, 'ffmpeg');
+  await mkdir(dir, { recursive: true });
+  return streams.map((stream) => {
+    const url = `${origin.url}/app/${stream}/llhls.m3u8`;
+    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', url];
+    args.push('-map', '0', '-c', 'copy', '-f', 'mpegts', '-y', join(dir, `${stream}.ts`));
+    const child = spawn('/usr/bin/ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+    run.ffmpeg.push(child);
+    return Object.assign(child, { stream, stderrTail: () => stderr });
+  });
+}
+
+async function stopFfmpegPeers(run: BenchRun, peers: Peer[]): Promise<Record<string, number>> {
+  const outcomes = await Promise.all(
+    peers.map(async (p) => {
+      if (p.exitCode !== null)
+        return `exited early (${p.exitCode}): ${p.stderrTail().trim().slice(-200)}`;
+      const exited = once(p, 'exit') as Promise<[number | null, string | null]>;
+      p.kill('SIGINT');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      const [code, signal] = await exited;
+      clearTimeout(timer);
+      return signal ?? String(code);
+    }),
+  );
+  for (const p of peers) run.ffmpeg.splice(run.ffmpeg.indexOf(p), 1);
+  const tally: Record<string, number> = {};
+  for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1;
+  return tally;
+}
+
+export function sideBySideSection(x: SideBySideResult, warmup: number): Section {
+  const L: string[] = [];
+  const targets: Target[] = [];
+  const f = x.ffmpeg;
+  L.push(
+    `### Side by side: ${x.K} streams × 3 renditions = ${x.renditions} live renditions, ${x.workers} worker processes, ${fmt(x.windowS, 0)} s measured (after ${warmup} s warm-up)`,
+    '',
+    '| Figure | hlsdump | ffmpeg -c copy (one process per stream) |',
+    '| --- | ---: | ---: |',
+    `| CPU s per media-hour per rendition | ${fmt(x.cpuPerMediaHour, 2)} | ${f ? fmt(f.cpuPerMediaHour, 2) : 'n/a'} |`,
+    `| CPU s in the window (all processes of that kind) | ${fmt(x.workerCpu, 2)} | ${f ? fmt(f.cpu, 2) : 'n/a'} |`,
+    `| Lag p50 / p99 / max, ms | ${ms(x.lag.p50)} / ${ms(x.lag.p99)} / ${ms(x.lag.max)} (n=${x.lag.n} of ~${x.expectedSegments}) | ${f ? `${ms(f.lag.p50)} / ${ms(f.lag.p99)} / ${ms(f.lag.max)} (n=${f.lag.n}, GET at origin)` : 'n/a'} |`,
+    `| hlsdump's own GET of the segment at the origin, lag p50 / p99 / max, ms | ${ms(x.fetchLag.p50)} / ${ms(x.fetchLag.p99)} / ${ms(x.fetchLag.max)} | |`,
+    `| Memory per dump: live heap after GC (heapUsed + external) | ${mb(x.memory.perDumpLive, 2)} MB (workers ${mb(x.memory.baseLive)} MB idle → ${mb(x.memory.liveB)} MB) | |`,
+    `| Memory per dump: resident (RSS) | ${mb(x.memory.perDumpRss, 2)} MB (worker RSS ${x.memory.rssAtB.map((v) => mb(v)).join(' + ')} MB, idle ${x.memory.baseRss.map((v) => mb(v)).join(' + ')} MB) | ${f ? `${mb(f.rssPerProcess.p50)} MB per process (p50; one process per stream)` : 'n/a'} |`,
+    `| Live-heap growth over the window, per dump, scaled to 1 h | ${mb(x.memory.growthPerHourPerDump, 2)} MB/h | |`,
+    `| Segment bytes written per worker CPU second | ${mb(x.bytesPerCpuS, 2)} MB/s | |`,
+  );
+  const perHour = (n: number | undefined) => fmt((n ?? 0) / x.mediaHours, 0);
+  const rc = x.requestCounts;
+  L.push(
+    `| Origin requests per media-hour per rendition: playlists / segments | ${perHour(rc.hlsdump?.chunklist)} / ${perHour(rc.hlsdump?.segment)} | ${perHour(rc.Lavf?.chunklist)} / ${perHour(rc.Lavf?.segment)} |`,
+    '',
+    `- Other processes in the window: origin ${fmt(x.originCpu, 1)} CPU s (serving hlsdump and ffmpeg), gateway + Redis ${fmt(x.gatewayAndRedisCpu, 1)} CPU s.`,
+    `- Starts with ${x.K} in flight: p50 ${ms(x.starts.p50)} ms, p99 ${ms(x.starts.p99)} ms; stops: p50 ${ms(x.stops.p50)} ms, p99 ${ms(x.stops.p99)} ms.`,
+    `- infoFiles: ${JSON.stringify(x.counts.status)}, ${x.counts.items} Items (${x.counts.segments} segments, ${x.counts.chunklists} chunklist updates, ${x.counts.other} init/master).`,
+  );
+  if (f) L.push(`- ffmpeg exits: ${JSON.stringify(f.exits)}.`);
+  L.push('');
+  if (f) {
+    const ratio = x.cpuPerMediaHour / f.cpuPerMediaHour;
+    targets.push({
+      name: "CPU per dumped media-hour ≤ 0.8× ffmpeg's",
+      measured: `${fmt(x.cpuPerMediaHour, 2)} vs ${fmt(f.cpuPerMediaHour, 2)} CPU s (×${fmt(ratio, 2)}, target ≤ ×0.8)`,
+      met: ratio <= 0.8,
+    });
+  }
+  targets.push({
+    name: 'Lag p99 ≤ one part duration (1 000 ms)',
+    measured: `p99 ${ms(x.lag.p99)} ms, max ${ms(x.lag.max)} ms (ffmpeg GET p99 ${f ? ms(f.lag.p99) : 'n/a'} ms)`,
+    met: (x.lag.p99 ?? Infinity) <= 1000,
+  });
+  return { lines: L, targets };
+}

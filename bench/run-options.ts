@@ -1,0 +1,182 @@
+// The bench's flags and presets (see bench/README.md).
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const PHASES = ['info', 'main', 'api', 'limit', 'capacity', 'memory'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+export interface RunOptions {
+  preset: string;
+  streams: number;
+  workers: number;
+  seconds: number;
+  speed: number;
+  warmup: number;
+  apiStarts: number;
+  capacitySteps: number[];
+  stepSeconds: number;
+  settle: number;
+  memStreams: number;
+  memSpeed: number;
+  memMediaSeconds: number;
+  limitSeconds: number;
+  infoItems: number;
+  infoNaive: number;
+  ffmpeg: boolean;
+  aligned: boolean;
+  heapSnapshots: boolean;
+  profile: boolean;
+  keep: boolean;
+  skip: Set<string>;
+  results: string;
+  /** The whole run's bound, seconds. */
+  hardLimitS: number;
+}
+
+type Preset = Record<
+  | 'streams'
+  | 'workers'
+  | 'seconds'
+  | 'warmup'
+  | 'speed'
+  | 'api-starts'
+  | 'capacity-steps'
+  | 'step-seconds'
+  | 'settle'
+  | 'mem-streams'
+  | 'mem-speed'
+  | 'mem-media-seconds'
+  | 'limit-seconds'
+  | 'info-items'
+  | 'info-naive',
+  number | string
+>;
+
+const PRESETS: Record<string, Preset> = {
+  default: {
+    streams: 8,
+    workers: 2,
+    seconds: 45,
+    warmup: 10,
+    speed: 1,
+    'api-starts': 100,
+    'capacity-steps': '30,90,150,210',
+    'step-seconds': 15,
+    settle: 6,
+    'mem-streams': 2,
+    'mem-speed': 60,
+    'mem-media-seconds': 3600,
+    'limit-seconds': 10,
+    'info-items': 100_000,
+    'info-naive': 2_000,
+  },
+  full: {
+    streams: 20,
+    workers: 2,
+    seconds: 300,
+    warmup: 20,
+    speed: 1,
+    'api-starts': 100,
+    'capacity-steps': '60,120,180,240,300,360,450',
+    'step-seconds': 40,
+    settle: 10,
+    'mem-streams': 4,
+    'mem-speed': 20,
+    'mem-media-seconds': 3600,
+    'limit-seconds': 20,
+    'info-items': 100_000,
+    'info-naive': 10_000,
+  },
+};
+
+export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams K] [--workers W] [--seconds T]
+  [--speed S] [--warmup S] [--api-starts N] [--capacity-steps R1,R2,...] [--step-seconds S]
+  [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
+  [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
+  [--heap-snapshots] [--profile] [--keep] [--results FILE]`;
+
+/** The options of this run, or undefined when only the usage was asked for (printed). */
+export function parseRunOptions(argv: string[], defaultResults: string): RunOptions | undefined {
+  const numeric = (name: string) => [name, { type: 'string' }] as const;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      preset: { type: 'string', default: 'default' },
+      ...Object.fromEntries(Object.keys(PRESETS.default!).map(numeric)),
+      skip: { type: 'string', default: '' },
+      'no-ffmpeg': { type: 'boolean', default: false },
+      aligned: { type: 'boolean', default: false },
+      'heap-snapshots': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      results: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return undefined;
+  }
+  const presetName = String(values.preset);
+  const preset = PRESETS[presetName];
+  if (!preset) throw new Error(`unknown preset ${presetName}\n${USAGE}`);
+  const given = values as Record<string, string | boolean | undefined>;
+  const num = (name: keyof Preset, min = 0): number => {
+    const n = Number(given[name] ?? preset[name]);
+    if (!Number.isFinite(n) || n < min)
+      throw new Error(`--${name} must be a number ≥ ${min}\n${USAGE}`);
+    return n;
+  };
+  const steps = String(given['capacity-steps'] ?? preset['capacity-steps'])
+    .split(',')
+    .map(Number);
+  if (steps.some((s) => !Number.isInteger(s) || s < 3))
+    throw new Error(`--capacity-steps must be integers ≥ 3\n${USAGE}`);
+  const skip = new Set(String(values.skip).split(',').filter(Boolean));
+  for (const name of skip)
+    if (!(PHASES as readonly string[]).includes(name))
+      throw new Error(`--skip: no phase named ${name}\n${USAGE}`);
+  const o: RunOptions = {
+    preset: presetName,
+    streams: num('streams', 1),
+    workers: num('workers', 1),
+    seconds: num('seconds', 5),
+    speed: num('speed', 0.1),
+    warmup: num('warmup', 0),
+    apiStarts: num('api-starts', 1),
+    capacitySteps: steps.sort((a, b) => a - b),
+    stepSeconds: num('step-seconds', 5),
+    settle: num('settle', 0),
+    memStreams: num('mem-streams', 1),
+    memSpeed: num('mem-speed', 1),
+    memMediaSeconds: num('mem-media-seconds', 60),
+    limitSeconds: num('limit-seconds', 1),
+    infoItems: num('info-items', 2000),
+    infoNaive: num('info-naive', 2000),
+    ffmpeg: !values['no-ffmpeg'],
+    aligned: Boolean(values.aligned),
+    heapSnapshots: Boolean(values['heap-snapshots']),
+    profile: Boolean(values.profile),
+    keep: Boolean(values.keep),
+    skip,
+    results: typeof values.results === 'string' ? values.results : defaultResults,
+    hardLimitS: 0,
+  };
+  // Every phase's own duration plus generous slack for starts and stops.
+  o.hardLimitS = Math.ceil(
+    120 +
+      o.seconds +
+      o.warmup +
+      60 +
+      o.capacitySteps.length * (o.stepSeconds + o.settle + 30) +
+      o.memMediaSeconds / o.memSpeed +
+      60 +
+      o.limitSeconds +
+      600,
+  );
+  return o;
+}
+
+/** Where a phase's figures are written when --results is not given. */
+export const defaultResultsFile = (benchDir: string): string =>
+  join(benchDir, 'results', 'hlsdump-bench.md');

@@ -1,0 +1,131 @@
+// hlsdump's benchmark suite: one run, this machine, every figure side by side.
+//
+//   npm run bench                       # defaults: a few minutes on 2 cores
+//   npm run bench -- --preset full      # the long run (see bench/README.md)
+//   node bench/run.ts --streams 8 --workers 2 --seconds 60 --skip info,memory
+//
+// Starts its own Redis, the test origin (its own process), the gateway and W workers (real
+// processes), drives OME's REST API, records ffmpeg peers on the same streams, and appends a section
+// to bench/results/hlsdump-bench.md. Every phase is bounded in time; the run stops by itself.
+import { createWriteStream } from 'node:fs';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestRedis } from '../test/support/redis-server.ts';
+import { BenchRun, type ClusterContext } from './bench-run.ts';
+import { apiClient, startGateway } from './lib/cluster.ts';
+import { startOriginProcess } from './lib/origin-host.ts';
+import { machine } from './machine.ts';
+import { apiLatencySection, runApiLatency } from './phases/api-latency.ts';
+import { capacitySection, runCapacity } from './phases/capacity.ts';
+import { infoFileSection, runInfoFile } from './phases/info-file.ts';
+import { limitSection, runLimit } from './phases/limit.ts';
+import { memorySection, runMemory } from './phases/memory.ts';
+import { runSideBySide, sideBySideSection, type SideBySideResult } from './phases/side-by-side.ts';
+import { buildReport, type Section } from './report.ts';
+import { defaultResultsFile, parseRunOptions } from './run-options.ts';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const TOKEN = 'bench:bench';
+
+const options = parseRunOptions(process.argv.slice(2), defaultResultsFile(BENCH_DIR));
+if (options !== undefined) await main(await BenchRun.create(options));
+
+async function main(run: BenchRun): Promise<void> {
+  const { options } = run;
+  const host = machine();
+  // A hard bound on the whole run: the bench stops by itself whatever happens.
+  const hardTimer = setTimeout(() => {
+    run.log(`hard time limit of ${options.hardLimitS} s reached: cleaning up`);
+    void run.cleanup().finally(() => process.exit(3));
+  }, options.hardLimitS * 1000);
+  hardTimer.unref();
+  try {
+    run.log(
+      `run dir ${run.dir}; options ${JSON.stringify({ ...options, skip: [...options.skip] })}`,
+    );
+    const sections: Section[] = [];
+    if (!options.skip.has('info')) sections.push(infoFileSection(await runInfoFile(run)));
+    const clusterPhases = ['main', 'api', 'limit', 'capacity', 'memory'];
+    if (clusterPhases.some((p) => !options.skip.has(p)))
+      sections.push(...(await clusterSections(run)));
+    const section = buildReport(run.started, host, options, sections, run.notes);
+    await mkdir(dirname(options.results), { recursive: true });
+    await appendFile(options.results, section);
+    console.log(section);
+    run.log(`appended to ${options.results}`);
+  } catch (error) {
+    run.log(`bench failed: ${(error as Error)?.stack ?? String(error)}`);
+    process.exitCode = 1;
+  } finally {
+    await run.cleanup();
+    clearTimeout(hardTimer);
+    run.closeLog();
+    if (!options.keep && process.exitCode !== 1)
+      await rm(run.dir, { recursive: true, force: true });
+    else console.log(`kept ${run.dir}`);
+  }
+}
+
+/** The phases that need the cluster, in order, sharing one origin, Redis and gateway. */
+async function clusterSections(run: BenchRun): Promise<Section[]> {
+  const { options } = run;
+  const originLog = createWriteStream(join(run.dir, 'origin.log'));
+  const origin = await startOriginProcess({ speed: options.speed, logFile: originLog });
+  run.origins.push(origin);
+  const memOrigin = options.skip.has('memory')
+    ? undefined
+    : await startOriginProcess({ speed: options.memSpeed, logFile: originLog });
+  if (memOrigin) run.origins.push(memOrigin);
+  run.log(
+    `origin ${origin.url} (pid ${origin.pid}, speed ${options.speed})` +
+      (memOrigin ? `; memory origin ${memOrigin.url} (speed ${options.memSpeed})` : ''),
+  );
+  const redis = await startTestRedis();
+  run.redis = redis;
+  const queueName = `bench-${process.pid}`;
+  const prefix = `hlsdump-bench-${process.pid}`;
+  // The memory phase's streams live on a faster-clocked origin under app "mem".
+  const apps = { app: origin.url, ...(memOrigin ? { mem: memOrigin.url } : {}) };
+  const gateway = await startGateway({
+    redisUrl: redis.url,
+    apps,
+    outputRoot: run.outputRoot,
+    runDir: run.dir,
+    queueName,
+    prefix,
+    token: TOKEN,
+  });
+  run.gateway = gateway.child;
+  const api = apiClient(gateway.url, TOKEN);
+  const mainStreams = Array.from({ length: options.streams }, (_, i) => `b${i}`);
+  const cluster: ClusterContext = { origin, memOrigin, redis, queueName, prefix, api, mainStreams };
+  const sections: Section[] = [];
+  try {
+    await origin.call('add', { app: 'app', streams: mainStreams, spreadMs: run.spreadMs() });
+    let main: SideBySideResult | undefined;
+    if (!options.skip.has('main') || !options.skip.has('api')) {
+      const concurrency = options.apiStarts + options.streams;
+      const workers = await run.startWorkers(cluster, options.workers, 'w', concurrency);
+      try {
+        if (!options.skip.has('main')) {
+          main = await runSideBySide(run, cluster, workers);
+          sections.push(sideBySideSection(main, options.warmup));
+        }
+        if (!options.skip.has('api'))
+          sections.push(
+            apiLatencySection(await runApiLatency(run, cluster, workers), workers.length),
+          );
+      } finally {
+        await run.stopWorkers(workers);
+      }
+    }
+    if (!options.skip.has('limit')) sections.push(limitSection(await runLimit(run, cluster), main));
+    if (!options.skip.has('capacity'))
+      sections.push(capacitySection(await runCapacity(run, cluster)));
+    if (!options.skip.has('memory')) sections.push(memorySection(await runMemory(run, cluster)));
+  } finally {
+    await api.close();
+  }
+  return sections;
+}
