@@ -1,4 +1,4 @@
-import type { ServiceProcess } from './service-process.js';
+import type { ServiceProcess } from './service-process.ts';
 
 /** One sample of a Prometheus text exposition: `name{label="value",...} number`. */
 export interface Sample {
