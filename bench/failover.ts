@@ -5,15 +5,16 @@
 //   npm run bench:failover                        # 12 kills, 3 workers, 24 dumps: about 4 minutes
 //   node bench/failover.ts --kills 20 --dumps 30 --load-seconds 60
 //
-// Real processes from dist/ (the cluster harness of test/support with the shipped timeouts: gateway,
-// workers; the test origin in its own process), an ephemeral Redis, the workers' default HEARTBEAT_MS / LOCK_DURATION_MS / STALLED_INTERVAL_MS (the bench sets
-// none of them). The origin keeps 6 segments of 4 s (a 24 s window) in real time, so a failover
-// that loses a segment shows as a counted gap.
+// Real processes from dist/ (test/support/cluster.ts with the shipped timeouts: an ephemeral Redis,
+// the gateway, the workers with their default HEARTBEAT_MS / LOCK_DURATION_MS /
+// STALLED_INTERVAL_MS; the test origin in its own process). The origin keeps 6 segments of 4 s (a
+// 24 s window) in real time, so a failover that loses a segment shows as a counted gap.
+//
+//   --results FILE   append there instead (a short trial run)
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
