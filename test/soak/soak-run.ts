@@ -33,7 +33,7 @@ export interface SoakDirs {
   run: string;
   out: string;
   logs: string;
-  /** Where heap-probe.mjs writes each worker's memory on SIGUSR2. */
+  /** Where the heap probe writes each worker's memory on SIGUSR2. */
   probe: string;
 }
 
