@@ -11,7 +11,7 @@ import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCluster, type OriginsConfig } from '../test/support/cluster.ts';
+import { originsFor, startCluster } from '../test/support/cluster.ts';
 import { machine } from '../test/support/machine.ts';
 import { BenchRun, type ClusterContext } from './bench-run.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
@@ -80,19 +80,7 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
       (memOrigin ? `; memory origin ${memOrigin.url} (speed ${options.memSpeed})` : ''),
   );
   // The memory phase's streams live on a faster-clocked origin under app "mem".
-  const apps = { app: origin.url, ...(memOrigin ? { mem: memOrigin.url } : {}) };
-  const origins: OriginsConfig = {
-    vhosts: {
-      default: {
-        apps: Object.fromEntries(
-          Object.entries(apps).map(([app, url]) => [
-            app,
-            { origin: `${url}/{app}/{outputStreamName}/`, defaultPlaylist: 'llhls.m3u8' },
-          ]),
-        ),
-      },
-    },
-  };
+  const origins = originsFor({ app: origin.url, ...(memOrigin ? { mem: memOrigin.url } : {}) });
   // The services as operators run them (shipped timeouts), logging to the run's directory, every
   // worker with the heap probe; workers are added phase by phase.
   run.services = await startCluster({

@@ -30,15 +30,25 @@ export interface OriginsConfig {
   >;
 }
 
-/** `vhost default / app <app>` → `<originUrl>/{app}/{outputStreamName}/`: the test origin's layout. */
-export function originsFor(originUrl: string, apps: string[] = ['app']): OriginsConfig {
+/**
+ * `vhost default / app <app>` → `<originUrl>/{app}/{outputStreamName}/`: the test origin's layout.
+ * `originUrl` may instead map each app to an origin of its own (then `apps` is not read).
+ */
+export function originsFor(
+  originUrl: string | Record<string, string>,
+  apps: string[] = ['app'],
+): OriginsConfig {
+  const byApp =
+    typeof originUrl === 'string'
+      ? Object.fromEntries(apps.map((app) => [app, originUrl]))
+      : originUrl;
   return {
     vhosts: {
       default: {
         apps: Object.fromEntries(
-          apps.map((app) => [
+          Object.entries(byApp).map(([app, url]) => [
             app,
-            { origin: `${originUrl}/{app}/{outputStreamName}/`, defaultPlaylist: 'llhls.m3u8' },
+            { origin: `${url}/{app}/{outputStreamName}/`, defaultPlaylist: 'llhls.m3u8' },
           ]),
         ),
       },
@@ -187,7 +197,7 @@ const WORKER_READY = /"msg":"worker ready"/;
 /**
  * A whole cluster as separate OS processes from the BUILT entry points: an ephemeral Redis, a
  * gateway on a free port and N workers, with a unique queue and key prefix, a temp output root
- * and timeouts short enough for tests. The origin is the test's (in-process) and given as config.
+ * and timeouts short enough for tests (or the shipped ones). The origin is given as config.
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (const entry of [GATEWAY_MAIN, WORKER_MAIN])
