@@ -27,6 +27,25 @@ export default tseslint.config(
       '@typescript-eslint/no-meaningless-void-operator': 'error',
     },
   },
-  // Plain JavaScript (bench scripts, bin shims, workers in tests) runs on Node.
+  // The bench and test/support run under Node as they are (type stripping), which loads the very
+  // file a specifier names: their relative imports name the .ts file (bench/tsconfig.json also
+  // allows only syntax Node can erase there).
+  {
+    files: ['bench/**/*.ts', 'test/support/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\.?/.*\\.js$',
+              message: 'Node runs this file as it is: import the .ts file (./name.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Plain JavaScript (bin shims, workers in tests) runs on Node.
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
 );

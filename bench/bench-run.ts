@@ -5,16 +5,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { TestRedis } from '../test/support/redis-server.ts';
-import {
-  inFlight,
-  startWorker,
-  terminate,
-  type ApiClient,
-  type ApiReply,
-  type ServiceChild,
-} from './lib/cluster.ts';
+import type { Cluster, ClusterWorker } from '../test/support/cluster.ts';
 import type { BenchDump } from './lib/dump-files.ts';
+import { inFlight } from './lib/in-flight.ts';
 import type { OriginHost } from './lib/origin-host.ts';
 import type { RunOptions } from './run-options.ts';
 
@@ -24,16 +17,19 @@ export const RENDITIONS_PER_STREAM = 3;
 export const SEGMENT_SECONDS = 4;
 export const PART_SECONDS = 1;
 
-/** The cluster every cluster phase drives: one origin (and a fast one for the memory phase), Redis, the gateway. */
+/** The origins every cluster phase drives (a fast-clocked one for the memory phase). */
 export interface ClusterContext {
   origin: OriginHost;
   memOrigin: OriginHost | undefined;
-  redis: TestRedis;
-  queueName: string;
-  prefix: string;
-  api: ApiClient;
   /** The streams of the side-by-side and API phases. */
   mainStreams: string[];
+}
+
+/** One call of OME's REST API, timed. */
+export interface ApiReply {
+  status: number;
+  ms: number;
+  text: string;
 }
 
 export class BenchRun {
@@ -41,11 +37,10 @@ export class BenchRun {
   readonly notes: string[] = [];
   readonly outputRoot: string;
   readonly probeDir: string;
-  readonly workers: ServiceChild[] = [];
   readonly ffmpeg: ChildProcess[] = [];
   readonly origins: OriginHost[] = [];
-  gateway: ServiceChild | undefined;
-  redis: TestRedis | undefined;
+  /** The hlsdump cluster (test/support/cluster.ts): Redis, the gateway, the workers phases add. */
+  services: Cluster | undefined;
   private readonly logFile: WriteStream;
 
   readonly options: RunOptions;
@@ -78,34 +73,29 @@ export class BenchRun {
     return this.options.aligned ? 0 : (SEGMENT_SECONDS * 1000) / speed;
   }
 
+  /** The cluster, once run.ts started it. */
+  get cluster(): Cluster {
+    if (!this.services) throw new Error('the cluster is not started');
+    return this.services;
+  }
+
+  /** Adds `count` worker processes of `concurrency` dumps each; `nodeArgs` for these alone. */
   async startWorkers(
-    cluster: ClusterContext,
     count: number,
-    tag: string,
     concurrency: number,
-    nodeOptions?: string,
-  ): Promise<ServiceChild[]> {
-    const started: ServiceChild[] = [];
-    for (let i = 0; i < count; i++) {
-      const child = await startWorker({
-        redisUrl: cluster.redis.url,
-        runDir: this.dir,
-        queueName: cluster.queueName,
-        prefix: cluster.prefix,
-        workerId: `${tag}${i}`,
-        concurrency,
-        nodeOptions,
-        probeDir: this.probeDir,
-      });
-      started.push(child);
-      this.workers.push(child);
-    }
+    nodeArgs: string[] = [],
+  ): Promise<ClusterWorker[]> {
+    const started: ClusterWorker[] = [];
+    for (let i = 0; i < count; i++)
+      started.push(
+        await this.cluster.addWorker({ WORKER_CONCURRENCY: String(concurrency) }, { nodeArgs }),
+      );
     return started;
   }
 
-  async stopWorkers(workers: readonly ServiceChild[]): Promise<void> {
-    await Promise.all(workers.map((w) => terminate(w)));
-    for (const w of workers) this.workers.splice(this.workers.indexOf(w), 1);
+  /** Stops workers gracefully (a CPU profile is written on the way out). */
+  async stopWorkers(workers: readonly ClusterWorker[]): Promise<void> {
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 
   dumpSpec(stream: string, id: string, app = 'app'): BenchDump {
@@ -114,19 +104,27 @@ export class BenchRun {
   }
 
   /** Starts `dumps` through the API, `limit` in flight; failures go to the run's notes. */
-  async startDumps(api: ApiClient, dumps: BenchDump[], limit: number): Promise<ApiReply[]> {
+  async startDumps(dumps: BenchDump[], limit: number): Promise<ApiReply[]> {
     const replies = await inFlight(dumps, limit, (d) => {
       d.requestedAt = Date.now();
-      return api.start(d.stream, d, d.app);
+      return timed(() =>
+        this.cluster.startDump({
+          stream: d.stream,
+          app: d.app,
+          id: d.id,
+          outputPath: d.outputPath,
+          infoFile: d.infoFile,
+        }),
+      );
     });
     this.noteFailures('starts', replies, dumps.length);
     return replies;
   }
 
-  async stopDumps(api: ApiClient, dumps: BenchDump[], limit: number): Promise<ApiReply[]> {
+  async stopDumps(dumps: BenchDump[], limit: number): Promise<ApiReply[]> {
     const replies = await inFlight(dumps, limit, (d) => {
       d.stopRequestedAt = Date.now();
-      return api.stop(d.stream, d.id, d.app);
+      return timed(() => this.cluster.stopDump({ stream: d.stream, app: d.app, id: d.id }));
     });
     this.noteFailures('stops', replies, dumps.length);
     return replies;
@@ -135,14 +133,10 @@ export class BenchRun {
   /** Stops every process this run started that is still running. */
   async cleanup(): Promise<void> {
     for (const f of this.ffmpeg) if (f.exitCode === null) f.kill('SIGKILL');
-    await Promise.all(this.workers.map((w) => terminate(w, 10_000)));
-    this.workers.length = 0;
-    await terminate(this.gateway, 10_000);
-    this.gateway = undefined;
+    await this.services?.close();
+    this.services = undefined;
     await Promise.all(this.origins.map((o) => o.close().catch(() => undefined)));
     this.origins.length = 0;
-    await this.redis?.stop().catch(() => undefined);
-    this.redis = undefined;
   }
 
   closeLog(): void {
@@ -158,4 +152,10 @@ export class BenchRun {
       `${failed.length} of ${total} ${what} failed (first: ${first.status} ${first.text.slice(0, 200)})`,
     );
   }
+}
+
+async function timed(call: () => Promise<{ status: number; body: unknown }>): Promise<ApiReply> {
+  const t0 = performance.now();
+  const { status, body } = await call();
+  return { status, ms: performance.now() - t0, text: JSON.stringify(body) };
 }

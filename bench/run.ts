@@ -11,11 +11,10 @@ import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestRedis } from '../test/support/redis-server.ts';
+import { originsFor, startCluster } from '../test/support/cluster.ts';
+import { machine } from '../test/support/machine.ts';
 import { BenchRun, type ClusterContext } from './bench-run.ts';
-import { apiClient, startGateway } from './lib/cluster.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
-import { machine } from './machine.ts';
 import { apiLatencySection, runApiLatency } from './phases/api-latency.ts';
 import { capacitySection, runCapacity } from './phases/capacity.ts';
 import { infoFileSection, runInfoFile } from './phases/info-file.ts';
@@ -26,7 +25,6 @@ import { buildReport, type Section } from './report.ts';
 import { defaultResultsFile, parseRunOptions } from './run-options.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const TOKEN = 'bench:bench';
 
 const options = parseRunOptions(process.argv.slice(2), defaultResultsFile(BENCH_DIR));
 if (options !== undefined) await main(await BenchRun.create(options));
@@ -81,32 +79,32 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
     `origin ${origin.url} (pid ${origin.pid}, speed ${options.speed})` +
       (memOrigin ? `; memory origin ${memOrigin.url} (speed ${options.memSpeed})` : ''),
   );
-  const redis = await startTestRedis();
-  run.redis = redis;
-  const queueName = `bench-${process.pid}`;
-  const prefix = `hlsdump-bench-${process.pid}`;
   // The memory phase's streams live on a faster-clocked origin under app "mem".
-  const apps = { app: origin.url, ...(memOrigin ? { mem: memOrigin.url } : {}) };
-  const gateway = await startGateway({
-    redisUrl: redis.url,
-    apps,
-    outputRoot: run.outputRoot,
-    runDir: run.dir,
-    queueName,
-    prefix,
-    token: TOKEN,
+  const origins = originsFor({ app: origin.url, ...(memOrigin ? { mem: memOrigin.url } : {}) });
+  // The services as operators run them (shipped timeouts), logging to the run's directory, every
+  // worker with the heap probe; workers are added phase by phase.
+  run.services = await startCluster({
+    workers: 0,
+    origins,
+    timeouts: 'shipped',
+    // 100 starts in flight on a shared machine: the gateway waits longer than it ships with.
+    gatewayEnv: {
+      OUTPUT_ROOTS: run.outputRoot,
+      START_TIMEOUT_MS: '30000',
+      STOP_TIMEOUT_MS: '30000',
+    },
+    logDir: run.dir,
+    heapProbeDir: run.probeDir,
   });
-  run.gateway = gateway.child;
-  const api = apiClient(gateway.url, TOKEN);
   const mainStreams = Array.from({ length: options.streams }, (_, i) => `b${i}`);
-  const cluster: ClusterContext = { origin, memOrigin, redis, queueName, prefix, api, mainStreams };
+  const cluster: ClusterContext = { origin, memOrigin, mainStreams };
   const sections: Section[] = [];
   try {
     await origin.call('add', { app: 'app', streams: mainStreams, spreadMs: run.spreadMs() });
     let main: SideBySideResult | undefined;
     if (!options.skip.has('main') || !options.skip.has('api')) {
       const concurrency = options.apiStarts + options.streams;
-      const workers = await run.startWorkers(cluster, options.workers, 'w', concurrency);
+      const workers = await run.startWorkers(options.workers, concurrency);
       try {
         if (!options.skip.has('main')) {
           main = await runSideBySide(run, cluster, workers);
@@ -125,7 +123,7 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
       sections.push(capacitySection(await runCapacity(run, cluster)));
     if (!options.skip.has('memory')) sections.push(memorySection(await runMemory(run, cluster)));
   } finally {
-    await api.close();
+    await run.services.close();
   }
   return sections;
 }

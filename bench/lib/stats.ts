@@ -1,4 +1,6 @@
-// Small statistics helpers for the bench: percentiles, least-squares slope, formatting.
+// Small statistics helpers for the bench: summaries, least-squares slope, formatting (percentiles
+// are test/support's).
+import { percentile } from '../../test/support/percentile.ts';
 
 export interface Summary {
   n: number;
@@ -6,13 +8,6 @@ export interface Summary {
   p99: number | undefined;
   max: number | undefined;
   mean: number | undefined;
-}
-
-export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = Float64Array.from(values).sort();
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
 }
 
 export function summary(values: readonly number[]): Summary {

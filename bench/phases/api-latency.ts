@@ -2,10 +2,10 @@
 // the same concurrency beside them, and where the time goes from the services' log timestamps.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchRun, ClusterContext } from '../bench-run.ts';
-import type { ServiceChild } from '../lib/cluster.ts';
+import type { ClusterWorker } from '../../test/support/cluster.ts';
 import { breakdown, type Breakdown } from '../lib/log-breakdown.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
-import { cpuSeconds, totalCpu } from '../lib/proc-stats.ts';
+import { cpuSeconds, totalCpu } from '../../test/support/proc-stats.ts';
 import { fmt, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section } from '../report.ts';
 
@@ -29,9 +29,9 @@ export interface ApiLatencyResult {
 export async function runApiLatency(
   run: BenchRun,
   cluster: ClusterContext,
-  workers: ServiceChild[],
+  workers: ClusterWorker[],
 ): Promise<ApiLatencyResult> {
-  const { api, origin, mainStreams } = cluster;
+  const { origin, mainStreams } = cluster;
   const N = run.options.apiStarts;
   const dumps = Array.from({ length: N }, (_, i) =>
     run.dumpSpec(mainStreams[i % mainStreams.length]!, `api${i}`),
@@ -41,12 +41,12 @@ export async function runApiLatency(
   // master and then its chunklists (three round trips in sequence), under the same concurrency.
   const originMs = await originAnswerTimes(origin, mainStreams, N);
   const workerCpu0 = totalCpu(workers.map((w) => w.pid));
-  const gatewayPid = run.gateway?.pid;
-  const redisPid = cluster.redis.process?.pid;
+  const gatewayPid = run.cluster.gateway.pid;
+  const redisPid = run.cluster.redis.process?.pid;
   const g0 = cpuSeconds(gatewayPid) ?? 0;
   const r0 = cpuSeconds(redisPid) ?? 0;
   const t0 = Date.now();
-  const starts = await run.startDumps(api, dumps, N);
+  const starts = await run.startDumps(dumps, N);
   const startWallS = (Date.now() - t0) / 1000;
   const g1 = cpuSeconds(gatewayPid) ?? 0;
   const r1 = cpuSeconds(redisPid) ?? 0;
@@ -54,7 +54,7 @@ export async function runApiLatency(
   const g2 = cpuSeconds(gatewayPid) ?? 0;
   const r2 = cpuSeconds(redisPid) ?? 0;
   const t1 = Date.now();
-  const stops = await run.stopDumps(api, dumps, N);
+  const stops = await run.stopDumps(dumps, N);
   const stopWallS = (Date.now() - t1) / 1000;
   const g3 = cpuSeconds(gatewayPid) ?? 0;
   const r3 = cpuSeconds(redisPid) ?? 0;

@@ -18,7 +18,8 @@ import {
   type BenchDump,
   type ItemCounts,
 } from '../lib/dump-files.ts';
-import { cpuSeconds, liveBytes, probeHeap, rssBytes } from '../lib/proc-stats.ts';
+import { liveBytes, probeHeap } from '../../test/support/heap-probe.ts';
+import { cpuSeconds, rssBytes } from '../../test/support/proc-stats.ts';
 import { fmt, mb, ms, slope, summary, type Summary } from '../lib/stats.ts';
 import type { Section } from '../report.ts';
 
@@ -52,15 +53,15 @@ export interface CapacityResult {
 }
 
 export async function runCapacity(run: BenchRun, cluster: ClusterContext): Promise<CapacityResult> {
-  const { api, origin } = cluster;
+  const { origin } = cluster;
   const { options } = run;
   const steps = options.capacitySteps;
   const maxStreams = Math.ceil(steps[steps.length - 1]! / RENDITIONS_PER_STREAM);
   const names = Array.from({ length: maxStreams }, (_, i) => `c${i}`);
   await origin.call('forgetRequests', {});
   const profileDir = join(run.dir, 'cpu-profile');
-  const nodeOptions = options.profile ? `--cpu-prof --cpu-prof-dir=${profileDir}` : undefined;
-  const [worker] = await run.startWorkers(cluster, 1, 'cap', maxStreams + 10, nodeOptions);
+  const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const [worker] = await run.startWorkers(1, maxStreams + 10, nodeArgs);
   await sleep(2_000);
   const idle = await probeHeap(worker!.pid, run.probeDir);
   run.log(
@@ -82,7 +83,7 @@ export async function runCapacity(run: BenchRun, cluster: ClusterContext): Promi
       await origin.call('add', { app: 'app', streams: newNames, spreadMs: run.spreadMs() });
       const added = newNames.map((s) => ({ ...run.dumpSpec(s, 'cap'), step: windows.length }));
       const t0 = Date.now();
-      const starts = await run.startDumps(api, added, 25);
+      const starts = await run.startDumps(added, 25);
       dumps.push(...added.filter((_, i) => starts[i]!.status === 200));
       const startS = (Date.now() - t0) / 1000;
       await sleep(options.settle * 1000);
@@ -112,7 +113,7 @@ export async function runCapacity(run: BenchRun, cluster: ClusterContext): Promi
       }
     }
   } finally {
-    await run.stopDumps(api, dumps, 50);
+    await run.stopDumps(dumps, 50);
     await run.stopWorkers([worker!]);
   }
   const { items, counts } = await readSegmentItems(dumps);

@@ -1,12 +1,14 @@
-// Phase `info`: the infoFile append benchmark (bench/info-file-append.mjs) as it is, run as part of
-// the suite: the cost of the 1 000th vs the 100 000th append. It also appends its own results file.
+// Phase `info`: the infoFile append benchmark (bench/info-file-append.ts) as it is, run as part of
+// the suite: the cost of the 1 000th vs the 100 000th append. It also appends its own results file,
+// info-file-append.md beside the run's.
 import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchRun } from '../bench-run.ts';
 import type { Section } from '../report.ts';
 
-const SCRIPT = fileURLToPath(new URL('../info-file-append.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../info-file-append.ts', import.meta.url));
 
 export interface InfoFileResult {
   report: string;
@@ -16,11 +18,15 @@ export interface InfoFileResult {
 }
 
 export async function runInfoFile(run: BenchRun): Promise<InfoFileResult> {
-  const { infoItems, infoNaive } = run.options;
+  const { infoItems, infoNaive, results } = run.options;
   run.log(`infoFile append benchmark: ${infoItems} items, naive ${infoNaive}`);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [SCRIPT, '--items', String(infoItems), '--naive', String(infoNaive)],
+    [
+      SCRIPT,
+      ...['--items', String(infoItems), '--naive', String(infoNaive)],
+      ...['--results', join(dirname(results), 'info-file-append.md')],
+    ],
     { maxBuffer: 16 * 2 ** 20, timeout: 600_000 },
   );
   const report = stdout.split('\nAppended to')[0]!.trim();
@@ -41,7 +47,7 @@ export function infoFileSection(r: InfoFileResult): Section {
   const ratio = Math.min(r.medianRatio ?? Infinity, r.controlRatio ?? Infinity);
   return {
     lines: [
-      '### infoFile appends (bench/info-file-append.mjs, run as part of this suite)',
+      '### infoFile appends (bench/info-file-append.ts, run as part of this suite)',
       '',
       r.report.replace(/^## .*\n/, '').trim(),
       '',

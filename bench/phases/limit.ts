@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEGMENT_SECONDS, type BenchRun, type ClusterContext } from '../bench-run.ts';
-import { cpuSeconds } from '../lib/proc-stats.ts';
+import { cpuSeconds } from '../../test/support/proc-stats.ts';
 import type { SimpleCopyJob, SimpleCopyReport } from '../lib/simple-copy.ts';
 import { fmt, mb } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';

@@ -10,13 +10,12 @@ import {
 import { diffSnapshots } from '../lib/heap-snapshot.ts';
 import { readSegmentItems } from '../lib/dump-files.ts';
 import {
-  cpuSeconds,
   heapSnapshot,
   liveBytes,
   probeHeap,
-  rssBytes,
   type HeapReport,
-} from '../lib/proc-stats.ts';
+} from '../../test/support/heap-probe.ts';
+import { cpuSeconds, rssBytes } from '../../test/support/proc-stats.ts';
 import { fmt, mb, slope } from '../lib/stats.ts';
 import type { Section } from '../report.ts';
 
@@ -49,12 +48,12 @@ export interface MemoryResult {
 }
 
 export async function runMemory(run: BenchRun, cluster: ClusterContext): Promise<MemoryResult> {
-  const { api, memOrigin } = cluster;
+  const { memOrigin } = cluster;
   if (!memOrigin) throw new Error('the memory phase needs its fast-clocked origin');
   const { memStreams: M, memSpeed, memMediaSeconds, heapSnapshots } = run.options;
   const names = Array.from({ length: M }, (_, i) => `m${i}`);
   await memOrigin.call('add', { app: 'mem', streams: names, spreadMs: run.spreadMs(memSpeed) });
-  const [worker] = await run.startWorkers(cluster, 1, 'mem', M + 5);
+  const [worker] = await run.startWorkers(1, M + 5);
   const pid = worker!.pid;
   const realS = memMediaSeconds / memSpeed;
   run.log(
@@ -63,7 +62,7 @@ export async function runMemory(run: BenchRun, cluster: ClusterContext): Promise
   const dumps = names.map((s) => run.dumpSpec(s, 'mem', 'mem'));
   await sleep(2_000);
   const idle = await probeHeap(pid, run.probeDir);
-  await run.startDumps(api, dumps, M);
+  await run.startDumps(dumps, M);
   const t0 = Date.now();
   const series: MemoryPoint[] = [];
   const snapshots: string[] = [];
@@ -85,7 +84,7 @@ export async function runMemory(run: BenchRun, cluster: ClusterContext): Promise
       cpu: cpuSeconds(pid),
     });
   }
-  await run.stopDumps(api, dumps, M);
+  await run.stopDumps(dumps, M);
   await run.stopWorkers([worker!]);
   const { counts } = await readSegmentItems(dumps);
   // Warm-up excluded: from 1/12 of the hour on.

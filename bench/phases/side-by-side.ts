@@ -11,7 +11,7 @@ import {
   type BenchRun,
   type ClusterContext,
 } from '../bench-run.ts';
-import type { ServiceChild } from '../lib/cluster.ts';
+import type { ClusterWorker } from '../../test/support/cluster.ts';
 import {
   addCompletion,
   completed,
@@ -21,16 +21,9 @@ import {
 } from '../lib/dump-files.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
 import type { RequestCounts } from '../lib/origin-process.ts';
-import {
-  cpuSeconds,
-  groupCpu,
-  liveBytes,
-  probeHeap,
-  rssBytes,
-  startSampler,
-  totalCpu,
-  type HeapReport,
-} from '../lib/proc-stats.ts';
+import { liveBytes, probeHeap, type HeapReport } from '../../test/support/heap-probe.ts';
+import { cpuSeconds, rssBytes, totalCpu } from '../../test/support/proc-stats.ts';
+import { groupCpu, startSampler } from '../lib/proc-sampler.ts';
 import { fmt, mb, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';
 
@@ -79,34 +72,34 @@ export interface SideBySideResult {
 export async function runSideBySide(
   run: BenchRun,
   cluster: ClusterContext,
-  workers: ServiceChild[],
+  workers: ClusterWorker[],
 ): Promise<SideBySideResult> {
-  const { origin, api } = cluster;
+  const { origin } = cluster;
   const { options } = run;
   const K = options.streams;
   const dumps = cluster.mainStreams.map((s) => run.dumpSpec(s, 'main'));
-  const workerPids = workers.map((w) => w.pid);
+  const workerPids = workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   await sleep(2_000);
   const baseHeap = await probeAll(run, workerPids);
   const baseRss = workerPids.map((pid) => rssBytes(pid));
   const sampler = startSampler(() => ({
     workers: workerPids,
     origin: [origin.pid],
-    gateway: run.gateway ? [run.gateway.pid] : [],
-    redis: cluster.redis.process?.pid === undefined ? [] : [cluster.redis.process.pid],
+    gateway: run.cluster.gateway.pid === undefined ? [] : [run.cluster.gateway.pid],
+    redis: run.cluster.redis.process?.pid === undefined ? [] : [run.cluster.redis.process.pid],
   }));
   run.log(
     `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}`,
   );
   const peers = options.ffmpeg ? await startFfmpegPeers(run, origin, cluster.mainStreams) : [];
-  const starts = await run.startDumps(api, dumps, K);
+  const starts = await run.startDumps(dumps, K);
   await sleep(options.warmup * 1000);
   const heapA = await probeAll(run, workerPids);
   const a = snapshot(workerPids, peers, origin);
   await sleep(options.seconds * 1000);
   const b = snapshot(workerPids, peers, origin);
   const heapB = await probeAll(run, workerPids);
-  const stops = await run.stopDumps(api, dumps, K);
+  const stops = await run.stopDumps(dumps, K);
   const exits = await stopFfmpegPeers(run, peers);
   sampler.stop();
 

@@ -7,7 +7,7 @@
  * CI runs it short. `npm run bench:containment` runs it for minutes and writes
  * bench/results/containment.md. CONTAINMENT_SEED replays a seed (the run prints its seed).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,11 +23,11 @@ import {
 import { afterAll, expect, it } from 'vitest';
 import { startCluster, type Cluster, type StartedDump } from '../support/cluster.js';
 import { readInfoFile } from '../support/info-file-check.js';
-import { REPO_ROOT } from '../support/spawn-node.js';
 import { verifyDump } from '../support/verify-dump.js';
 import { waitFor } from '../support/wait-for.js';
 import { machineLines } from '../support/machine.js';
 import { procSample } from '../support/proc-stats.js';
+import { probeHeap, type HeapReport } from '../support/heap-probe.js';
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -45,7 +45,6 @@ const SECONDS = num('CONTAINMENT_SECONDS', 15);
 const FAULT_RATE = num('CONTAINMENT_FAULT_RATE', 0.3);
 const SPEED = 4;
 const REPORT = process.env['CONTAINMENT_REPORT'];
-const HEAP_PROBE = join(REPO_ROOT, 'bench/lib/heap-probe.mjs');
 
 console.log(`containment: seed ${SEED} (replay with CONTAINMENT_SEED=${SEED})`);
 
@@ -103,18 +102,15 @@ it(
           },
         },
       },
-      workerEnv: {
-        WORKER_CONCURRENCY: String(HEALTHY + 4),
-        NODE_OPTIONS: `--expose-gc --import=${HEAP_PROBE}`,
-        HLSDUMP_BENCH_PROBE_DIR: probeDir,
-      },
+      workerEnv: { WORKER_CONCURRENCY: String(HEALTHY + 4) },
+      heapProbeDir: probeDir,
     });
     const c = cluster;
     const worker = c.workers[0]!;
     const pid = worker.pid!;
     const memory = async () => ({
       rssKb: procSample(pid)?.rssKb,
-      heap: await liveHeap(pid, probeDir!),
+      heap: await probeHeap(pid, probeDir!, 10_000),
     });
 
     const healthy: StartedDump[] = [];
@@ -246,31 +242,6 @@ it(
   },
 );
 
-/** Live heap after a full GC (bench/lib/heap-probe.mjs in the worker), in bytes. */
-async function liveHeap(pid: number, dir: string): Promise<Heap | undefined> {
-  const file = join(dir, `${pid}.json`);
-  await rm(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  try {
-    return await waitFor(
-      'the heap probe',
-      async () => {
-        const text = await readFile(file, 'utf8').catch(() => undefined);
-        return text === undefined ? undefined : (JSON.parse(text) as Heap);
-      },
-      { timeoutMs: 10_000, intervalMs: 50 },
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-interface Heap {
-  heapUsed: number;
-  /** Memory of buffers outside the V8 heap (array buffers included). */
-  external: number;
-}
-
 function kib(value: number | undefined): string {
   return value === undefined ? '?' : `${(value / 1024).toFixed(1)} MiB`;
 }
@@ -291,8 +262,8 @@ async function writeReport(
     faulty: FaultyDump[];
     served: (readonly [FaultKind, number])[];
     passedThrough: number;
-    memoryAtStart: { rssKb: number | undefined; heap: Heap | undefined };
-    memoryAtEnd: { rssKb: number | undefined; heap: Heap | undefined };
+    memoryAtStart: { rssKb: number | undefined; heap: HeapReport | undefined };
+    memoryAtEnd: { rssKb: number | undefined; heap: HeapReport | undefined };
     rssTimeline: { atS: number; rssKb: number }[];
     pid: number;
   },

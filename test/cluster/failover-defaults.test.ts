@@ -22,7 +22,7 @@ describe('failover with the shipped defaults', () => {
     cluster = await startCluster({
       workers: 2,
       origins: originsFor(origin.url),
-      failoverTimings: 'shipped',
+      timeouts: 'shipped',
     });
   });
   afterAll(async () => {

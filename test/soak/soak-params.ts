@@ -1,6 +1,5 @@
 // The soak's parameters, read once from the environment (SOAK_*; bench/README.md, "Soak"), and
 // the figures derived from them.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/spawn-node.js';
 
@@ -48,12 +47,11 @@ export const PLANNED_REAL_S = MEDIA_S / P.speed;
 export const LOOP_DEADLINE_S = PLANNED_REAL_S * 1.5 + 300;
 export const TEST_TIMEOUT_MS = (LOOP_DEADLINE_S + 1800 + (MEDIA_S / 3600) * P.dumps * 20) * 1000;
 /**
- * bench/lib/heap-probe.mjs, preloaded into the workers when present (SOAK_HEAP_PROBE=0: not):
+ * The heap probe (test/support/heap-probe.ts) preloaded into the workers (SOAK_HEAP_PROBE=0: not):
  * on SIGUSR2 a full GC, then process.memoryUsage() to a file, so the timeline shows live heap
  * beside RSS. The workers' code is untouched.
  */
-export const HEAP_PROBE = join(REPO_ROOT, 'bench/lib/heap-probe.mjs');
-export const USE_HEAP_PROBE = process.env.SOAK_HEAP_PROBE !== '0' && existsSync(HEAP_PROBE);
+export const USE_HEAP_PROBE = process.env.SOAK_HEAP_PROBE !== '0';
 /** Rows of the memory timeline, spread evenly over the simulated time. */
 export const TIMELINE_ROWS = 12;
 /** The storage's temporary file for an atomic write: `.<name>.<12 hex>.tmp`. */

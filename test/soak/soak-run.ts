@@ -11,7 +11,7 @@ import {
 } from '../support/cluster.js';
 import { baseName } from '../support/dump-kit.js';
 import { sleep } from './soak-format.js';
-import { HEAP_PROBE, P, SEGMENT_S, USE_HEAP_PROBE, WORKER_ENV } from './soak-params.js';
+import { P, SEGMENT_S, USE_HEAP_PROBE, WORKER_ENV } from './soak-params.js';
 import { WorkerIncarnations } from './worker-incarnations.js';
 
 /** One dump of the soak, one live stream each, and what was seen of it. */
@@ -33,7 +33,7 @@ export interface SoakDirs {
   run: string;
   out: string;
   logs: string;
-  /** Where heap-probe.mjs writes each worker's memory on SIGUSR2. */
+  /** Where the heap probe writes each worker's memory on SIGUSR2. */
   probe: string;
 }
 
@@ -70,13 +70,8 @@ export function startSoakCluster(origin: TestOrigin, dirs: SoakDirs): Promise<Cl
     workers: P.workers,
     origins: originsFor(origin.url),
     gatewayEnv: { OUTPUT_ROOTS: dirs.out, STOP_TIMEOUT_MS: '15000' },
-    workerEnv: {
-      ...WORKER_ENV,
-      ...(USE_HEAP_PROBE && {
-        NODE_OPTIONS: `--expose-gc --import=${HEAP_PROBE}`,
-        HLSDUMP_BENCH_PROBE_DIR: dirs.probe,
-      }),
-    },
+    workerEnv: WORKER_ENV,
+    ...(USE_HEAP_PROBE && { heapProbeDir: dirs.probe }),
   });
 }
 

@@ -1,7 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { RequestRecord } from '@hlsdump/test-origin';
 import type { DumpStatusBody } from '../support/cluster.js';
+import { probeHeap } from '../support/heap-probe.js';
 import { procSample } from '../support/proc-stats.js';
 import { sleep } from './soak-format.js';
 import { MEDIA_S, P, TIMELINE_ROWS, USE_HEAP_PROBE } from './soak-params.js';
@@ -117,25 +116,10 @@ export class SoakSampler {
     }
   }
 
-  /** Live heap after a full GC, KiB (heap-probe.mjs), or undefined. */
+  /** Live heap after a full GC, KiB (the heap probe), or undefined. */
   private async liveHeapKb(pid: number): Promise<number | undefined> {
     if (!USE_HEAP_PROBE) return undefined;
-    const file = join(this.run.dirs.probe, `${pid}.json`);
-    await rm(file, { force: true });
-    try {
-      process.kill(pid, 'SIGUSR2');
-    } catch {
-      return undefined;
-    }
-    for (const until = Date.now() + 5000; Date.now() < until;) {
-      await sleep(50);
-      try {
-        const usage = JSON.parse(await readFile(file, 'utf8')) as { heapUsed: number };
-        return Math.round(usage.heapUsed / 1024);
-      } catch {
-        // not written yet
-      }
-    }
-    return undefined;
+    const report = await probeHeap(pid, this.run.dirs.probe);
+    return report === undefined ? undefined : Math.round(report.heapUsed / 1024);
   }
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestRedis, type TestRedis } from './redis-server.js';
-import { uniqueName } from './unique-name.js';
-import { tempDir } from './dump-kit.js';
-import { ServiceProcess } from './service-process.js';
-import { REPO_ROOT } from './spawn-node.js';
-import { waitFor } from './wait-for.js';
+import { startTestRedis, type TestRedis } from './redis-server.ts';
+import { uniqueName } from './unique-name.ts';
+import { tempDir } from './dump-kit.ts';
+import { ServiceProcess } from './service-process.ts';
+import { REPO_ROOT } from './spawn-node.ts';
+import { heapProbeEnv, heapProbeNodeArgs } from './heap-probe.ts';
+import { waitFor } from './wait-for.ts';
 
 export const GATEWAY_MAIN = join(REPO_ROOT, 'services/gateway/dist/main.js');
 export const WORKER_MAIN = join(REPO_ROOT, 'services/worker/dist/main.js');
@@ -29,15 +30,25 @@ export interface OriginsConfig {
   >;
 }
 
-/** `vhost default / app <app>` → `<originUrl>/{app}/{outputStreamName}/`: the test origin's layout. */
-export function originsFor(originUrl: string, apps: string[] = ['app']): OriginsConfig {
+/**
+ * `vhost default / app <app>` → `<originUrl>/{app}/{outputStreamName}/`: the test origin's layout.
+ * `originUrl` may instead map each app to an origin of its own (then `apps` is not read).
+ */
+export function originsFor(
+  originUrl: string | Record<string, string>,
+  apps: string[] = ['app'],
+): OriginsConfig {
+  const byApp =
+    typeof originUrl === 'string'
+      ? Object.fromEntries(apps.map((app) => [app, originUrl]))
+      : originUrl;
   return {
     vhosts: {
       default: {
         apps: Object.fromEntries(
-          apps.map((app) => [
+          Object.entries(byApp).map(([app, url]) => [
             app,
-            { origin: `${originUrl}/{app}/{outputStreamName}/`, defaultPlaylist: 'llhls.m3u8' },
+            { origin: `${url}/{app}/{outputStreamName}/`, defaultPlaylist: 'llhls.m3u8' },
           ]),
         ),
       },
@@ -52,15 +63,24 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
-  /** 'shipped': workers keep the worker's own heartbeat, lock and stalled-check defaults. */
-  failoverTimings?: 'test' | 'shipped';
+  /**
+   * 'test' (the default): timeouts short enough for tests (failover in about 5 s, quick shutdowns,
+   * short start/stop/origin waits in the gateway). 'shipped': every process keeps its shipped
+   * defaults, as operators run it (the failover figures, the bench).
+   */
+  timeouts?: 'test' | 'shipped';
   /**
    * A Redis the test runs itself (e.g. behind Sentinel): `env` stands in for REDIS_URL in every
    * process, and the cluster leaves it running when it closes.
    */
   externalRedis?: { redis: TestRedis; env: Record<string, string> };
-  /** Node's own flags for every worker process (a CPU profiler, a preloaded heap probe). */
+  /** Node's own flags for every worker process (a CPU profiler, say). */
   workerNodeArgs?: string[];
+  /**
+   * Preloads heap-probe-preload.ts into every worker, writing its reports to this directory:
+   * `probeHeap(worker.pid, dir)` reads a worker's live heap after a full GC.
+   */
+  heapProbeDir?: string;
   /** Also writes each process's output to `<logDir>/<name>.log` as it comes (long runs, bench). */
   logDir?: string;
 }
@@ -154,8 +174,14 @@ export interface Cluster {
     stream: string,
     id: string,
   ): Promise<ApiResult & { dump?: DumpStatusBody }>;
-  /** Starts another worker process (id `worker-<n>`) and resolves once it is ready. */
-  addWorker(env?: Record<string, string>): Promise<ClusterWorker>;
+  /**
+   * Starts another worker process (id `worker-<n>`) and resolves once it is ready; `nodeArgs` come
+   * after the cluster's `workerNodeArgs` (e.g. a CPU profiler for this worker alone).
+   */
+  addWorker(
+    env?: Record<string, string>,
+    options?: { nodeArgs?: string[] },
+  ): Promise<ClusterWorker>;
   /** Resolves once the worker process logged that it takes jobs. */
   workerReady(worker: ClusterWorker): Promise<void>;
   /** Resolves once `/readyz` answers 200 (after a gateway or Redis restart). */
@@ -171,7 +197,7 @@ const WORKER_READY = /"msg":"worker ready"/;
 /**
  * A whole cluster as separate OS processes from the BUILT entry points: an ephemeral Redis, a
  * gateway on a free port and N workers, with a unique queue and key prefix, a temp output root
- * and timeouts short enough for tests. The origin is the test's (in-process) and given as config.
+ * and timeouts short enough for tests (or the shipped ones). The origin is given as config.
  */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (const entry of [GATEWAY_MAIN, WORKER_MAIN])
@@ -207,7 +233,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logs = (chars = 4_000): string =>
     [gateway, ...workers].flatMap((p) => (p ? [p.tail(chars)] : [])).join('\n');
 
-  const newWorker = (env: Record<string, string>): ClusterWorker => {
+  const shippedTimeouts = options.timeouts === 'shipped';
+  const workerNodeArgs = [
+    ...(options.heapProbeDir === undefined ? [] : heapProbeNodeArgs()),
+    ...(options.workerNodeArgs ?? []),
+  ];
+  const newWorker = (env: Record<string, string>, nodeArgs: string[] = []): ClusterWorker => {
     const id = `worker-${workers.length}`;
     const worker = Object.assign(
       new ServiceProcess(
@@ -216,19 +247,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         {
           ...shared,
           WORKER_ID: id,
-          ...(options.failoverTimings !== 'shipped' && {
+          ...(!shippedTimeouts && {
             HEARTBEAT_MS: '300',
             // A dead worker's dumps are taken over within about LOCK_DURATION_MS + STALLED_INTERVAL_MS.
             LOCK_DURATION_MS: '4000',
             STALLED_INTERVAL_MS: '1000',
+            SHUTDOWN_TIMEOUT_MS: '8000',
           }),
-          SHUTDOWN_TIMEOUT_MS: '8000',
           // Metrics and probes on a free port each (logged as metricsPort).
           METRICS_PORT: '0',
+          ...(options.heapProbeDir !== undefined && heapProbeEnv(options.heapProbeDir)),
           ...options.workerEnv,
           ...env,
         },
-        { nodeArgs: options.workerNodeArgs, logDir: options.logDir },
+        { nodeArgs: [...workerNodeArgs, ...nodeArgs], logDir: options.logDir },
       ),
       { id },
     );
@@ -251,10 +283,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         HOST: '127.0.0.1',
         OUTPUT_ROOTS: outputRoot,
         HLSDUMP_ORIGINS: originsFile,
-        START_TIMEOUT_MS: '3000',
-        STOP_TIMEOUT_MS: '8000',
-        ORIGIN_TIMEOUT_MS: '2000',
-        SHUTDOWN_TIMEOUT_MS: '3000',
+        ...(!shippedTimeouts && {
+          START_TIMEOUT_MS: '3000',
+          STOP_TIMEOUT_MS: '8000',
+          ORIGIN_TIMEOUT_MS: '2000',
+          SHUTDOWN_TIMEOUT_MS: '3000',
+        }),
         ...options.gatewayEnv,
       },
       { logDir: options.logDir },
@@ -357,8 +391,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ? { ...result, dump: result.body.response as DumpStatusBody }
           : result;
       },
-      async addWorker(env = {}) {
-        const worker = newWorker(env);
+      async addWorker(env = {}, { nodeArgs } = {}) {
+        const worker = newWorker(env, nodeArgs);
         await workerReady(worker);
         return worker;
       },

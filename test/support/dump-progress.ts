@@ -1,5 +1,5 @@
-import type { Cluster, ClusterWorker, DumpStatusBody, StartedDump } from './cluster.js';
-import { waitFor } from './wait-for.js';
+import type { Cluster, ClusterWorker, DumpStatusBody, StartedDump } from './cluster.ts';
+import { waitFor } from './wait-for.ts';
 
 /** The fewest segments any rendition of a dump has written: 0 before any rendition is listed. */
 export function segmentsPerRendition(status: DumpStatusBody | undefined): number {

@@ -1,4 +1,4 @@
-import { startReaderThread } from './reader-thread.js';
+import { startReaderThread } from './reader-thread.ts';
 
 export interface InfoFilePollResult {
   reads: number;

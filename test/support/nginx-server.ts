@@ -4,8 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { findFreePort } from '@hlsdump/contracts';
-import { tempDir } from './dump-kit.js';
-import { waitFor } from './wait-for.js';
+import { tempDir } from './dump-kit.ts';
+import { waitFor } from './wait-for.ts';
 
 /** Debian installs nginx in /usr/sbin, which an unprivileged PATH may lack. */
 const NGINX_BIN =

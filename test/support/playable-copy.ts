@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { readChunklist } from './dump-kit.js';
-import { ffprobe } from './ffprobe.js';
-import { expectConsistentItems, readInfoFile } from './info-file-check.js';
+import { readChunklist } from './dump-kit.ts';
+import { ffprobe } from './ffprobe.ts';
+import { expectConsistentItems, readInfoFile } from './info-file-check.ts';
 
 /**
  * A finished copy of a real encoder's stream plays: its chunklist lists at least `minSegments`

@@ -32,3 +32,19 @@ export function procSample(pid: number | undefined): ProcSample | undefined {
     return undefined;
   }
 }
+
+/** CPU seconds (user + system) the process has used, or undefined once it is gone. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  return procSample(pid)?.cpuS;
+}
+
+/** Resident set size in bytes, or undefined once the process is gone. */
+export function rssBytes(pid: number | undefined): number | undefined {
+  const sample = procSample(pid);
+  return sample === undefined ? undefined : sample.rssKb * 1024;
+}
+
+/** Total CPU seconds of every pid in `pids` (missing ones count 0). */
+export function totalCpu(pids: readonly (number | undefined)[]): number {
+  return pids.reduce<number>((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}

@@ -1,4 +1,4 @@
-import type { ServiceProcess } from './service-process.js';
+import type { ServiceProcess } from './service-process.ts';
 
 /** One sample of a Prometheus text exposition: `name{label="value",...} number`. */
 export interface Sample {
@@ -34,10 +34,13 @@ export function parsePrometheusText(text: string): Sample[] {
 
 /** A scrape, queried by name and labels. */
 export class Scrape {
-  constructor(
-    readonly text: string,
-    readonly samples: Sample[] = parsePrometheusText(text),
-  ) {}
+  readonly text: string;
+  readonly samples: Sample[];
+
+  constructor(text: string, samples: Sample[] = parsePrometheusText(text)) {
+    this.text = text;
+    this.samples = samples;
+  }
 
   /** The sum of every sample of `name` whose labels include `labels` (0 when none). */
   sum(name: string, labels: Record<string, string> = {}): number {

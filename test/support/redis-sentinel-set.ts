@@ -8,8 +8,8 @@ import {
   type SentinelAddress,
 } from '@hlsdump/contracts';
 import { Redis } from 'ioredis';
-import { tempDir } from './dump-kit.js';
-import { waitFor } from './wait-for.js';
+import { tempDir } from './dump-kit.ts';
+import { waitFor } from './wait-for.ts';
 
 /** One `redis-server` process (a data node or a Sentinel) on a free loopback port. */
 export interface RedisNode {

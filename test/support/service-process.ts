@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnNode, type Spawned } from './spawn-node.js';
+import { spawnNode, type Spawned } from './spawn-node.ts';
 
 export interface ServiceProcessOptions {
   /** Node's own flags for every incarnation (a profiler, a preloaded probe). */
@@ -19,16 +19,25 @@ export type LogLine = { msg?: string; level?: number } & Record<string, unknown>
  * restart with the same environment. Output of every incarnation is kept for failure messages.
  */
 export class ServiceProcess {
+  readonly name: string;
+  private readonly entry: string;
+  private env: Record<string, string>;
+  private readonly options: ServiceProcessOptions;
   private spawned: Spawned;
   private readonly previousOutput: string[] = [];
   private incarnation = 1;
 
+  // Plain fields, not parameter properties: the bench runs this file with Node's type stripping.
   constructor(
-    readonly name: string,
-    private readonly entry: string,
-    private env: Record<string, string>,
-    private readonly options: ServiceProcessOptions = {},
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    options: ServiceProcessOptions = {},
   ) {
+    this.name = name;
+    this.entry = entry;
+    this.env = env;
+    this.options = options;
     this.spawned = this.spawn();
   }
 
@@ -99,6 +108,22 @@ export class ServiceProcess {
       if (signal !== 'SIGKILL') this.child.kill('SIGCONT');
     }
     return this.exited;
+  }
+
+  /**
+   * Graceful stop: SIGTERM, then SIGKILL if the process is still there after `graceMs`; resolves
+   * once it exited (a profiler's or a probe's files are written on the way out).
+   */
+  async terminate(graceMs = 15_000): Promise<ExitInfo> {
+    if (!this.running) return this.exited;
+    this.child.kill('SIGTERM');
+    this.child.kill('SIGCONT');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Environment for the next incarnation (e.g. the port the first one was given). */

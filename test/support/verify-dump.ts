@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StreamControl } from '@hlsdump/test-origin';
-import type { Cluster, StartedDump } from './cluster.js';
+import type { Cluster, StartedDump } from './cluster.ts';
 import { expect } from 'vitest';
-import { baseName, readChunklist } from './dump-kit.js';
-import { ffprobe } from './ffprobe.js';
-import { expectConsistentItems, readInfoFile, type InfoDocument } from './info-file-check.js';
+import { baseName, readChunklist } from './dump-kit.ts';
+import { ffprobe } from './ffprobe.ts';
+import { expectConsistentItems, readInfoFile, type InfoDocument } from './info-file-check.ts';
 
 export interface VerifiedDump {
   /** The origin's media sequence number of the first dumped segment (the same on every rendition). */

@@ -24,7 +24,11 @@ export class WebhookReceiver {
   private server: Server | undefined;
   private waiters = new Set<() => void>();
 
-  private constructor(readonly port: number) {}
+  readonly port: number;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
 
   static async start(port = 0): Promise<WebhookReceiver> {
     const probe = new WebhookReceiver(port);

@@ -1,9 +1,9 @@
 // Cost of one infoFile append as the file grows: the padded in-place writer of @hlsdump/info-file
 // against the naive approach of rewriting the whole document per Item (temp file + rename).
 //
-//   npx tsc -b packages/info-file && npm run bench:info-file [-- --items 100000 --naive 10000]
+//   npm run bench:info-file [-- --items 100000 --naive 10000 --results FILE]
 //
-// Appends a section to bench/results/info-file-append.md and prints the same table.
+// Appends a section to bench/results/info-file-append.md (or --results) and prints the same table.
 import console from 'node:console';
 import { statSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
@@ -11,21 +11,47 @@ import os from 'node:os';
 import process from 'node:process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { InfoFileWriter } from '@hlsdump/info-file';
 import { LocalStorage } from '@hlsdump/storage';
+import { machineSummary } from '../test/support/machine.ts';
+
+/** Mean, median and max of the appends in one window, and the window's Items (1-based). */
+interface Window {
+  mean: number;
+  median: number;
+  max: number;
+  from: number;
+  to: number;
+}
+
+interface PaddedRun {
+  near: Window;
+  far: Window;
+  control: Window;
+  amortizedUs: number;
+  totalS: number;
+  rewrites: number;
+}
+
+interface NaiveRun {
+  near: Window;
+  far: Window;
+}
 
 const near = 1_000;
 const warmUp = 3_000; // appends on a scratch file first, so the JIT is warm before Item 1 is timed
 const half = 100; // a window is the 200 appends centred on an Item: 901-1100, 99 901-100 100
-const args = parseArgs(process.argv.slice(2));
-const items = args.items ?? 100_000; // the padded writer's far window is centred on this Item
-const naiveItems = args.naive ?? 10_000; // the naive writer is quadratic; keep its run bounded
-const resultsFile = join(dirname(fileURLToPath(import.meta.url)), 'results', 'info-file-append.md');
+const args = readArgs(process.argv.slice(2));
+const items = args.items; // the padded writer's far window is centred on this Item
+const naiveItems = args.naive; // the naive writer is quadratic; keep its run bounded
+const resultsFile =
+  args.results ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'info-file-append.md');
 
 const storage = new LocalStorage();
 const dir = await mkdtemp(join(os.tmpdir(), 'hlsdump-bench-info-'));
 const fsType = await fileSystemType(dir);
-const segmentPath = (seq) => `/var/hlsdump/default/app/stream/1080p/segment_${seq}_hls.m4s`;
+const segmentPath = (seq: number) => `/var/hlsdump/default/app/stream/1080p/segment_${seq}_hls.m4s`;
 
 try {
   await runPadded(warmUp, 'warm-padded.xml');
@@ -46,7 +72,7 @@ try {
  * The far window is interleaved append by append with a control writer that holds ~1 000 Items, so
  * both are measured under the same machine load (other processes share the CPU).
  */
-async function runPadded(count, name) {
+async function runPadded(count: number, name: string): Promise<PaddedRun> {
   const path = join(dir, name);
   const writer = await InfoFileWriter.create(storage, path, {
     stream: '/default/app/stream',
@@ -89,13 +115,13 @@ async function runPadded(count, name) {
 }
 
 /** Whole-document rewrite per Item, as OvenMediaEngine does; Items are rendered once and kept. */
-async function runNaive(count, name) {
+async function runNaive(count: number, name: string): Promise<NaiveRun> {
   const path = join(dir, name);
   const head =
     '<?xml version="1.0" encoding="UTF-8"?>\n<HLSDumpInfo>\n  <UserData>bench</UserData>\n' +
     '  <Stream>/default/app/stream</Stream>\n  <Status>Running</Status>\n  <Items>\n';
   const tail = '  </Items>\n</HLSDumpInfo>\n';
-  const lines = [];
+  const lines: string[] = [];
   const costs = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const t0 = process.hrtime.bigint();
@@ -108,20 +134,28 @@ async function runNaive(count, name) {
   return { near: window(costs, near), far: window(costs, naiveItems) };
 }
 
-/** Mean and median of the appends numbered centre-99 .. centre+100 (1-based). */
-function window(costs, centre) {
-  if (costs.length < centre + half) return undefined;
+/**
+ * Mean and median of the appends numbered centre-99 .. centre+100 (1-based). A warm-up run is
+ * shorter than a window: its figures are never read (zeros).
+ */
+function window(costs: Float64Array, centre: number): Window {
+  if (costs.length < centre + half) return { mean: 0, median: 0, max: 0, from: 0, to: 0 };
   const slice = Array.from(costs.subarray(centre - half, centre + half)).sort((a, b) => a - b);
   const mean = slice.reduce((sum, x) => sum + x, 0) / slice.length;
-  const median = (slice[slice.length / 2 - 1] + slice[slice.length / 2]) / 2;
-  return { mean, median, max: slice[slice.length - 1], from: centre - half + 1, to: centre + half };
+  const median = (slice[slice.length / 2 - 1]! + slice[slice.length / 2]!) / 2;
+  return {
+    mean,
+    median,
+    max: slice[slice.length - 1]!,
+    from: centre - half + 1,
+    to: centre + half,
+  };
 }
 
-function buildReport(padded, naive) {
-  const us = (x) => x.toFixed(1);
-  const ratio = (a, b) => (a / b).toFixed(2);
-  const cpus = os.cpus();
-  const rows = [
+function buildReport(padded: PaddedRun, naive: NaiveRun): string {
+  const us = (x: number) => x.toFixed(1);
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  const rows: [string, string, Window][] = [
     ['padded (this package)', `${padded.near.from}–${padded.near.to}`, padded.near],
     ['padded (this package)', `${padded.far.from}–${padded.far.to}`, padded.far],
     [
@@ -135,8 +169,7 @@ function buildReport(padded, naive) {
   const medianRatio = padded.far.median / padded.near.median;
   return [
     `\n## ${new Date().toISOString()}\n`,
-    `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}`,
+    `- Machine: ${machineSummary()}`,
     `- Temp dir: ${dir} on ${fsType}; no fsync per append (as in production)`,
     `- Parameters: ${warmUp} padded and ${warmUp / 10} naive warm-up appends on scratch files first; padded writer ${items + half} appends (windows around Item ${near} and ${items}); ` +
       `naive ${naiveItems + half} appends (windows around ${near} and ${naiveItems}); each window = ${2 * half} appends, timed one by one; ` +
@@ -161,8 +194,8 @@ function buildReport(padded, naive) {
   ].join('\n');
 }
 
-async function fileSystemType(path) {
-  const names = {
+async function fileSystemType(path: string): Promise<string> {
+  const names: Record<number, string> = {
     0x01021994: 'tmpfs',
     0xef53: 'ext4',
     0x58465342: 'xfs',
@@ -177,17 +210,25 @@ async function fileSystemType(path) {
   }
 }
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '');
-    const value = Number(argv[i + 1]);
-    if ((key !== 'items' && key !== 'naive') || !Number.isInteger(value) || value < 2 * near) {
-      throw new Error(
-        `usage: node bench/info-file-append.mjs [--items N] [--naive N] (N >= ${2 * near})`,
-      );
-    }
-    out[key] = value;
-  }
-  return out;
+function readArgs(argv: string[]): { items: number; naive: number; results?: string } {
+  const usage = `usage: node bench/info-file-append.ts [--items N] [--naive N] [--results FILE] (N >= ${2 * near})`;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      items: { type: 'string', default: '100000' },
+      naive: { type: 'string', default: '10000' },
+      results: { type: 'string' },
+    },
+  });
+  const count = (name: 'items' | 'naive'): number => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 2 * near)
+      throw new Error(`--${name} must be an integer >= ${2 * near}, got ${values[name]}\n${usage}`);
+    return value;
+  };
+  return {
+    items: count('items'),
+    naive: count('naive'),
+    ...(values.results !== undefined && { results: values.results }),
+  };
 }

@@ -3,33 +3,41 @@
 // lock renewals while they run. Appends a section to bench/results/failover.md.
 //
 //   npm run bench:failover                        # 12 kills, 3 workers, 24 dumps: about 4 minutes
-//   node bench/failover.mjs --kills 20 --dumps 30 --load-seconds 60
+//   node bench/failover.ts --kills 20 --dumps 30 --load-seconds 60
 //
-// Real processes from dist/ (gateway, workers, the test origin in its own process), an ephemeral
-// Redis, the workers' default HEARTBEAT_MS / LOCK_DURATION_MS / STALLED_INTERVAL_MS (the bench sets
-// none of them). The origin keeps 6 segments of 4 s (a 24 s window) in real time, so a failover
-// that loses a segment shows as a counted gap.
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+// Real processes from dist/ (test/support/cluster.ts with the shipped timeouts: an ephemeral Redis,
+// the gateway, the workers with their default HEARTBEAT_MS / LOCK_DURATION_MS /
+// STALLED_INTERVAL_MS; the test origin in its own process). The origin keeps 6 segments of 4 s (a
+// 24 s window) in real time, so a failover that loses a segment shows as a counted gap.
+//
+//   --results FILE   append there instead (a short trial run)
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DumpRegistry, closeRedis, createRedisConnection } from '@hlsdump/contracts';
-import { startTestRedis } from '../test/support/redis-server.ts';
-import { apiClient, inFlight, startGateway, startWorker, terminate } from './lib/cluster.ts';
+import {
+  DumpRegistry,
+  closeRedis,
+  createRedisConnection,
+  type DumpRecord,
+} from '@hlsdump/contracts';
+import { originsFor, startCluster, type Cluster } from '../test/support/cluster.ts';
+import { machineSummary } from '../test/support/machine.ts';
+import { percentile } from '../test/support/percentile.ts';
+import { inFlight } from './lib/in-flight.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
-import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.mjs';
-import { fmt, percentile } from './lib/stats.ts';
+import { expectedLoad, heartbeatScriptCost, measuredRates } from './lib/redis-load.ts';
+import { fmt } from './lib/stats.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const BULLMQ_VERSION = createRequire(join(BENCH_DIR, '..', 'services', 'worker', 'package.json'))(
-  'bullmq/package.json',
+const BULLMQ_VERSION = (
+  createRequire(join(BENCH_DIR, '..', 'services', 'worker', 'package.json'))(
+    'bullmq/package.json',
+  ) as { version: string }
 ).version;
-const RESULTS_FILE = join(BENCH_DIR, 'results', 'failover.md');
-const TOKEN = 'bench:bench';
 const WINDOW_SEGMENTS = 6; // of 4 s: a 24 s window
 const RENDITIONS = 3; // the test origin's: video_0, video_1, audio_0
 /** The shipped defaults (services/worker/src/config.ts), repeated here only to compute the load. */
@@ -48,6 +56,7 @@ const { values: opts } = parseArgs({
     streams: { type: 'string', default: '8' },
     'load-seconds': { type: 'string', default: '30' },
     'settle-seconds': { type: 'string', default: '12' },
+    results: { type: 'string' },
   },
 });
 const KILLS = Number(opts.kills);
@@ -56,65 +65,46 @@ const DUMPS = Number(opts.dumps);
 const STREAMS = Number(opts.streams);
 const LOAD_SECONDS = Number(opts['load-seconds']);
 const SETTLE_SECONDS = Number(opts['settle-seconds']);
+const RESULTS_FILE = opts.results ?? join(BENCH_DIR, 'results', 'failover.md');
 if (WORKERS < 2) throw new Error('--workers must be at least 2: a killed owner needs a survivor');
 
 // Twelve kills in a few minutes kill some dumps' owners three times in a row, which is what a
 // poison dump does: with the default POISON_AFTER_CRASHES those dumps would end in Error, by
 // design. The bench measures failover, so the workers get a count they never reach.
 const POISON_AFTER_CRASHES = '1000';
-process.env.POISON_AFTER_CRASHES = POISON_AFTER_CRASHES;
 
-const log = (...parts) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const log = (...parts: unknown[]) =>
+  console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
+// Every process's log lands here; kept when a failover does not complete.
 const runDir = await mkdtemp(join(os.tmpdir(), 'hlsdump-failover-'));
-const outputRoot = join(runDir, 'out');
-await mkdir(outputRoot);
-const redis = await startTestRedis();
-const queueName = `failover-${process.pid}`;
-const prefix = `hlsdump-failover-${process.pid}`;
-const commands = createRedisConnection(redis.url, { role: 'worker' });
-const registry = new DumpRegistry(commands, { prefix });
 const origin = await startOriginProcess({ speed: 1 });
-let gateway;
-const workers = new Map();
-let nextWorker = 0;
+let cluster: Cluster | undefined;
+let commands: ReturnType<typeof createRedisConnection> | undefined;
 let keepRunDir = false;
 
-async function addWorker() {
-  const id = `w${nextWorker++}`;
-  const child = await startWorker({
-    redisUrl: redis.url,
-    runDir,
-    queueName,
-    prefix,
-    workerId: id,
-    concurrency: DEFAULTS.concurrency,
-    probeDir: runDir,
-  });
-  workers.set(id, child);
-  return id;
-}
-
-async function cleanUp() {
-  await Promise.all([...workers.values()].map((child) => terminate(child, 5_000)));
-  await terminate(gateway?.child, 5_000);
-  await origin.close?.().catch(() => {});
-  await closeRedis(commands).catch(() => {});
-  await redis.stop();
+async function cleanUp(): Promise<void> {
+  if (commands) await closeRedis(commands).catch(() => undefined);
+  await cluster?.close();
+  await origin.close().catch(() => undefined);
   if (!keepRunDir) await rm(runDir, { recursive: true, force: true });
 }
 
 try {
-  gateway = await startGateway({
-    redisUrl: redis.url,
-    apps: { app: origin.url },
-    outputRoot,
-    runDir,
-    queueName,
-    prefix,
-    token: TOKEN,
+  cluster = await startCluster({
+    workers: WORKERS,
+    origins: originsFor(origin.url),
+    timeouts: 'shipped',
+    workerEnv: {
+      POISON_AFTER_CRASHES,
+      WORKER_CONCURRENCY: String(DEFAULTS.concurrency),
+    },
+    logDir: runDir,
   });
-  for (let i = 0; i < WORKERS; i++) await addWorker();
+  const services = cluster;
+  commands = createRedisConnection(services.redis.url, { role: 'worker' });
+  const redisCommands = commands;
+  const registry = new DumpRegistry(redisCommands, { prefix: services.redisPrefix });
   const streams = Array.from({ length: STREAMS }, (_, i) => `live${i}`);
   await origin.call('add', {
     app: 'app',
@@ -122,45 +112,44 @@ try {
     options: { windowSegments: WINDOW_SEGMENTS },
     spreadMs: 4_000,
   });
-  const api = apiClient(gateway.url, TOKEN);
   const dumps = Array.from({ length: DUMPS }, (_, i) => ({
-    stream: streams[i % STREAMS],
+    stream: streams[i % STREAMS]!,
     id: `d${i}`,
   }));
-  const started = await inFlight(dumps, 8, (d) =>
-    api.start(d.stream, {
-      id: d.id,
-      outputPath: join(outputRoot, `${d.stream}-${d.id}`),
-      infoFile: join(outputRoot, `${d.stream}-${d.id}.xml`),
-    }),
-  );
+  const started = await inFlight(dumps, 8, (d) => services.startDump(d));
   const refused = started.filter((r) => r.status !== 200);
-  if (refused.length > 0) throw new Error(`starts refused: ${refused[0].text}`);
+  if (refused[0]) throw new Error(`starts refused: ${JSON.stringify(refused[0].body)}`);
   log(`${DUMPS} dumps running on ${WORKERS} workers`);
 
   // Redis load: every command Redis ran over a steady window, per second.
   await sleep(8_000);
-  await commands.config('RESETSTAT');
+  await redisCommands.config('RESETSTAT');
   const loadStart = performance.now();
   await sleep(LOAD_SECONDS * 1_000);
   const loadSeconds = (performance.now() - loadStart) / 1_000;
-  const { rates, usecPerSecond } = measuredRates(await commands.info('commandstats'), loadSeconds);
+  const { rates, usecPerSecond } = measuredRates(
+    await redisCommands.info('commandstats'),
+    loadSeconds,
+  );
   log('measured Redis load', rates);
 
   // Kills: the owner of the most dumps, every few seconds (a random phase against the timers).
-  const samples = [];
-  const kills = [];
-  const crashCounts = new Map();
+  const samples: number[] = [];
+  const kills: { victim: string; dumps: number; max: number }[] = [];
+  const crashCounts = new Map<string, number>();
   for (let k = 1; k <= KILLS; k++) {
     const records = (await registry.list()).filter((r) => r.state === 'Running');
-    const byOwner = Map.groupBy(records, (r) => r.owner);
-    const [victimId, owned] = [...byOwner.entries()].sort((a, b) => b[1].length - a[1].length)[0];
-    const victim = workers.get(victimId);
+    const byOwner = new Map<string, DumpRecord[]>();
+    for (const r of records) byOwner.set(r.owner ?? '', [...(byOwner.get(r.owner ?? '') ?? []), r]);
+    const [victimId, owned] = [...byOwner.entries()].sort(
+      (a, b) => b[1].length - a[1].length,
+    )[0] ?? ['', []];
+    const victim = services.workers.find((w) => w.running && w.id === victimId);
+    if (!victim) throw new Error(`kill ${k}: no running worker owns a dump (owner ${victimId})`);
     const killedAt = Date.now();
-    victim.kill('SIGKILL');
-    workers.delete(victimId);
+    void victim.kill('SIGKILL');
     const pending = new Set(owned.map((r) => r.dumpKey));
-    const failovers = [];
+    const failovers: number[] = [];
     const deadline = killedAt + 60_000;
     while (pending.size > 0 && Date.now() < deadline) {
       for (const dumpKey of pending) {
@@ -173,7 +162,9 @@ try {
       await sleep(50);
     }
     if (pending.size > 0) {
-      const stuck = await Promise.all([...pending].map((dumpKey) => registry.get(dumpKey)));
+      const stuck: (DumpRecord | null)[] = await Promise.all(
+        [...pending].map((dumpKey) => registry.get(dumpKey)),
+      );
       keepRunDir = true;
       throw new Error(
         `kill ${k}: ${pending.size} dumps not running in 60 s (logs in ${runDir}): ` +
@@ -191,30 +182,27 @@ try {
     log(
       `kill ${k}/${KILLS}: ${victimId} owned ${owned.length}; all running after ${Math.max(...failovers)} ms`,
     );
-    await addWorker();
+    await services.addWorker();
     await sleep(2_000 + Math.random() * 3_000);
   }
 
   await sleep(SETTLE_SECONDS * 1_000);
   // Redis's time per heartbeat script, beside the same logic without per-call helper definitions.
   const scriptCost = await heartbeatScriptCost(
-    commands,
-    (costPrefix) => new DumpRegistry(commands, { prefix: costPrefix }),
+    redisCommands,
+    (costPrefix) => new DumpRegistry(redisCommands, { prefix: costPrefix }),
   );
   log('heartbeat script cost (µs a call)', scriptCost);
-  const stops = await inFlight(dumps, 8, (d) => api.stop(d.stream, d.id));
+  const stops = await inFlight(dumps, 8, (d) => services.stopDump(d));
   const stopFailures = stops.filter((r) => r.status !== 200).length;
-  await api.close();
   const final = await registry.list();
   const gaps = final.reduce((sum, r) => sum + (r.progress?.gaps ?? 0), 0);
   const crashesInARow = Math.max(...crashCounts.values());
   const wouldBePoison = [...crashCounts.values()].filter((n) => n >= 3).length;
-  const states = Object.groupBy(final, (r) => r.state);
-  const completed = states.Completed?.length ?? 0;
+  const completed = final.filter((r) => r.state === 'Completed').length;
 
   const perKill = kills.map((k) => k.max);
-  const cpu = os.cpus();
-  const redisVersion = /redis_version:(\S+)/.exec(await commands.info('server'))?.[1] ?? '?';
+  const redisVersion = /redis_version:(\S+)/.exec(await redisCommands.info('server'))?.[1] ?? '?';
   // The dumps' own checkpoint saves: one per rendition per 4 s segment.
   const checkpointsPerDumpPerSecond = RENDITIONS / 4;
   const expected = expectedLoad({
@@ -229,13 +217,12 @@ try {
     workers: 10_000 / DEFAULTS.concurrency,
     checkpointsPerDumpPerSecond,
   });
-  const row = (name, e, m) => `| ${name} | ${fmt(e, 1)} | ${fmt(m, 1)} | ${fmt(m / e, 2)} |`;
+  const row = (name: string, e: number, m: number) =>
+    `| ${name} | ${fmt(e, 1)} | ${fmt(m, 1)} | ${fmt(m / e, 2)} |`;
   const report = [
     `## ${new Date().toISOString()}`,
     '',
-    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB,` +
-      ` ${os.type()} ${os.release()}, Node ${process.version}, bullmq ${BULLMQ_VERSION}, Redis ${redisVersion},` +
-      ' shared with other work.',
+    `Machine: ${machineSummary()}, bullmq ${BULLMQ_VERSION}, Redis ${redisVersion}, shared with other work.`,
     `Workers: ${WORKERS} (plus one fresh after each kill), shipped defaults HEARTBEAT_MS=${DEFAULTS.heartbeatMs}` +
       ` LOCK_DURATION_MS=${DEFAULTS.lockDurationMs} STALLED_INTERVAL_MS=${DEFAULTS.stalledIntervalMs}.` +
       ` ${DUMPS} dumps of ${STREAMS} LL-HLS streams (3 renditions, 4 s segments), origin window` +
@@ -277,7 +264,7 @@ try {
     '',
     `Redis time in scripts (EVALSHA, their commands included): ${fmt(usecPerSecond.evalsha ?? 0, 0)} µs per` +
       ` second for ${DUMPS} dumps, ${fmt((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1), 1)} µs a script;` +
-      ` at the 10 000-dump rate of scripts below that is ≈ ${fmt((((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1)) * at10k.byCommand.evalsha) / 1e4, 0)}% of one core.`,
+      ` at the 10 000-dump rate of scripts below that is ≈ ${fmt((((usecPerSecond.evalsha ?? 0) / (rates.evalsha || 1)) * (at10k.byCommand.evalsha ?? 0)) / 1e4, 0)}% of one core.`,
     '',
     `The registry's heartbeat script alone, measured in alternating rounds on this Redis: ${fmt(scriptCost.registry, 1)} µs` +
       ` a call; the same checks and writes without the helper functions it defines on each call:` +

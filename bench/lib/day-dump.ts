@@ -1,31 +1,62 @@
-// One dump in a process of its own, for bench/day-sim.mjs: the engine (HlsDump, LocalStorage,
+// One dump in a process of its own, for bench/day-sim.ts: the engine (HlsDump, LocalStorage,
 // OriginClient) exactly as a worker runs it, without Redis, so what is measured is what a dump
 // costs as it grows. Started with --expose-gc. At every media hour (every rendition has another
 // hour of segments) it sends the hour's CPU, bytes written (/proc/self/io wchar) and segments, and
 // the live heap after a full GC.
 //
-//   fork('day-dump.mjs', [JSON request, segmentSeconds, hours]) → { type: 'hour', ... } ... { type: 'done', ... }
+//   fork('day-dump.ts', [JSON request, segmentSeconds, hours]) → DayDumpMessage ... (day-sim.ts
+//   imports this file for its types alone)
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
-import { HlsDump } from '@hlsdump/dump-engine';
-import { OriginClient } from '@hlsdump/hls-client';
+import { HlsDump, type DumpRequest } from '@hlsdump/dump-engine';
+import { OriginClient, type RetryEvent } from '@hlsdump/hls-client';
 import { LocalStorage } from '@hlsdump/storage';
 
-const [requestJson, segmentSecondsArg, hoursArg] = process.argv.slice(2);
-const request = JSON.parse(requestJson);
+export interface LiveHeap {
+  heapUsed: number;
+  external: number;
+  rss: number;
+}
+
+/** One media hour of the dump: its cost per segment, what it wrote, and its heap at the end. */
+export interface HourReport {
+  type: 'hour';
+  hour: number;
+  segments: number;
+  cpuPerSegmentMs: number;
+  bytesPerSegment: number;
+  realSeconds: number;
+  heap: LiveHeap;
+  chunklistEntries: number[];
+  chunklistBytes: number[];
+  gaps: number;
+}
+
+export type DayDumpMessage =
+  | { type: 'start'; heap: LiveHeap }
+  | HourReport
+  | { type: 'done'; status: string; gaps: number; chunklistWrites: number };
+
+const [requestJson = '', segmentSecondsArg, hoursArg] = process.argv.slice(2);
+const request = JSON.parse(requestJson) as DumpRequest;
+const send = (message: DayDumpMessage): void => {
+  process.send!(message);
+};
 const segmentsPerHour = Math.round(3600 / Number(segmentSecondsArg));
 const hours = Number(hoursArg);
 
-const wchar = () => Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+const wchar = () => Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+// Started with --expose-gc.
+const gc = (globalThis as { gc?: () => void }).gc!;
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
-const liveHeap = () => {
-  globalThis.gc();
-  globalThis.gc();
+const liveHeap = (): LiveHeap => {
+  gc();
+  gc();
   const usage = process.memoryUsage();
   return { heapUsed: usage.heapUsed, external: usage.external, rss: usage.rss };
 };
@@ -35,7 +66,10 @@ const dump = new HlsDump(request, {
   client: new OriginClient({
     retry: { maxRetries: 5, retryDelayMs: 20, maxRetryDelayMs: 200, backoff: 'exponential' },
     ...(process.env.DAY_DEBUG
-      ? { onRetry: (e) => console.error(`retry ${e.url} ${e.attempt} ${e.error?.message}`) }
+      ? {
+          onRetry: (e: RetryEvent) =>
+            console.error(`retry ${e.url} ${e.attempt} ${String(e.error)}`),
+        }
       : {}),
   }),
 });
@@ -50,10 +84,10 @@ dump.on((event) => {
 await dump.start();
 
 let hour = 0;
-let firstMsns;
+let firstMsns: number[] | undefined;
 let last = { cpu: cpuSeconds(), bytes: wchar(), segments, at: performance.now() };
 const heapAtStart = liveHeap();
-process.send({ type: 'start', heap: heapAtStart });
+send({ type: 'start', heap: heapAtStart });
 if (process.env.DAY_DEBUG)
   setInterval(
     () =>
@@ -62,12 +96,17 @@ if (process.env.DAY_DEBUG)
       ),
     3000,
   ).unref();
-const timer = setInterval(async () => {
+const timer = setInterval(() => void probe(), 50);
+
+async function probe(): Promise<void> {
   const progress = dump.progress();
   // Media time covered, by sequence number: a segment lost (a gap) still moves the hour on.
-  if (progress.renditions.some((r) => r.lastMsn === undefined)) return;
-  firstMsns ??= progress.renditions.map((r) => r.lastMsn - r.segments - r.gaps + 1);
-  const least = Math.min(...progress.renditions.map((r, i) => r.lastMsn - firstMsns[i] + 1));
+  const lastMsns = progress.renditions.map((r) => r.lastMsn);
+  if (!lastMsns.every((msn): msn is number => msn !== undefined)) return;
+  const first = (firstMsns ??= progress.renditions.map(
+    (r, i) => lastMsns[i]! - r.segments - r.gaps + 1,
+  ));
+  const least = Math.min(...lastMsns.map((msn, i) => msn - first[i]! + 1));
   if (least < (hour + 1) * segmentsPerHour) return;
   hour++;
   const now = { cpu: cpuSeconds(), bytes: wchar(), segments, at: performance.now() };
@@ -76,7 +115,7 @@ const timer = setInterval(async () => {
     progress.renditions.map(async (r) => (await stat(join(request.outputPath, r.chunklist))).size),
   );
   const n = now.segments - last.segments;
-  process.send({
+  send({
     type: 'hour',
     hour,
     segments: n,
@@ -92,7 +131,7 @@ const timer = setInterval(async () => {
   if (hour >= hours) {
     clearInterval(timer);
     const end = await dump.stop();
-    process.send({ type: 'done', status: end.status, gaps: end.gaps, chunklistWrites });
+    send({ type: 'done', status: end.status, gaps: end.gaps, chunklistWrites });
     process.exit(0);
   }
-}, 50);
+}

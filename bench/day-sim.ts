@@ -4,17 +4,20 @@
 // its live heap after a full GC. A dump's cost must not grow with its length: hour 24 within ×1.1
 // of hour 1, heap growth < 1 MB.
 //
-//   npm run build && node bench/day-sim.mjs [--hours 24] [--speed 300] [--renditions 3|1]
+//   npm run build && node bench/day-sim.ts [--hours 24] [--speed 300] [--renditions 3|1]
 //
 // Appends a section to bench/results/day-simulation.md (machine, date, table, verdicts).
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { summariseProfiles } from './lib/cpu-profile.ts';
+import type { DumpRequest } from '@hlsdump/dump-engine';
+import { machineSummary } from '../test/support/machine.ts';
+import { summariseProfiles, type ProfileSummary } from './lib/cpu-profile.ts';
+import type { DayDumpMessage, HourReport, LiveHeap } from './lib/day-dump.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
 
 const { values } = parseArgs({
@@ -38,7 +41,7 @@ const SEGMENT_SECONDS = 4; // the test origin's fixtures
 const started = new Date();
 const runDir = await mkdtemp(join(os.tmpdir(), 'hlsdump-day-'));
 const origin = await startOriginProcess({ speed });
-let child;
+let child: ChildProcess | undefined;
 // A hard bound: the run stops by itself (twice the planned real time, plus a margin).
 const hardLimit = setTimeout(
   () => {
@@ -60,23 +63,25 @@ try {
     streams: ['day'],
     options: { windowSegments },
   });
+  if (!stream) throw new Error('the origin added no stream');
   const base = new URL('.', stream.masterUrl).href;
   // One rendition: its media playlist named as the master (the dump copies it alone).
   const master = await (await fetch(stream.masterUrl)).text();
-  const playlist =
-    values.renditions === '1' ? /chunklist_\d+_audio_[^"\s]+/.exec(master)[0] : 'llhls.m3u8';
-  const request = {
+  const audio = /chunklist_\d+_audio_[^"\s]+/.exec(master)?.[0];
+  if (values.renditions === '1' && !audio) throw new Error(`no audio chunklist in ${master}`);
+  const playlist = values.renditions === '1' ? audio! : 'llhls.m3u8';
+  const request: DumpRequest = {
     originBaseUrl: base,
     playlists: [playlist],
     outputPath: join(runDir, 'out'),
     infoFile: join(runDir, 'info.xml'),
     streamName: '/default/day/day',
   };
-  const rows = [];
-  let start;
-  let done;
-  child = fork(
-    join(benchDir, 'lib', 'day-dump.mjs'),
+  const rows: HourReport[] = [];
+  let start: { heap: LiveHeap } | undefined;
+  let done: { status: string; gaps: number } | undefined;
+  const dumpProcess = fork(
+    join(benchDir, 'lib', 'day-dump.ts'),
     [JSON.stringify(request), String(SEGMENT_SECONDS), String(hours)],
     {
       execArgv: [
@@ -86,8 +91,9 @@ try {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  await new Promise((resolve, reject) => {
-    child.on('message', (message) => {
+  child = dumpProcess;
+  await new Promise<void>((resolve, reject) => {
+    dumpProcess.on('message', (message: DayDumpMessage) => {
       if (message.type === 'start') start = message;
       if (message.type === 'hour') {
         rows.push(message);
@@ -99,12 +105,13 @@ try {
       }
       if (message.type === 'done') done = message;
     });
-    child.once('exit', (code) =>
+    dumpProcess.once('exit', (code) =>
       done ? resolve() : reject(new Error(`dump exited with ${code}`)),
     );
   });
   const profile = values.profile ? await summariseProfiles(join(runDir, 'profile'), 20) : undefined;
   if (profile) console.log(JSON.stringify(profile.functions.slice(0, 12), null, 1));
+  if (!start || !done || rows.length === 0) throw new Error('the dump reported no hour');
   await appendFile(resultsFile, report({ rows, start, done, request, windowSegments, profile }));
   console.log(`results appended to ${resultsFile}`);
 } finally {
@@ -113,25 +120,37 @@ try {
   if (!values.keep) await rm(runDir, { recursive: true, force: true });
 }
 
-function report({ rows, start, done, request, windowSegments, profile }) {
-  const first = rows[0];
-  const lastRow = rows.at(-1);
-  const mb = (bytes) => (bytes / 1e6).toFixed(2);
+function report({
+  rows,
+  start,
+  done,
+  request,
+  windowSegments,
+  profile,
+}: {
+  rows: HourReport[];
+  start: { heap: LiveHeap };
+  done: { status: string; gaps: number };
+  request: DumpRequest;
+  windowSegments: number;
+  profile: ProfileSummary | undefined;
+}): string {
+  const first = rows[0]!;
+  const lastRow = rows[rows.length - 1]!;
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
   const cpuRatio = lastRow.cpuPerSegmentMs / first.cpuPerSegmentMs;
   const bytesRatio = lastRow.bytesPerSegment / first.bytesPerSegment;
   const heapGrowth = lastRow.heap.heapUsed - first.heap.heapUsed;
-  const verdict = (ok) => (ok ? 'met' : '**missed**');
-  const cpus = os.cpus();
+  const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lines = [
     '',
     `## Day-long dump, simulated — ${started.toISOString()}`,
     '',
-    `- Machine: ${cpus[0]?.model.trim()} (${cpus.length} cores, shared), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-      `${os.type()} ${os.release()}, Node ${process.version}`,
+    `- Machine: ${machineSummary()} (shared)`,
     `- One dump of ${request.playlists[0] === 'llhls.m3u8' ? '3 renditions' : '1 rendition'} (LL-HLS, 4 s segments, 1 s parts) ` +
       `from the test origin in its own process, clock ×${speed} (${hours} media hours in ` +
       `${rows.reduce((s, r) => s + r.realSeconds, 0).toFixed(0)} s real), origin window ${windowSegments} segments; ` +
-      'the dump alone in a process of its own (`bench/lib/day-dump.mjs`: HlsDump + LocalStorage + OriginClient, as a worker runs it, without Redis).',
+      'the dump alone in a process of its own (`bench/lib/day-dump.ts`: HlsDump + LocalStorage + OriginClient, as a worker runs it, without Redis).',
     "- CPU: the dump process's user + system time over the hour / segments written in it (all renditions). " +
       "Bytes: the process's write() bytes (/proc/self/io wchar: segments, chunklist appends, infoFile Items) per segment. " +
       'Heap: heapUsed after two full GCs, at the end of the hour.',

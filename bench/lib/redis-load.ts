@@ -1,5 +1,32 @@
 // The Redis load of keeping dumps alive (registry heartbeats, BullMQ lock renewals and stalled-job
 // checks), computed from the settings, and Redis's own count of what it ran (INFO commandstats).
+import {
+  dumpKeyOf,
+  jobIdFor,
+  newRunId,
+  type DumpRegistry,
+  type ProgressSnapshot,
+} from '@hlsdump/contracts';
+import type { Redis } from 'ioredis';
+
+export interface LoadSettings {
+  dumps: number;
+  workers: number;
+  heartbeatMs: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  checkpointsPerDumpPerSecond?: number;
+}
+
+export interface ExpectedLoad {
+  workers: number;
+  /** Commands per second by Redis command name (lower case, as INFO commandstats names them). */
+  byCommand: Record<string, number>;
+  total: number;
+  keepAlive: number;
+  heartbeats: number;
+  lockRenewals: number;
+}
 
 /**
  * Commands per second in steady state for `dumps` running on `workers` worker processes.
@@ -22,7 +49,7 @@ export function expectedLoad({
   lockDurationMs,
   stalledIntervalMs,
   checkpointsPerDumpPerSecond = 0,
-}) {
+}: LoadSettings): ExpectedLoad {
   const beats = dumps / (heartbeatMs / 1_000);
   const workerBeats = workers / (heartbeatMs / 1_000);
   const renewTicks = workers / (lockDurationMs / 4 / 1_000);
@@ -53,13 +80,16 @@ export function expectedLoad({
  * `INFO commandstats` → calls per second by command name over `seconds`, and the microseconds of
  * Redis time per second spent in each (a script's time includes the commands it called).
  */
-export function measuredRates(commandstats, seconds) {
-  const rates = {};
-  const usecPerSecond = {};
+export function measuredRates(
+  commandstats: string,
+  seconds: number,
+): { rates: Record<string, number>; usecPerSecond: Record<string, number> } {
+  const rates: Record<string, number> = {};
+  const usecPerSecond: Record<string, number> = {};
   for (const line of commandstats.split('\n')) {
     const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
     if (!match) continue;
-    const [, name, calls, usec] = match;
+    const [, name = '', calls, usec] = match;
     if (name.startsWith('config') || name === 'info') continue;
     rates[name] = Number(calls) / seconds;
     usecPerSecond[name] = Number(usec) / seconds;
@@ -89,11 +119,18 @@ return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', K
  * INLINE_HEARTBEAT_LUA, `calls` each over `dumps` records, alternating in rounds so both see the
  * same machine load. Uses its own key prefix; leaves the records behind in the bench's Redis.
  */
-export async function heartbeatScriptCost(redis, registryFor, { dumps = 200, rounds = 20 } = {}) {
-  const { dumpKeyOf, jobIdFor, newRunId } = await import('@hlsdump/contracts');
+export async function heartbeatScriptCost(
+  redis: Redis,
+  registryFor: (prefix: string) => DumpRegistry,
+  { dumps = 200, rounds = 20 } = {},
+): Promise<{ registry: number; inline: number }> {
   const registry = registryFor(`hlsdump-script-cost-${process.pid}`);
   redis.defineCommand('benchInlineHeartbeat', { numberOfKeys: 2, lua: INLINE_HEARTBEAT_LUA });
-  const runs = [];
+  // defineCommand adds the method at run time; its type is not known to the client's.
+  const inlineHeartbeat = (
+    redis as unknown as { benchInlineHeartbeat(...args: (string | number)[]): Promise<unknown> }
+  ).benchInlineHeartbeat.bind(redis);
+  const runs: { dumpKey: string; runId: string }[] = [];
   for (let i = 0; i < dumps; i++) {
     const params = {
       vhost: 'default',
@@ -113,7 +150,7 @@ export async function heartbeatScriptCost(redis, registryFor, { dumps = 200, rou
     runs.push({ dumpKey, runId });
   }
   // A progress of three renditions, as a running dump reports it.
-  const progress = {
+  const progress: ProgressSnapshot = {
     status: 'Running',
     renditions: [0, 1, 2].map((i) => ({
       chunklist: `chunklist_${i}.m3u8`,
@@ -134,13 +171,13 @@ export async function heartbeatScriptCost(redis, registryFor, { dumps = 200, rou
     return { calls: Number(line?.[1] ?? 0), usec: Number(line?.[2] ?? 0) };
   };
   for (let round = 0; round < rounds; round++) {
-    for (const kind of ['registry', 'inline']) {
+    for (const kind of ['registry', 'inline'] as const) {
       const before = await evalsha();
       await Promise.all(
         runs.map(({ dumpKey, runId }) =>
           kind === 'registry'
             ? registry.heartbeat(dumpKey, runId, 'cost-worker', progress)
-            : redis.benchInlineHeartbeat(
+            : inlineHeartbeat(
                 registry.keys.dump(dumpKey),
                 registry.keys.workers(),
                 runId,
