@@ -23,7 +23,7 @@ import type { ProcSample } from '../test/support/proc-stats.js';
 await import(new URL('../test/support/typescript-hooks.ts', import.meta.url).href);
 const { startCluster } = await import('../test/support/cluster.js');
 const { startNginx } = await import('../test/support/nginx-server.js');
-const { startLadderOrigin, REAL_LADDER, LADDER_AUDIO } =
+const { startLadderOrigin, archiveListedFiles, REAL_LADDER, LADDER_AUDIO } =
   await import('../test/support/ffmpeg-ladder-origin.js');
 const { procSample } = await import('../test/support/proc-stats.js');
 const { machineLines } = await import('../test/support/machine.js');
@@ -39,6 +39,7 @@ const TARGET_RATIO = 0.5;
 interface Options {
   seconds: number;
   warmup: number;
+  idle: number;
   segmentType: 'fmp4' | 'mpegts';
   cpuProf: boolean;
   results: string;
@@ -48,6 +49,7 @@ function parseOptions(argv: string[]): Options {
   const options: Options = {
     seconds: 150,
     warmup: 20,
+    idle: 20,
     segmentType: 'fmp4',
     cpuProf: false,
     results: join(REPO_ROOT, 'bench/results/real-bitrate.md'),
@@ -66,6 +68,7 @@ function parseOptions(argv: string[]): Options {
     };
     if (flag === '--seconds') options.seconds = positive();
     else if (flag === '--warmup') options.warmup = positive();
+    else if (flag === '--idle') options.idle = positive();
     else if (flag === '--segment-type') {
       const v = value();
       if (v !== 'fmp4' && v !== 'mpegts') throw new Error('--segment-type is fmp4 or mpegts');
@@ -74,7 +77,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--results') options.results = value();
     else
       throw new Error(
-        `unknown flag ${flag} (--seconds N --warmup N --segment-type fmp4|mpegts --cpu-prof --results FILE)`,
+        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --results FILE)`,
       );
   }
   return options;
@@ -249,7 +252,7 @@ async function main(): Promise<void> {
       log('hard time limit reached: cleaning up');
       void cleanup().finally(() => process.exit(3));
     },
-    (options.seconds + options.warmup + 240) * 1000,
+    (options.seconds + options.warmup + options.idle + 240) * 1000,
   );
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   try {
@@ -264,17 +267,18 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   const started = new Date();
   const app = 'app';
   const stream = 'ladder';
-  const segmentsInRun = Math.ceil((options.warmup + options.seconds + 120) / SEGMENT_SECONDS);
   log('encoding the ladder source (once; cached in the temp dir) and starting the origin');
   const origin = await startLadderOrigin({
     app,
     stream,
     segmentType: options.segmentType,
     segmentSeconds: SEGMENT_SECONDS,
-    // Every segment of the run stays on disk, so each copy can be compared with it afterwards.
-    keepSegments: segmentsInRun,
   });
   cleanups.push(() => origin.close());
+  // Every segment of the run is kept, so each copy can be compared with all of it afterwards.
+  const archiveDir = join(runDir, 'origin-archive');
+  const stopArchive = archiveListedFiles(origin, archiveDir);
+  cleanups.push(stopArchive);
   const nginx = await startNginx(origin.root, { keepaliveRequests: 1000 });
   cleanups.push(() => nginx.close());
   const masterUrl = `${nginx.url}/${app}/${stream}/${origin.masterPlaylist}`;
@@ -304,6 +308,12 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   });
   cleanups.push(() => cluster.close());
   const worker = cluster.workers[0]!;
+  // The worker's cost with nothing to record: heartbeats, queue polling, metrics.
+  const idleA = { at: performance.now(), cpu: procSample(worker.pid)?.cpuS ?? NaN };
+  log(`measuring the idle worker for ${options.idle} s`);
+  await new Promise((r) => setTimeout(r, options.idle * 1000));
+  const idleCpuPerS =
+    ((procSample(worker.pid)?.cpuS ?? NaN) - idleA.cpu) / ((performance.now() - idleA.at) / 1000);
 
   const dump = await cluster.startDump({
     stream,
@@ -394,8 +404,9 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   const finalStatus = (await cluster.status('default', app, stream, 'bitrate')).dump;
 
   log('comparing the copies with the origin');
-  const hlsdumpCheck = await compareWithOrigin(dump.outputPath, origin.streamDir);
-  const loopCheck = await compareWithOrigin(loopDir, origin.streamDir);
+  await stopArchive();
+  const hlsdumpCheck = await compareWithOrigin(dump.outputPath, archiveDir);
+  const loopCheck = await compareWithOrigin(loopDir, archiveDir);
 
   let profile:
     | { file: string; summary: ReturnType<typeof profileSummary>; areas: [string, number][] }
@@ -498,6 +509,10 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   L.push('');
   L.push(
     `- Around the worker: gateway ${fmt(cpu('gateway'))} CPU s, Redis ${fmt(cpu('redis'))} CPU s in the window (hlsdump worker + gateway + Redis: ${fmt(hlsdump.mb / (hlsdump.cpu + cpu('gateway') + cpu('redis')), 1)} MB per CPU s).`,
+  );
+  const busyMb = hlsdump.mb / (hlsdump.cpu - idleCpuPerS * wallS);
+  L.push(
+    `- The worker with no dump (measured ${options.idle} s before the start): ${fmt(idleCpuPerS * 1000, 1)} ms CPU per second, i.e. ${fmt(idleCpuPerS * wallS)} CPU s of the window's ${fmt(hlsdump.cpu)} would be spent with nothing to record. Without it: ${fmt(busyMb, 1)} MB per CPU s (${fmt((busyMb / simple.mbPerCpuS) * 100, 0)} % of the loop's).`,
   );
   L.push(
     `- hlsdump / loop, MB per CPU s: **${fmt(ratio * 100, 0)} %** (target ≥ ${TARGET_RATIO * 100} %): **${ratio >= TARGET_RATIO ? 'met' : 'missed'}**.`,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait-for.js';
@@ -81,8 +81,6 @@ export interface LadderOriginOptions {
   stream: string;
   segmentType: 'fmp4' | 'mpegts';
   segmentSeconds: number;
-  /** Old segments ffmpeg leaves on disk past the playlist (-hls_delete_threshold). */
-  keepSegments: number;
 }
 
 /**
@@ -113,7 +111,6 @@ export async function startLadderOrigin(options: LadderOriginOptions): Promise<L
       ...REAL_LADDER.flatMap((r, i) => [`-b:v:${i}`, `${r.kbps}k`]),
       ...['-b:a:0', `${LADDER_AUDIO.kbps}k`],
       ...['-f', 'hls', '-hls_time', String(options.segmentSeconds), '-hls_list_size', '6'],
-      ...['-hls_delete_threshold', String(options.keepSegments)],
       ...['-hls_flags', 'delete_segments+independent_segments+program_date_time'],
       ...(fmp4 ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
       ...['-var_stream_map', varStreamMap, '-master_pl_name', 'master.m3u8'],
@@ -155,6 +152,46 @@ export async function startLadderOrigin(options: LadderOriginOptions): Promise<L
     throw error;
   }
   return { root, streamDir, masterPlaylist: 'master.m3u8', mediaPlaylists, ffmpeg, close };
+}
+
+/**
+ * Keeps every file the origin lists (segments, init segments) as a hard link in `archiveDir`, so a
+ * copy can be compared with all of them after ffmpeg deleted the old ones. A listed file is
+ * complete; the link shares its bytes and costs no copy. Returns a function that stops it.
+ */
+export function archiveListedFiles(
+  origin: LadderOrigin,
+  archiveDir: string,
+  intervalMs = 500,
+): () => Promise<void> {
+  const linked = new Set<string>();
+  let running: Promise<void> = Promise.resolve();
+  const scan = async (): Promise<void> => {
+    await mkdir(archiveDir, { recursive: true });
+    for (const playlist of origin.mediaPlaylists) {
+      const text = await readFile(join(origin.streamDir, playlist), 'utf8').catch(() => '');
+      const names = [
+        ...text.split('\n').filter((line) => line !== '' && !line.startsWith('#')),
+        ...[...text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1]!),
+      ];
+      for (const name of names) {
+        if (linked.has(name)) continue;
+        // Gone already (deleted before this scan): the comparison will say it is missing.
+        await link(join(origin.streamDir, name), join(archiveDir, name)).then(
+          () => linked.add(name),
+          () => undefined,
+        );
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(scan);
+  }, intervalMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await scan();
+  };
 }
 
 function run(command: string, args: string[]): Promise<void> {
