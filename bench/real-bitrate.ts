@@ -135,62 +135,64 @@ async function compareWithOrigin(
   return result;
 }
 
-/** Self time per function of a V8 .cpuprofile, the heaviest first. */
-function profileSummary(path: string, top: number): { total: number; rows: [string, number][] } {
-  interface Node {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as {
-    nodes: Node[];
-    samples: number[];
-    timeDeltas: number[];
-  };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    const frame = byId.get(id)?.callFrame;
-    const where = frame?.url
-      ? frame.url.replace(/^.*\/(node_modules|packages|services)\//, '$1/')
-      : '';
-    const key = `${frame?.functionName || '(anonymous)'} ${where}${where ? `:${(frame?.lineNumber ?? 0) + 1}` : ''}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
-    total += dt;
-  });
-  return { total, rows: [...self].sort((a, b) => b[1] - a[1]).slice(0, top) };
+/** Now on the clock V8's profiles use (CLOCK_MONOTONIC, microseconds). */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+interface ProfileSlice {
+  /** Sampled time with the thread busy (idle samples left out), µs. */
+  busyUs: number;
+  /** Self time by where the code lives: the product's packages, its dependencies, Node, GC. */
+  areas: [string, number][];
+  /** Self time per function, the heaviest first. */
+  functions: [string, number][];
 }
 
-/** Self time by where the code lives: the product's packages, its dependencies, Node itself. */
-function profileByArea(path: string): [string, number][] {
+/** The samples of a V8 .cpuprofile taken between `fromUs` and `toUs` (monotonic µs). */
+function profileSlice(path: string, fromUs: number, toUs: number, top: number): ProfileSlice {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    startTime: number;
     samples: number[];
     timeDeltas: number[];
   };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const areas = new Map<string, number>();
+  const functions = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, us: number): void => {
+    map.set(key, (map.get(key) ?? 0) + us);
+  };
+  let busyUs = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)?.callFrame;
+    const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at < fromUs || at > toUs) return;
+    const frame = byId.get(id);
+    const name = frame?.functionName || '(anonymous)';
+    if (name === '(idle)') return;
+    busyUs += dt;
     const url = frame?.url ?? '';
+    const dependency = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
+    const own = /\/(?:packages|services)\/([^/]+)\//.exec(url)?.[1];
     const area =
       url === ''
-        ? frame?.functionName === '(garbage collector)'
+        ? name === '(garbage collector)'
           ? 'garbage collector'
-          : frame?.functionName === '(idle)'
-            ? 'idle'
-            : `native (${frame?.functionName || 'program'})`
+          : `native: ${name}`
         : url.startsWith('node:')
           ? 'Node internals (node:*)'
-          : /\/node_modules\/([^/]+\/?[^/]*)\//.test(url)
-            ? `dependency ${/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)![1]}`
-            : /\/(packages|services)\/([^/]+)\//.test(url)
-              ? `hlsdump ${/\/(packages|services)\/([^/]+)\//.exec(url)![2]}`
+          : dependency !== undefined
+            ? `dependency ${dependency}`
+            : own !== undefined
+              ? `hlsdump ${own}`
               : 'other';
-    areas.set(area, (areas.get(area) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    add(areas, area, dt);
+    const where = url.replace(/^.*\/(node_modules|packages|services)\//, '$1/');
+    add(functions, `${name}${where ? ` ${where}:${(frame?.lineNumber ?? 0) + 1}` : ''}`, dt);
   });
-  return [...areas].sort((a, b) => b[1] - a[1]);
+  const sorted = (map: Map<string, number>): [string, number][] =>
+    [...map].sort((x, y) => y[1] - x[1]).slice(0, top);
+  return { busyUs, areas: sorted(areas), functions: sorted(functions) };
 }
 
 function startFfmpegCopy(masterUrl: string, dir: string): ChildProcess {
@@ -304,16 +306,24 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     },
     failoverTimings: 'shipped',
     logDir,
-    ...(options.cpuProf && { workerNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] }),
+    ...(options.cpuProf && {
+      // A sample every 5 ms: at the default 1 ms the profiler costs more CPU than the worker.
+      workerNodeArgs: ['--cpu-prof', '--cpu-prof-interval=5000', `--cpu-prof-dir=${profDir}`],
+    }),
   });
   cleanups.push(() => cluster.close());
   const worker = cluster.workers[0]!;
   // The worker's cost with nothing to record: heartbeats, queue polling, metrics.
-  const idleA = { at: performance.now(), cpu: procSample(worker.pid)?.cpuS ?? NaN };
+  const idleA = {
+    at: performance.now(),
+    us: monotonicUs(),
+    cpu: procSample(worker.pid)?.cpuS ?? NaN,
+  };
   log(`measuring the idle worker for ${options.idle} s`);
   await new Promise((r) => setTimeout(r, options.idle * 1000));
   const idleCpuPerS =
     ((procSample(worker.pid)?.cpuS ?? NaN) - idleA.cpu) / ((performance.now() - idleA.at) / 1000);
+  const idleB = { us: monotonicUs() };
 
   const dump = await cluster.startDump({
     stream,
@@ -363,6 +373,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   const dirs = { worker: dump.outputPath, loop: loopDir, ffmpeg: ffmpegDir };
   const sample = () => ({
     at: performance.now(),
+    us: monotonicUs(),
     cpu: Object.fromEntries(Object.entries(pids).map(([k, v]) => [k, cpuOf(v)])) as Record<
       Who,
       number
@@ -408,9 +419,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   const hlsdumpCheck = await compareWithOrigin(dump.outputPath, archiveDir);
   const loopCheck = await compareWithOrigin(loopDir, archiveDir);
 
-  let profile:
-    | { file: string; summary: ReturnType<typeof profileSummary>; areas: [string, number][] }
-    | undefined;
+  let profile: { window: ProfileSlice; idle: ProfileSlice } | undefined;
   if (options.cpuProf) {
     // The profile is written when the worker exits by itself.
     await worker.kill('SIGTERM');
@@ -419,7 +428,10 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     );
     if (file !== undefined) {
       const path = join(profDir, file);
-      profile = { file, summary: profileSummary(path, 25), areas: profileByArea(path) };
+      profile = {
+        window: profileSlice(path, a.us, b.us, 30),
+        idle: profileSlice(path, idleA.us, idleB.us, 12),
+      };
     }
   }
 
@@ -539,19 +551,28 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     );
   if (profile) {
     const ms = (us: number): string => fmt(us / 1000, 0);
+    const share = (us: number, of: number): string => `${fmt((us / of) * 100, 1)} %`;
+    const { window, idle } = profile;
     L.push('', '## Worker CPU profile', '');
     L.push(
-      `\`--cpu-prof\` on the worker (through \`workerNodeArgs\`), the whole life of the process (start, warm-up, window, stop): ${ms(profile.summary.total)} ms sampled. The profiler itself costs CPU, so the figures above are from a run made with it.`,
+      `\`--cpu-prof --cpu-prof-interval=5000\` on the worker (through \`workerNodeArgs\`); the samples of the measured window only, idle samples left out: ${ms(window.busyUs)} ms busy (the /proc figure for the window: ${fmt(hlsdump.cpu * 1000, 0)} ms; the profiler's own cost and native threads make the difference). The profiler costs CPU: the figures above come from a run made with it.`,
       '',
     );
-    L.push('| Where | self ms | share |', '| --- | --- | --- |');
-    for (const [area, us] of profile.areas)
-      L.push(`| ${area} | ${ms(us)} | ${fmt((us / profile.summary.total) * 100, 1)} % |`);
-    L.push('', '| Function (self time) | self ms | share |', '| --- | --- | --- |');
-    for (const [fn, us] of profile.summary.rows)
-      L.push(
-        `| \`${fn.replace(/\|/g, '\\|')}\` | ${ms(us)} | ${fmt((us / profile.summary.total) * 100, 1)} % |`,
-      );
+    L.push('| Where (window) | self ms | share of busy |', '| --- | --- | --- |');
+    for (const [area, us] of window.areas)
+      L.push(`| ${area} | ${ms(us)} | ${share(us, window.busyUs)} |`);
+    L.push('', '| Function (window, self time) | self ms | share of busy |', '| --- | --- | --- |');
+    for (const [fn, us] of window.functions)
+      L.push(`| \`${fn.replace(/\|/g, '\\|')}\` | ${ms(us)} | ${share(us, window.busyUs)} |`);
+    L.push(
+      '',
+      `The idle worker (${options.idle} s before the dump started): ${ms(idle.busyUs)} ms busy.`,
+      '',
+      '| Function (idle worker, self time) | self ms | share of busy |',
+      '| --- | --- | --- |',
+    );
+    for (const [fn, us] of idle.functions)
+      L.push(`| \`${fn.replace(/\|/g, '\\|')}\` | ${ms(us)} | ${share(us, idle.busyUs)} |`);
   }
   L.push('');
   await mkdir(join(options.results, '..'), { recursive: true });
