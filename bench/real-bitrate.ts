@@ -42,6 +42,7 @@ interface Options {
   idle: number;
   segmentType: 'fmp4' | 'mpegts';
   cpuProf: boolean;
+  traceGc: boolean;
   results: string;
 }
 
@@ -52,6 +53,7 @@ function parseOptions(argv: string[]): Options {
     idle: 20,
     segmentType: 'fmp4',
     cpuProf: false,
+    traceGc: false,
     results: join(REPO_ROOT, 'bench/results/real-bitrate.md'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -74,10 +76,11 @@ function parseOptions(argv: string[]): Options {
       if (v !== 'fmp4' && v !== 'mpegts') throw new Error('--segment-type is fmp4 or mpegts');
       options.segmentType = v;
     } else if (flag === '--cpu-prof') options.cpuProf = true;
+    else if (flag === '--trace-gc') options.traceGc = true;
     else if (flag === '--results') options.results = value();
     else
       throw new Error(
-        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --results FILE)`,
+        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --trace-gc --results FILE)`,
       );
   }
   return options;
@@ -195,6 +198,27 @@ function profileSlice(path: string, fromUs: number, toUs: number, top: number): 
   return { busyUs, areas: sorted(areas), functions: sorted(functions) };
 }
 
+/** V8's --trace-gc lines in a process's output: pauses by kind, and how many external memory asked for. */
+function gcSummary(output: string): string {
+  const kinds = new Map<string, { count: number; ms: number }>();
+  let external = 0;
+  for (const line of output.split('\n')) {
+    const m =
+      /ms: ((?:Minor |Incremental )?[A-Z][\w-]+(?: \(reduce\))?)\b.*?MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(
+        line,
+      );
+    if (!m) continue;
+    const kind = kinds.get(m[1]!) ?? { count: 0, ms: 0 };
+    kind.count++;
+    // Incremental marking's steps come before the final pause and are reported beside it.
+    kind.ms += Number(m[2]) + Number(/\(\+ ([\d.]+) ms in \d+ steps/.exec(line)?.[1] ?? 0);
+    kinds.set(m[1]!, kind);
+    if (/external memory pressure/.test(line)) external++;
+  }
+  if (kinds.size === 0) return 'no --trace-gc lines';
+  return `${[...kinds].map(([k, v]) => `${v.count} ${k} (${v.ms.toFixed(0)} ms)`).join(', ')}; ${external} of them for external memory pressure`;
+}
+
 function startFfmpegCopy(masterUrl: string, dir: string): ChildProcess {
   const renditions = [...REAL_LADDER.map((r) => r.name), LADDER_AUDIO.name];
   const child = spawn(
@@ -306,10 +330,13 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     },
     failoverTimings: 'shipped',
     logDir,
-    ...(options.cpuProf && {
+    workerNodeArgs: [
       // A sample every 5 ms: at the default 1 ms the profiler costs more CPU than the worker.
-      workerNodeArgs: ['--cpu-prof', '--cpu-prof-interval=5000', `--cpu-prof-dir=${profDir}`],
-    }),
+      ...(options.cpuProf
+        ? ['--cpu-prof', '--cpu-prof-interval=5000', `--cpu-prof-dir=${profDir}`]
+        : []),
+      ...(options.traceGc ? ['--trace-gc'] : []),
+    ],
   });
   cleanups.push(() => cluster.close());
   const worker = cluster.workers[0]!;
@@ -335,9 +362,11 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
       `start answered ${dump.status}: ${JSON.stringify(dump.body)}\n${cluster.logs()}`,
     );
   const loopDir = join(runDir, 'loop');
-  const loop = spawn(process.execPath, [LOOP_SCRIPT, masterUrl, loopDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const loop = spawn(
+    process.execPath,
+    [...(options.traceGc ? ['--trace-gc'] : []), LOOP_SCRIPT, masterUrl, loopDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let loopOutput = '';
   loop.stdout.setEncoding('utf8').on('data', (c: string) => (loopOutput += c));
   loop.stderr.setEncoding('utf8').on('data', (c: string) => (loopOutput += c));
@@ -434,6 +463,13 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
       };
     }
   }
+
+  const gc = options.traceGc
+    ? {
+        worker: gcSummary(await readFile(join(logDir, `${worker.id}.log`), 'utf8').catch(() => '')),
+        loop: gcSummary(loopOutput),
+      }
+    : undefined;
 
   // Figures.
   const wallS = (b.at - a.at) / 1000;
@@ -545,6 +581,10 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     `- hlsdump's status at the end: ${finalStatus?.status ?? 'unknown'}, ${perRendition.map((r) => `${r.chunklist} ${r.segments} segments`).join(', ')}, gaps ${finalStatus?.gaps ?? 'n/a'}; stop answered ${stop.status}.`,
   );
   L.push(`- Exits: loop ${loopExit}, ffmpeg ${ffmpegExit}.`);
+  if (gc)
+    L.push(
+      `- Garbage collections over each process's whole life (--trace-gc): worker ${gc.worker}; loop ${gc.loop}.`,
+    );
   if (ffmpegExit !== 'SIGINT' && ffmpegExit !== '0' && ffmpegExit !== '255')
     L.push(
       `- ffmpeg's last words: ${(ffmpeg as ChildProcess & { stderrTail(): string }).stderrTail().trim().slice(-400)}`,
