@@ -23,12 +23,22 @@ export class ServiceProcess {
   private readonly previousOutput: string[] = [];
   private incarnation = 1;
 
+  readonly name: string;
+  private readonly entry: string;
+  private env: Record<string, string>;
+  private readonly options: ServiceProcessOptions;
+
+  // Plain fields, not parameter properties: Node's type stripping runs this file (the bench).
   constructor(
-    readonly name: string,
-    private readonly entry: string,
-    private env: Record<string, string>,
-    private readonly options: ServiceProcessOptions = {},
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    options: ServiceProcessOptions = {},
   ) {
+    this.name = name;
+    this.entry = entry;
+    this.env = env;
+    this.options = options;
     this.spawned = this.spawn();
   }
 
