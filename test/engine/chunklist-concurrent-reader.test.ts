@@ -5,7 +5,7 @@ import { createTestOrigin, type TestOrigin } from '@hlsdump/test-origin';
 import { Chunklist, ChunklistFile } from '@hlsdump/dump-engine';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
 import { pollChunklists } from '../support/chunklist-poller.js';
-import { SteppingStorage } from '../support/stepping-storage.js';
+import { steppingStorage } from '../support/patch-write-storage.js';
 
 /**
  * A reader polling chunklists in a tight loop from another thread, as a player or an uploader
@@ -27,7 +27,7 @@ describe('a chunklist read while it is appended to', () => {
 
   it('is never invalid nor ahead of the disk through 20 000 appends, rewrites and the final form', async () => {
     // Each append's steps last long enough for the reader to catch many of them half done.
-    const storage = new SteppingStorage();
+    const storage = steppingStorage();
     const out = join(dir.path, 'direct');
     await storage.ensureDir(out);
     const list = new Chunklist({ version: 7, targetDuration: 2, independentSegments: true });

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { SteppingStorage } from '../../../test/support/stepping-storage.js';
+import { steppingStorage } from '../../../test/support/patch-write-storage.js';
 import { InfoFileWriter } from './info-file-writer.js';
 
 // The reader runs in a worker thread so it reads truly concurrently with the writer. It checks
@@ -80,7 +80,7 @@ afterAll(async () => {
 
 it('a concurrent reader never sees invalid XML during 20 000+ appends, rewrites and finish', async () => {
   const path = join(dir, 'info.xml');
-  const storage = new SteppingStorage();
+  const storage = steppingStorage();
   const writer = await InfoFileWriter.create(storage, path, {
     stream: '/default/app/stream',
     userData: 'id=42&kind=<test> -- ]]>',

@@ -2,12 +2,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage, StorageError } from '@hlsdump/storage';
-import type { PatchableFile } from '@hlsdump/storage';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatItemTime } from './format-item-time.js';
 import { InfoFileWriter } from './info-file-writer.js';
 import { parseInfoFile } from './parse-info-file.js';
+import { PatchWriteStorage } from '../../../test/support/patch-write-storage.js';
 
 let dir: string;
 let path: string;
@@ -117,25 +117,11 @@ describe('InfoFileWriter', () => {
   it('appends made while a write is in flight go to the file together, in one patch', async () => {
     // Real disk underneath; the positional writes are counted on their way to it.
     let writes = 0;
-    class CountingStorage extends LocalStorage {
-      override async openPatchable(
-        p: string,
-        mode: { create: 'exclusive' | 'existing' },
-      ): Promise<PatchableFile> {
-        const file = await super.openPatchable(p, mode);
-        return {
-          path: file.path,
-          size: () => file.size(),
-          sync: () => file.sync(),
-          close: () => file.close(),
-          write: (offset, data) => {
-            writes++;
-            return file.write(offset, data);
-          },
-        };
-      }
-    }
-    const writer = await InfoFileWriter.create(new CountingStorage(), path, { stream: '/v/a/s' });
+    const counting = new PatchWriteStorage((write) => {
+      writes++;
+      return write();
+    });
+    const writer = await InfoFileWriter.create(counting, path, { stream: '/v/a/s' });
     const first = writer.append('/seg/0.ts');
     const joining = [writer.append('/seg/1.ts'), writer.append('/seg/2.ts')];
     expect(await first).toBe(0);
@@ -245,25 +231,10 @@ describe('InfoFileWriter', () => {
     // Real disk underneath; only the chosen positional write is made to fail, as a full disk would.
     let writes = 0;
     let failAt = -1;
-    class FlakyStorage extends LocalStorage {
-      override async openPatchable(
-        p: string,
-        mode: { create: 'exclusive' | 'existing' },
-      ): Promise<PatchableFile> {
-        const file = await super.openPatchable(p, mode);
-        return {
-          path: file.path,
-          size: () => file.size(),
-          sync: () => file.sync(),
-          close: () => file.close(),
-          async write(offset, data) {
-            if (++writes === failAt) throw new StorageError('STORAGE_FULL', p, 'disk full');
-            await file.write(offset, data);
-          },
-        };
-      }
-    }
-    const flaky = new FlakyStorage();
+    const flaky = new PatchWriteStorage(async (write, file) => {
+      if (++writes === failAt) throw new StorageError('STORAGE_FULL', file.path, 'disk full');
+      await write();
+    });
     const writer = await InfoFileWriter.create(flaky, path, { stream: '/v/a/s' });
     await writer.append('/seg/0.ts');
     failAt = writes + 3; // the third of the five writes: the Item is live, no comment is open
