@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { join } from 'node:path';
 import {
   DumpRegistry,
@@ -13,6 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DumpRun, type RunContext, type RunResult } from '../../services/worker/src/dump-run.js';
 import { engineDumpFactory, type CreateDump } from '../../services/worker/src/engine.js';
+import { trackReadySince } from '../../services/worker/src/redis-ready-since.js';
 import { tempDir } from '../support/dump-kit.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { uniqueName } from '../support/unique-name.js';
@@ -35,12 +37,14 @@ const HEARTBEAT_MS = 500;
 describe('ownership writes lost behind a running dump', () => {
   let redisServer: TestRedis;
   let redis: Redis;
+  let readySince: () => number;
   let origin: TestOrigin;
   let dir: Awaited<ReturnType<typeof tempDir>>;
 
   beforeAll(async () => {
     redisServer = await startTestRedis();
     redis = createRedisConnection(redisServer.url, { role: 'worker' });
+    readySince = trackReadySince(redis);
     origin = await createTestOrigin({ speed: 4 });
     dir = await tempDir('lost-writes');
   });
@@ -106,6 +110,7 @@ describe('ownership writes lost behind a running dump', () => {
         logger: pino({ level: process.env.HLSDUMP_TEST_LOG ?? 'silent' }),
         staleAfterMs: STALE_AFTER_MS,
         leaseMs: LEASE_MS,
+        redisReadySince: () => readySince(),
       };
     };
     const heartbeating = (run: DumpRun) => {
@@ -130,6 +135,9 @@ describe('ownership writes lost behind a running dump', () => {
       'heartbeatAt',
       String(Date.now() - STALE_AFTER_MS - 1_000),
     );
+    // ...and the worker's connection reconnects, as every connection does in a failover.
+    redis.disconnect(true);
+    await once(redis, 'ready');
     // BullMQ found the job's lock gone (lost too) and hands the job to the same worker again.
     const newRun = new DumpRun(contextFor('new'), dumpKey, runId);
     const newResult = newRun.run();

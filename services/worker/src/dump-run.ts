@@ -33,6 +33,11 @@ export interface RunContext {
   staleAfterMs: number;
   /** How long a confirmed ownership is trusted before the next write must confirm it again. */
   leaseMs: number;
+  /**
+   * When the registry's connection was last (re)connected (`redis-ready-since.ts`); unknown
+   * means a takeover waits a whole lease.
+   */
+  redisReadySince?: () => number;
   /** Puts a watchdog job for the dump back in the queue (after Redis lost the original). */
   requeue?: (record: DumpRecord) => Promise<void>;
   /** A dump taken over after this many runs in a row died with their worker ends in Error. */
@@ -334,13 +339,17 @@ export class DumpRun {
 
   /**
    * The previous owner may still be writing: the heartbeat that made it look dead may only be
-   * missing because a Redis failover lost the newer ones (replication is asynchronous). Whatever
-   * it last confirmed, it confirmed before this claim, and it writes unconfirmed for at most its
-   * lease after that; so waiting one lease by this worker's own clock, never Redis's copy of its
-   * heartbeat, leaves the files to this run alone.
+   * missing because a Redis failover lost the newer ones (replication is asynchronous). Writes
+   * are lost only with the master that acknowledged them, before this worker's connection
+   * reconnected to its successor; the owner writes unconfirmed for at most its lease after its
+   * last confirmation. So a lease after that reconnect, by this worker's own clock and never
+   * Redis's copy of the heartbeat, the files are this run's alone. Without a failover since a
+   * lease ago (the common takeover: a worker died) there is nothing to wait for.
    */
   private async outwaitPreviousLease(): Promise<void> {
-    await sleep(this.ctx.leaseMs);
+    const readySince = this.ctx.redisReadySince?.() ?? Date.now();
+    const wait = readySince + this.ctx.leaseMs - Date.now();
+    if (wait > 0) await sleep(wait);
   }
 
   /** Shutdown: the dump back to the queue with its checkpoint, for another worker to resume. */

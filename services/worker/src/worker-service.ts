@@ -21,6 +21,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 import { DumpNotifier } from './dump-notifier.js';
+import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 
@@ -91,6 +92,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       log.warn({ connection: name, err: error.message }, 'redis connection error'),
     );
   }
+  const redisReadySince = trackReadySince(commands);
   const registry = new DumpRegistry(commands, {
     prefix: options.redisPrefix,
     ...(options.recordTtlSeconds !== undefined && { recordTtlSeconds: options.recordTtlSeconds }),
@@ -165,6 +167,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         staleAfterMs: lockDurationMs,
         // Well inside the takeover delay: a frozen owner re-checks before anyone may take over.
         leaseMs: lockDurationMs / 2,
+        redisReadySince,
         requeue,
         ...(options.poisonAfterCrashes !== undefined && {
           poisonAfterCrashes: options.poisonAfterCrashes,
