@@ -5,11 +5,16 @@ import {
   originsFor,
   startCluster,
   type Cluster,
-  type ClusterWorker,
   type DumpStatusBody,
   type StartedDump,
 } from '../support/cluster.js';
 import { baseName } from '../support/dump-kit.js';
+import {
+  dumpOwner,
+  dumpStatus,
+  segmentsPerRendition,
+  waitForSegments,
+} from '../support/dump-progress.js';
 import { readInfoFile } from '../support/info-file-check.js';
 import { waitFor } from '../support/wait-for.js';
 import { WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver.js';
@@ -57,17 +62,11 @@ describe('dump events to a misbehaving receiver', () => {
   });
 
   const statusOf = async (d: StartedDump): Promise<DumpStatusBody> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump!;
-  const minSegments = (s: DumpStatusBody): number =>
-    s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
+    (await dumpStatus(cluster, d))!;
   const advance = async (dumps: StartedDump[], by: number): Promise<void> => {
     for (const dump of dumps) {
-      const target = minSegments(await statusOf(dump)) + by;
-      await waitFor(
-        `${dump.id} to record ${target} segments`,
-        async () => minSegments(await statusOf(dump)) >= target,
-        { timeoutMs: 30_000, details: () => cluster.logs(4000) },
-      );
+      const target = segmentsPerRendition(await dumpStatus(cluster, dump)) + by;
+      await waitForSegments(cluster, dump, target, { timeoutMs: 30_000 });
     }
   };
   const gapsOf = async (d: StartedDump): Promise<number> => (await statusOf(d)).gaps;
@@ -124,8 +123,8 @@ describe('dump events to a misbehaving receiver', () => {
     await receiver.stop();
     await makeGap();
     await advance(dumps, 2);
-    const victim = await ownerOf(a);
-    expect((await ownerOf(b)).id).toBe(victim.id);
+    const victim = await dumpOwner(cluster, a);
+    expect((await dumpOwner(cluster, b)).id).toBe(victim.id);
     await cluster.addWorker();
     phase('killed');
     await victim.kill('SIGKILL');
@@ -272,13 +271,6 @@ describe('dump events to a misbehaving receiver', () => {
       );
     }
   }, 180_000);
-
-  async function ownerOf(dump: StartedDump): Promise<ClusterWorker> {
-    const owner = (await statusOf(dump)).owner;
-    const worker = cluster.workers.find((w) => w.id === owner);
-    if (!worker) throw new Error(`no worker owns ${dump.id}`);
-    return worker;
-  }
 });
 
 /** Per dumped segment: when its infoFile Item says it was written, and how long after the origin completed it. */

@@ -9,6 +9,7 @@ import {
   type DumpStatusBody,
   type StartedDump,
 } from '../support/cluster.js';
+import { dumpStatus, segmentsPerRendition, waitForSegments } from '../support/dump-progress.js';
 import { waitFor } from '../support/wait-for.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -43,16 +44,10 @@ describe('an event survives its worker dying right after the change it tells', (
   });
 
   const statusOf = async (d: StartedDump): Promise<DumpStatusBody> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump!;
-  const minSegments = (s: DumpStatusBody): number =>
-    s.renditions.length > 0 ? Math.min(...s.renditions.map((r) => r.segments)) : 0;
+    (await dumpStatus(cluster, d))!;
   const advance = async (dump: StartedDump, by: number): Promise<void> => {
-    const target = minSegments(await statusOf(dump)) + by;
-    await waitFor(
-      `${dump.id} to record ${target} segments`,
-      async () => minSegments(await statusOf(dump)) >= target,
-      { timeoutMs: 30_000, details: () => cluster.logs(4000) },
-    );
+    const target = segmentsPerRendition(await dumpStatus(cluster, dump)) + by;
+    await waitForSegments(cluster, dump, target, { timeoutMs: 30_000 });
   };
 
   /** The victim died of the fault, after recording `type`; a clean worker takes the dump over. */

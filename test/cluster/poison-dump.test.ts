@@ -6,10 +6,10 @@ import {
   startCluster,
   type Cluster,
   type ClusterWorker,
-  type DumpStatusBody,
   type StartedDump,
 } from '../support/cluster.js';
 import { readInfoFile } from '../support/info-file-check.js';
+import { dumpStatus } from '../support/dump-progress.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -47,8 +47,6 @@ describe('poison dumps across worker processes', () => {
     await origin?.close();
   });
 
-  const statusOf = async (d: StartedDump): Promise<DumpStatusBody | undefined> =>
-    (await cluster.status(d.vhost, d.app, d.stream, d.id)).dump;
   const crashesOf = async (d: StartedDump): Promise<number> =>
     (await registry.get(dumpKeyOf(d)))?.crashes ?? 0;
   const exitedWorkers = (): ClusterWorker[] => cluster.workers.filter((w) => !w.running);
@@ -63,13 +61,13 @@ describe('poison dumps across worker processes', () => {
   const mover = (dump: StartedDump) => {
     let owner: string | undefined;
     return async (signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {
-      owner ??= (await statusOf(dump))!.owner!;
+      owner ??= (await dumpStatus(cluster, dump))!.owner!;
       const worker = cluster.workers.find((w) => w.id === owner)!;
       await worker.kill(signal);
       owner = await waitFor(
         `the dump to run again after ${signal}`,
         async () => {
-          const s = await statusOf(dump);
+          const s = await dumpStatus(cluster, dump);
           return s?.status === 'Running' && s.owner !== worker.id ? s.owner : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 100, details: () => cluster.logs(6_000) },
@@ -88,7 +86,7 @@ describe('poison dumps across worker processes', () => {
     const ended = await waitFor(
       'the poison dump to end in Error',
       async () => {
-        const s = await statusOf(dump);
+        const s = await dumpStatus(cluster, dump);
         return s?.status === 'Error' ? s : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 250, details: () => cluster.logs(6_000) },
@@ -128,10 +126,10 @@ describe('poison dumps across worker processes', () => {
     await moveOn('SIGKILL');
     await moveOn('SIGKILL');
     expect(await crashesOf(dump)).toBe(2);
-    expect((await statusOf(dump))?.status).toBe('Running');
+    expect((await dumpStatus(cluster, dump))?.status).toBe('Running');
 
     expect((await cluster.stopDump({ stream: 'steady', id: 's' })).status).toBe(200);
-    const final = await statusOf(dump);
+    const final = await dumpStatus(cluster, dump);
     expect(final?.status).toBe('Completed');
     expect(final?.gaps).toBe(0);
     expect((await readInfoFile(dump.infoFile!)).status).toBe('Completed');
@@ -155,8 +153,8 @@ describe('poison dumps across worker processes', () => {
     await moveOn('SIGKILL');
     await moveOn('SIGKILL');
     expect(await crashesOf(dump)).toBe(2);
-    expect((await statusOf(dump))?.status).toBe('Running');
+    expect((await dumpStatus(cluster, dump))?.status).toBe('Running');
     expect((await cluster.stopDump({ stream: 'mending', id: 'm' })).status).toBe(200);
-    expect((await statusOf(dump))?.status).toBe('Completed');
+    expect((await dumpStatus(cluster, dump))?.status).toBe('Completed');
   }, 180_000);
 });
