@@ -28,6 +28,7 @@ import {
 } from './registry-scripts.js';
 import { clearCrashesScript } from './crash-count-scripts.js';
 import { outboxArgument, type EventBatch } from './event-outbox.js';
+import { holderOf } from './run-identity.js';
 
 type ScriptReply = string | (string | null)[];
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<ScriptReply>;
@@ -217,8 +218,7 @@ export class DumpRegistry {
       'owner',
       'claim',
     );
-    const holder = claim === null ? recordOwner : `${recordOwner}#${claim}`;
-    return recordRunId === runId && holder === owner && isHeldState(state);
+    return recordRunId === runId && holderOf(recordOwner, claim) === owner && isHeldState(state);
   }
 
   /**

@@ -11,10 +11,13 @@ export function newRunIdentity(workerId: string): string {
   return `${workerId}#${randomBytes(8).toString('hex')}`;
 }
 
-/** The worker part of an identity: what the record's `owner` shows. */
-export function workerOfIdentity(identity: string): string {
-  const at = identity.lastIndexOf('#');
-  return at === -1 ? identity : identity.slice(0, at);
+/** The holder a record names, from its `owner` and `claim` fields (`holderOf` below, in Lua). */
+export function holderOf(
+  owner: string | null | undefined,
+  claim: string | null | undefined,
+): string | undefined {
+  if (owner == null) return undefined;
+  return claim == null ? owner : `${owner}#${claim}`;
 }
 
 /**

@@ -318,7 +318,7 @@ export class DumpRun {
         runId: this.runId,
         holder: this.holder,
         lease: this.lease,
-        hooks: () => this.hooks,
+        hooks: this.hooks,
       }),
     });
     this.dump = dump;

@@ -106,18 +106,18 @@ export function checkpointSaver(options: {
   /** This run as the registry knows its holder (run-identity.ts). */
   holder: string;
   lease: OwnershipLease;
-  /** The run's hooks, once it has them: the gap events a save carries. */
-  hooks: () => RunHooks | undefined;
+  /** The run's hooks: the gap events a save carries. */
+  hooks: RunHooks | undefined;
 }): (checkpoint: DumpCheckpoint) => Promise<void> {
   const { registry, dumpKey, runId, holder, lease, hooks } = options;
   return async (checkpoint) => {
     // The gaps this checkpoint records are told with it; until a save goes through they stay
     // pending and go with the next one.
-    const gaps = hooks()?.pending();
+    const gaps = hooks?.pending();
     const saved = await writePathCall(registry, () =>
       registry.saveCheckpoint(dumpKey, runId, holder, checkpoint, gaps),
     );
-    if (saved === true) hooks()?.recorded(gaps);
+    if (saved === true) hooks?.recorded(gaps);
     if (saved === false) lease.markLost();
   };
 }
