@@ -46,47 +46,77 @@ describe('LocalNames', () => {
     expect(names.stableNameFor('http://o/a/init.mp4', 'r1')).toBe('init.mp4');
   });
 
-  it('names segments by asking the disk, not by remembering each one', async () => {
+  it('names segments from the folder as listed and the names given, asking the disk only of those', async () => {
     const names = new LocalNames();
     names.reserve('chunklist.m3u8');
     const onDisk = new Set<string>(['seg1.ts']);
-    const exists = async (name: string) => {
-      await Promise.resolve();
-      return onDisk.has(name);
+    const asked: string[] = [];
+    let listings = 0;
+    const disk = {
+      exists: async (name: string) => {
+        await Promise.resolve();
+        asked.push(name);
+        return onDisk.has(name);
+      },
+      list: async () => {
+        listings++;
+        await Promise.resolve();
+        return [...onDisk];
+      },
     };
     // On disk already (an earlier segment of the same name): another name.
-    expect(await names.segmentNameFor('http://o/v0/seg1.ts', 'r0', exists)).toBe('r0_seg1.ts');
+    expect(await names.segmentNameFor('http://o/v0/seg1.ts', 'r0', disk)).toBe('r0_seg1.ts');
+    expect(asked).toEqual(['seg1.ts']);
     // Two renditions at the same moment: the second does not get the name the first holds.
     const [a, b] = await Promise.all([
-      names.segmentNameFor('http://o/v0/seg2.ts', 'r0', exists),
-      names.segmentNameFor('http://o/v1/seg2.ts', 'r1', exists),
+      names.segmentNameFor('http://o/v0/seg2.ts', 'r0', disk),
+      names.segmentNameFor('http://o/v1/seg2.ts', 'r1', disk),
     ]);
     expect(a).toBe('seg2.ts');
     expect(b).toBe('r1_seg2.ts');
-    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', exists)).toBe(
+    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', disk)).toBe(
       'r0_chunklist.m3u8',
     );
+    // Names neither listed nor given are not asked of the disk.
+    expect(asked).toEqual(['seg1.ts']);
     // Given up without a file: the name is free again; written to disk: the disk says taken.
     names.written('seg2.ts');
-    expect(await names.segmentNameFor('http://o/v0/seg2.ts', 'r0', exists)).toBe('seg2.ts');
+    expect(await names.segmentNameFor('http://o/v0/seg2.ts', 'r0', disk)).toBe('seg2.ts');
     onDisk.add('seg2.ts');
     names.written('seg2.ts');
-    expect(await names.segmentNameFor('http://o/v2/seg2.ts', 'r2', exists)).toBe('r2_seg2.ts');
+    expect(await names.segmentNameFor('http://o/v2/seg2.ts', 'r2', disk)).toBe('r2_seg2.ts');
+    expect(asked).toEqual(['seg1.ts', 'seg2.ts', 'seg2.ts']);
+    expect(listings).toBe(1);
+  });
+
+  it('lists the folder again after a listing failed', async () => {
+    const names = new LocalNames();
+    let fail = true;
+    const disk = {
+      exists: async () => false,
+      list: async () => {
+        if (fail) throw new Error('EIO');
+        return ['seg1.ts'];
+      },
+    };
+    await expect(names.segmentNameFor('http://o/seg1.ts', 'r0', disk)).rejects.toThrow('EIO');
+    fail = false;
+    expect(await names.segmentNameFor('http://o/seg2.ts', 'r0', disk)).toBe('seg2.ts');
   });
 
   it('gives a resumed dump the name of a file its dead owner left unlisted, once', async () => {
     const names = new LocalNames();
     names.reserve('chunklist.m3u8');
     const onDisk = new Set(['seg7.ts', 'chunklist.m3u8']);
-    const exists = async (name: string) => onDisk.has(name);
+    const disk = { exists: async (name: string) => onDisk.has(name), list: async () => onDisk };
     names.reclaim(['seg7.ts', 'chunklist.m3u8']);
     // The same segment again: written over, not kept beside a renamed twin.
-    expect(await names.segmentNameFor('http://o/v0/seg7.ts', 'r0', exists)).toBe('seg7.ts');
+    expect(await names.segmentNameFor('http://o/v0/seg7.ts', 'r0', disk)).toBe('seg7.ts');
     names.written('seg7.ts');
     // Reclaimed once: from now on the disk answers for it.
-    expect(await names.segmentNameFor('http://o/v1/seg7.ts', 'r1', exists)).toBe('r1_seg7.ts');
+    expect(await names.segmentNameFor('http://o/v1/seg7.ts', 'r1', disk)).toBe('r1_seg7.ts');
     // A reserved name is never reclaimed.
-    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', exists)).toBe(
+    expect(await names.segmentNameFor('http://o/chunklist.m3u8', 'r0', disk)).toBe(
       'r0_chunklist.m3u8',
     );
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { NameFilter } from './name-filter.js';
 
 const MAX_NAME_LENGTH = 150;
 
@@ -46,6 +47,9 @@ export class LocalNames {
   private readonly writing = new Set<string>();
   /** Files on disk that no chunklist lists: a dead owner renamed them in but never listed them. */
   private readonly reclaimable = new Set<string>();
+  /** Every name that may be on disk; undefined until the output folder is first listed. */
+  private onDisk: NameFilter | undefined;
+  private listing: Promise<NameFilter> | undefined;
 
   /** Marks a name as taken (a resumed dump's existing files, the infoFile), optionally as `url`'s. */
   reserve(name: string, url?: string): void {
@@ -68,16 +72,15 @@ export class LocalNames {
 
   /**
    * The local name for a segment. A day-long dump names over 100 000 segments: rather than remember
-   * each, what is taken is asked of the disk (`exists`), besides the names reserved or given out and
-   * those being written, so memory does not grow with the dump. Call `written(name)` once the file
-   * is on disk or given up.
+   * each, the names that may be on disk (the output folder as first listed, and every segment name
+   * given since) are kept in a filter of a few bytes a name. A name the filter has never seen is not
+   * on disk, so only the rare name it may have seen (an origin reusing a name, a resumed dump's
+   * files, a false positive) is asked of the disk (`exists`), besides the names reserved or given
+   * out and those being written. Call `written(name)` once the file is on disk or given up.
    */
-  async segmentNameFor(
-    url: string,
-    prefix: string,
-    exists: (name: string) => Promise<boolean>,
-  ): Promise<string> {
+  async segmentNameFor(url: string, prefix: string, disk: SegmentDisk): Promise<string> {
     const base = sanitizeFileName(url);
+    const onDisk = this.onDisk ?? (await this.listDisk(disk));
     for (let attempt = 0; ; attempt++) {
       const name =
         attempt === 0 ? base : attempt === 1 ? `${prefix}_${base}` : `${prefix}_${attempt}_${base}`;
@@ -86,8 +89,30 @@ export class LocalNames {
       this.writing.add(name);
       // The same origin URL gives the same name: a resumed dump writes over the copy its
       // former owner left unlisted instead of keeping it and listing a renamed twin.
-      if (this.reclaimable.delete(name) || !(await exists(name))) return name;
+      if (this.reclaimable.delete(name)) return name;
+      if (!onDisk.has(name)) {
+        onDisk.add(name);
+        return name;
+      }
+      if (!(await disk.exists(name))) return name;
       this.writing.delete(name);
+    }
+  }
+
+  /** The output folder's names, listed once for every rendition, the first time a segment is named. */
+  private async listDisk(disk: SegmentDisk): Promise<NameFilter> {
+    this.listing ??= disk.list().then((names) => {
+      const filter = new NameFilter();
+      for (const name of names) filter.add(name);
+      this.onDisk = filter;
+      return filter;
+    });
+    try {
+      return await this.listing;
+    } catch (error) {
+      // The next segment asks again: a passing failure must not stick to the dump.
+      this.listing = undefined;
+      throw error;
     }
   }
 
@@ -107,6 +132,14 @@ export class LocalNames {
     this.nameByUrl.set(url, name);
     return name;
   }
+}
+
+/** What segmentNameFor asks of the output folder. */
+export interface SegmentDisk {
+  /** Whether a file of that name is in the folder. */
+  exists(name: string): Promise<boolean>;
+  /** Every name in the folder. */
+  list(): Promise<Iterable<string>>;
 }
 
 /** FNV-1a over the name's UTF-16 code units. */

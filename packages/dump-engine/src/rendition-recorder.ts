@@ -14,7 +14,7 @@ import { ChunklistFile } from './chunklist-file.js';
 import { readChunklistEntries } from './chunklist-reader.js';
 import { detached } from './detached.js';
 import { DumpError, isDumpError } from './dump-error.js';
-import type { LocalNames } from './local-names.js';
+import type { LocalNames, SegmentDisk } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';
 import type {
   ChunklistEntry,
@@ -66,6 +66,12 @@ export class RenditionRecorder {
       this.context.names.nameFor(rangeNamedUrl(url, range), `r${this.index}`),
   });
   private chunklistFile: ChunklistFile;
+  /** What naming a segment asks of the output folder. */
+  private readonly disk: SegmentDisk = {
+    exists: (name) => this.context.storage.exists(join(this.context.outputPath, name)),
+    list: () => this.context.storage.list(this.context.outputPath),
+  };
+  private readonly prefix: string;
   private lastMsn: number | undefined;
   private lastEntry: ChunklistEntry | undefined;
   private pendingDiscontinuity = false;
@@ -81,6 +87,7 @@ export class RenditionRecorder {
     readonly chunklistName: string,
     private readonly context: RecorderContext,
   ) {
+    this.prefix = `r${index}`;
     this.chunklistFile = new ChunklistFile(
       context.storage,
       join(context.outputPath, chunklistName),
@@ -217,8 +224,8 @@ export class RenditionRecorder {
       keys = localKeys.lines;
       file = await this.context.names.segmentNameFor(
         rangeNamedUrl(segment.uri, segment.byterange),
-        `r${this.index}`,
-        (name) => this.context.storage.exists(join(this.context.outputPath, name)),
+        this.prefix,
+        this.disk,
       );
       try {
         // The origin says there is no media here: listed as a gap, nothing to fetch.

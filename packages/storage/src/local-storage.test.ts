@@ -143,6 +143,40 @@ describe('LocalStorage.writeStream', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('copies a body of many chunks byte for byte, over several writes and a paused body', async () => {
+    // 3 MiB in 64 KiB chunks pushed at once: gathered past the pause threshold while writes run.
+    const chunks = Array.from({ length: 48 }, (_, i) =>
+      Buffer.alloc(64 * 1024, 0).map((_, j) => (i * 31 + j * 7) & 0xff),
+    );
+    const path = join(dir, 'big.ts');
+    expect(await storage.writeStream(path, Readable.from(chunks, { objectMode: false }))).toBe(
+      48 * 64 * 1024,
+    );
+    expect((await readFile(path)).equals(Buffer.concat(chunks))).toBe(true);
+    expect(await readdir(dir)).toEqual(['big.ts']);
+  });
+
+  it('a body failing after some of it is written leaves nothing behind', async () => {
+    const body = new Readable({ read() {} });
+    const path = join(dir, 'x.ts');
+    const writing = storage.writeStream(path, body);
+    body.push(Buffer.alloc(600 * 1024, 1));
+    setTimeout(() => body.destroy(new Error('connection reset')), 20);
+    const error = await rejection(writing);
+    expect((error as StorageError).code).toBe('STORAGE_IO');
+    expect((error as StorageError).message).toContain('connection reset');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a body destroyed before its end without an error leaves nothing behind', async () => {
+    const body = new Readable({ read() {} });
+    const writing = storage.writeStream(join(dir, 'x.ts'), body);
+    body.push(Buffer.alloc(10, 1));
+    setTimeout(() => body.destroy(), 20);
+    expect(await rejection(writing)).toBeInstanceOf(StorageError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('an unwritable directory fails before reading the body', async () => {
     const error = await rejection(storage.writeStream(join(dir, 'no', 'x.ts'), slowBody(1, 1, 0)));
     expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs, { writeSync } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Readable, addAbortSignal } from 'node:stream';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { DumpStorage, PatchableFile } from './dump-storage.js';
 import { toStorageError } from './storage-error.js';
@@ -33,14 +32,14 @@ export class LocalStorage implements DumpStorage {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const temp = tempPathFor(path);
     try {
-      const handle = await open(temp, 'wx');
+      const fd = await openFd(temp, 'wx');
       try {
-        await handle.writeFile(bytes);
+        await writeAllFd(fd, bytes, 0);
       } finally {
-        await handle.close();
+        await closeFd(fd);
       }
       if (options?.exclusive) await linkExclusive(temp, path, bytes);
-      else await rename(temp, path);
+      else await renameAsync(temp, path);
     } catch (error) {
       await removeQuietly(temp);
       throw toStorageError(error, 'write', path);
@@ -50,6 +49,11 @@ export class LocalStorage implements DumpStorage {
     return bytes.byteLength;
   }
 
+  /**
+   * The most frequent write a dump makes (every segment): the file by its plain descriptor and the
+   * body by its 'data' events, gathered and written a few hundred KiB at a time with one writev,
+   * without a FileHandle, an async iterator or a copy of the chunks.
+   */
   async writeStream(
     path: string,
     body: Readable | AsyncIterable<Uint8Array>,
@@ -57,45 +61,26 @@ export class LocalStorage implements DumpStorage {
   ): Promise<number> {
     if (signal?.aborted) throw abortErrorOf(signal);
     const temp = tempPathFor(path);
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(temp, 'wx');
+      fd = await openFd(temp, 'wx');
     } catch (error) {
       throw toStorageError(error, 'write', path);
     }
-    let closed: Promise<void> | undefined;
-    // Closed before the rename or the unlink, never twice.
-    const closeOnce = () => (closed ??= handle.close());
-    let bytes = 0;
+    let closed = false;
+    // Closed before the rename or the unlink, never twice, and never with a write in flight.
+    const closeOnce = async () => {
+      if (closed) return;
+      closed = true;
+      await closeFd(fd);
+    };
+    let bytes: number;
     try {
-      // Chunks are gathered and written a few hundred KiB at a time: a segment of a few chunks
-      // costs one write, not a stream's write per chunk (the most frequent write a dump makes).
-      const source = signal && body instanceof Readable ? addAbortSignal(signal, body) : body;
-      const pending: Uint8Array[] = [];
-      let pendingBytes = 0;
-      let offset = 0;
-      const flush = async () => {
-        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        pending.length = 0;
-        pendingBytes = 0;
-        for (let done = 0; done < data.byteLength;) {
-          const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset);
-          done += bytesWritten;
-          offset += bytesWritten;
-        }
-      };
-      for await (const chunk of source as AsyncIterable<unknown>) {
-        if (signal?.aborted) throw abortErrorOf(signal);
-        const data = bytesOf(chunk);
-        bytes += data.byteLength;
-        pending.push(data);
-        pendingBytes += data.byteLength;
-        if (pendingBytes >= FLUSH_BYTES) await flush();
-      }
-      if (pendingBytes > 0) await flush();
+      const source = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
+      bytes = await drainInto(fd, source, signal);
       if (signal?.aborted) throw abortErrorOf(signal);
       await closeOnce();
-      await rename(temp, path);
+      await renameAsync(temp, path);
     } catch (error) {
       await closeOnce().catch(() => undefined);
       await removeQuietly(temp);
@@ -239,17 +224,165 @@ class LocalPatchableFile implements PatchableFile {
 }
 
 const openFd = promisify(fs.open);
+const renameAsync = promisify(fs.rename);
 const fstatFd = promisify(fs.fstat);
 const fsyncFd = promisify(fs.fsync);
 const closeFd = promisify(fs.close);
 
 /** How much of a streamed body is gathered before it is written. */
 const FLUSH_BYTES = 256 * 1024;
+/** Past this much gathered while a write is in flight, the body is paused until it is done. */
+const PAUSE_BYTES = 4 * FLUSH_BYTES;
+
+/**
+ * Reads `body` to its end into `fd` from offset 0; resolves with the bytes written. On a failure of
+ * the body, of a write or an abort, it rejects only once no write is in flight (the descriptor may
+ * then be closed).
+ */
+function drainInto(fd: number, body: Readable, signal: AbortSignal | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let offset = 0;
+    let total = 0;
+    let writing = false;
+    let ended = false;
+    let failure: unknown;
+    let settled = false;
+
+    const settle = (): void => {
+      if (settled || writing) return;
+      if (failure !== undefined) {
+        settled = true;
+        cleanup();
+        reject(failure);
+      } else if (ended && pendingBytes === 0) {
+        settled = true;
+        cleanup();
+        resolve(total);
+      }
+    };
+    const flush = (): void => {
+      if (writing || failure !== undefined || pendingBytes === 0) return settle();
+      const chunks = pending;
+      const length = pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      writing = true;
+      writevAll(fd, chunks, length, offset, (error) => {
+        writing = false;
+        if (error) {
+          // The body is left to its owner: a failure of the disk is not one of the origin's.
+          failure ??= error;
+        } else {
+          offset += length;
+          if (body.isPaused() && !ended) body.resume();
+        }
+        if (ended || pendingBytes >= FLUSH_BYTES) flush();
+        else settle();
+      });
+    };
+    const onData = (chunk: unknown): void => {
+      if (failure !== undefined) return;
+      let data: Uint8Array;
+      try {
+        data = bytesOf(chunk);
+      } catch (error) {
+        onError(error);
+        return;
+      }
+      total += data.byteLength;
+      pending.push(data);
+      pendingBytes += data.byteLength;
+      if (pendingBytes < FLUSH_BYTES) return;
+      if (!writing) flush();
+      else if (pendingBytes >= PAUSE_BYTES) body.pause();
+    };
+    const onEnd = (): void => {
+      ended = true;
+      flush();
+    };
+    const onError = (error: unknown): void => {
+      failure ??= error;
+      settle();
+    };
+    const onClose = (): void => {
+      // Destroyed before its end without an error of its own: the copy is incomplete.
+      if (!ended) onError(prematureClose());
+    };
+    const onAbort = (): void => {
+      failure ??= abortErrorOf(signal!);
+      body.destroy();
+      settle();
+    };
+    const cleanup = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+
+    if (body.destroyed || body.readableEnded) {
+      // Nothing more will come: a body already ended here was read by someone else.
+      reject(body.errored ?? prematureClose());
+      return;
+    }
+    body.on('error', onError);
+    body.on('close', onClose);
+    body.on('end', onEnd);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    body.on('data', onData);
+  });
+}
+
+/** One positional writev of `chunks` (`length` bytes in all) at `offset`, repeated for what the OS left. */
+function writevAll(
+  fd: number,
+  chunks: Uint8Array[],
+  length: number,
+  offset: number,
+  done: (error: Error | null) => void,
+): void {
+  const callback = (error: Error | null, written: number): void => {
+    if (error) return done(error);
+    if (written === length) return done(null);
+    if (written === 0) return done(new Error('the system wrote no bytes'));
+    // Rare (a full disk about to fail, a signal): the rest as one buffer.
+    const rest = Buffer.concat(chunks, length).subarray(written);
+    writevAll(fd, [rest], rest.byteLength, offset + written, done);
+  };
+  if (chunks.length === 1) fs.write(fd, chunks[0]!, 0, length, offset, callback);
+  else fs.writev(fd, chunks, offset, callback);
+}
+
+async function writeAllFd(fd: number, data: Uint8Array, offset: number): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    writevAll(fd, [data], data.byteLength, offset, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('The body ended before it was complete.'), {
+    code: 'ERR_STREAM_PREMATURE_CLOSE',
+  });
+}
 
 /** Same directory as the target, so rename never crosses file systems; hidden so listings skip it. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  temporaries = (temporaries + 1) % TEMPORARY_COUNTER_SPAN;
+  const suffix = TEMPORARY_PREFIX + temporaries.toString(16).padStart(6, '0');
+  return join(dirname(path), `.${basename(path)}.${suffix}.tmp`);
 }
+
+/**
+ * A temporary name is this process's random prefix and a counter: unique among this process's
+ * files being written, and unlike another process's but by a 1 in 16 million chance (which an
+ * exclusive open turns into a failed write, never a shared file). No random bytes per file.
+ */
+const TEMPORARY_PREFIX = randomBytes(3).toString('hex');
+const TEMPORARY_COUNTER_SPAN = 0x1000000;
+let temporaries = Math.floor(Math.random() * TEMPORARY_COUNTER_SPAN);
 
 /** The name tempPathFor gives: `.<name>.<12 hex>.tmp`; the group is the final file's name. */
 const TEMPORARY_NAME = /^\.(.+)\.[0-9a-f]{12}\.tmp$/;
