@@ -102,7 +102,10 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
 }
 
 /** The infoFile (absolute, resolved) when it exists on disk or an active dump holds it. */
-async function infoFileInUse(registry: DumpRegistry, infoFile: string): Promise<string | undefined> {
+async function infoFileInUse(
+  registry: DumpRegistry,
+  infoFile: string,
+): Promise<string | undefined> {
   const [onDisk, holder] = await Promise.all([
     existsOnDisk(infoFile),
     registry.infoFileHolder(infoFile),
