@@ -1,4 +1,3 @@
-import { lstat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { DuplicateIdError, type DumpRegistry, type OutputPathLocks } from '@hlsdump/contracts';
 import type { DumpService } from '../dump-service.js';
@@ -6,6 +5,7 @@ import { InfoFileExistsError, OutputPathInUseError } from '../errors.js';
 import type { OriginProbe } from '../origin-probe.js';
 import { originBaseUrl, type Origins } from '../origins.js';
 import { checkOutputPathOnDisk, outputPathHolder } from '../output-path-check.js';
+import { PathLookups } from '../path-lookups.js';
 import { checkPlaylistName, type OutputRoots } from '../path-policy.js';
 import { checkCallbackHost } from '../start-extensions.js';
 import { parseStartBody, requireStartFields } from '../start-request.js';
@@ -44,16 +44,22 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
     // contract's order still decides the answer. Only the look inside outputPath waits for the
     // path policy: nothing outside the roots is listed.
     const checks = (async () => {
+      const lookups = new PathLookups();
       const active = deps.registry.isActive(vhost, app, outputStreamName, id); // 6
       const infoFileTaken =
         body.infoFile !== undefined && isAbsolute(body.infoFile)
-          ? infoFileInUse(deps.registry, resolve(body.infoFile))
+          ? infoFileInUse(deps.registry, resolve(body.infoFile), lookups)
           : Promise.resolve(undefined);
-      const outputPolicy = deps.outputRoots.check('outputPath', fields.outputPath, 'directory'); // 7
+      const outputPolicy = deps.outputRoots.check(
+        'outputPath',
+        fields.outputPath,
+        'directory',
+        lookups,
+      ); // 7
       const infoFilePolicy =
         body.infoFile === undefined
           ? Promise.resolve(undefined)
-          : deps.outputRoots.check('infoFile', body.infoFile, 'file');
+          : deps.outputRoots.check('infoFile', body.infoFile, 'file', lookups);
       const holder = outputPolicy.then((path) => outputPathHolder(path, deps.outputPaths)); // 8
       // Every lookup is awaited (none left to fail unheard), then judged in the contract's order.
       const [active6, taken6, output7, info7, holder8] = await Promise.allSettled([
@@ -105,9 +111,13 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
 async function infoFileInUse(
   registry: DumpRegistry,
   infoFile: string,
+  lookups: PathLookups,
 ): Promise<string | undefined> {
   const [onDisk, holder] = await Promise.all([
-    existsOnDisk(infoFile),
+    lookups.lstat(infoFile).then(
+      (stats) => stats !== undefined,
+      () => false,
+    ),
     registry.infoFileHolder(infoFile),
   ]);
   return onDisk || holder !== null ? infoFile : undefined;
@@ -116,13 +126,4 @@ async function infoFileInUse(
 function valueOrThrow<T>(result: PromiseSettledResult<T>): T {
   if (result.status === 'rejected') throw result.reason;
   return result.value;
-}
-
-async function existsOnDisk(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
