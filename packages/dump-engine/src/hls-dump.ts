@@ -191,11 +191,27 @@ export class HlsDump {
     const renditionUrls = resume ? resume.renditions.map((r) => r.url) : renditionsOf(masters);
     if (!resume) await this.findStartTime(renditionUrls);
 
-    if (infoFile !== undefined && resolve(dirname(infoFile)) === resolve(outputPath))
-      this.names.reserve(basename(infoFile));
+    await this.fenced(() => this.deps.storage.ensureDir(outputPath));
+    // A previous owner killed mid-write left its temporary files; they are never a dump file.
+    if (resume) await this.fenced(() => this.removeTemporaries());
+    if (resume) await this.retellMasterNotices();
+    if (infoFile !== undefined) {
+      await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
+      this.infoFile = resume
+        ? await InfoFileWriter.resume(this.deps.storage, infoFile, { now: this.deps.now })
+        : await InfoFileWriter.create(
+            this.deps.storage,
+            infoFile,
+            { stream: this.request.streamName, userData: this.request.userData },
+            { now: this.deps.now },
+          );
+      if (resolve(dirname(infoFile)) === resolve(outputPath))
+        this.names.reserve(basename(infoFile));
+    }
     for (const master of masters) this.names.stableNameFor(master.url, 'm');
+
     const context = this.recorderContext();
-    const renditions = renditionUrls.map((url, index) => {
+    this.renditions = renditionUrls.map((url, index) => {
       const chunklist =
         resume?.renditions[index]?.chunklist ?? this.names.stableNameFor(url, `r${index}`);
       return {
@@ -209,53 +225,14 @@ export class HlsDump {
       };
     });
     if (resume) {
-      // Its files first, as they were left: the renditions go on from what they list.
-      await this.prepareFiles();
-      this.renditions = renditions;
       const listed = await Promise.all(
-        renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
+        this.renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
       );
       await this.reclaimUnlisted(new Set(listed.flat()));
-      await Promise.all(renditions.map((r) => this.loadFirst(r)));
-    } else {
-      // The first playlists load while outputPath and the infoFile are made: the start waits for
-      // the slower of the two, not for both in turn. The files' failure is told first, as it was
-      // when they came first; the loads still going are aborted then.
-      const firstLoads = Promise.all(renditions.map((r) => this.loadFirst(r)));
-      firstLoads.catch(() => {});
-      try {
-        await this.prepareFiles();
-      } catch (error) {
-        this.abort.abort();
-        await firstLoads.catch(() => {});
-        await Promise.allSettled(renditions.map((r) => r.updates.return(undefined)));
-        throw error;
-      }
-      this.renditions = renditions;
-      await firstLoads;
     }
+    await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
 
     this.mastersToWrite = masters;
-  }
-
-  /** outputPath and the infoFile: made, or for a resumed dump taken back as they were left. */
-  private async prepareFiles(): Promise<void> {
-    const { outputPath, infoFile } = this.request;
-    const resume = this.deps.resumeFrom;
-    await this.fenced(() => this.deps.storage.ensureDir(outputPath));
-    // A previous owner killed mid-write left its temporary files; they are never a dump file.
-    if (resume) await this.fenced(() => this.removeTemporaries());
-    if (resume) await this.retellMasterNotices();
-    if (infoFile === undefined) return;
-    await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
-    this.infoFile = resume
-      ? await InfoFileWriter.resume(this.deps.storage, infoFile, { now: this.deps.now })
-      : await InfoFileWriter.create(
-          this.deps.storage,
-          infoFile,
-          { stream: this.request.streamName, userData: this.request.userData },
-          { now: this.deps.now },
-        );
   }
 
   /**
