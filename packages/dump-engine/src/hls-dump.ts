@@ -44,6 +44,14 @@ interface MasterCopy {
   text: string;
 }
 
+/** A file complete while the dump finishes, listed by the infoFile's final rewrite. */
+interface LastItem {
+  file: string;
+  kind: FileKind;
+  bytes: number;
+  time: Date;
+}
+
 interface Rendition {
   url: string;
   recorder: RenditionRecorder;
@@ -80,6 +88,8 @@ export class HlsDump {
   private readonly durationLimit: DurationLimit | undefined;
   /** The segment a `from` time asked for, found before anything is written. */
   private startAtMsn: number | undefined;
+  /** While the dump finishes: the files the infoFile's final rewrite lists (see finish). */
+  private lastItems: LastItem[] | undefined;
   /** The checkpoint save in flight, and the one queued after it (see saveCheckpoint). */
   private checkpointSaving: Promise<void> | undefined;
   private checkpointQueued: Promise<void> | undefined;
@@ -411,13 +421,33 @@ export class HlsDump {
     this.endReason = reason;
     // Whatever a former owner that came back too late left behind goes before the end is told.
     await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
-    await this.finishChunklists();
+    // The final chunklists' Items go into the infoFile's final rewrite, not each patched in first.
+    const infoFile = this.infoFile;
+    const last: LastItem[] = [];
+    if (infoFile) this.lastItems = last;
     try {
-      await this.infoFile?.finish(status, failure?.message);
+      await this.finishChunklists();
+    } finally {
+      this.lastItems = undefined;
+    }
+    try {
+      if (infoFile) {
+        // Listed only while the dump is still ours, as every append is (fenced).
+        const listed = await this.fenced(async () => last).catch(() => []);
+        const seqs = await infoFile.finish(status, failure?.message, listed);
+        listed.forEach((item, i) => this.emitFile(item, seqs[i]));
+      }
     } catch (error) {
       // The disk that failed the dump may fail this write too; the status still reaches the caller.
       failure ??= describeFailure(error);
       status = 'Error';
+      // The file stays Running: the chunklists are listed in it as they would have been.
+      if (infoFile)
+        for (const item of last)
+          await this.fenced(() => infoFile.append(item.file, item.time)).then(
+            (seq) => this.emitFile(item, seq),
+            () => undefined,
+          );
     }
     this.setStatus(status, failure);
     this.settle(this.progress());
@@ -439,9 +469,11 @@ export class HlsDump {
   private async removeTemporaries(): Promise<void> {
     const { storage } = this.deps;
     const { outputPath, infoFile } = this.request;
-    await storage.removeTemporaries(outputPath);
-    if (infoFile !== undefined)
-      await storage.removeTemporaries(dirname(infoFile), basename(infoFile));
+    // Two listings at once: the infoFile's temporaries are named after it alone.
+    await Promise.all([
+      storage.removeTemporaries(outputPath),
+      infoFile !== undefined && storage.removeTemporaries(dirname(infoFile), basename(infoFile)),
+    ]);
   }
 
   private recorderContext(): RecorderContext {
@@ -509,11 +541,23 @@ export class HlsDump {
     write: () => Promise<number>,
   ): Promise<void> {
     const bytes = await this.fenced(write);
+    if (this.lastItems) {
+      // Finishing: listed by the infoFile's final rewrite (see finish).
+      this.filesWritten++;
+      this.bytesWritten += bytes;
+      this.lastItems.push({ file: path, kind, bytes, time: this.deps.now?.() ?? new Date() });
+      return;
+    }
     // Fenced again: the file's write can outlast the ownership that let it start, and two
     // writers of one infoFile would tear it.
     const seq = await this.fenced(async () => this.infoFile?.append(path));
     this.filesWritten++;
     this.bytesWritten += bytes;
+    this.emitFile({ file: path, kind, bytes }, seq);
+  }
+
+  private emitFile(item: { file: string; kind: FileKind; bytes: number }, seq?: number): void {
+    const { file: path, kind, bytes } = item;
     this.emit({ type: 'file', path, kind, bytes, ...(seq === undefined ? {} : { seq }) });
   }
 

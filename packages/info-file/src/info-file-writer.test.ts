@@ -195,6 +195,32 @@ describe('InfoFileWriter', () => {
     expect(await readdir(dir)).toEqual(['info.xml']);
   });
 
+  it('finish lists its last Items in the final rewrite, after those appended, with their Seq', async () => {
+    const writer = await InfoFileWriter.create(storage, path, { stream: '/v/a/s' });
+    await writer.append('/seg/0.ts', new Date('2026-11-22T04:28:10.000Z'));
+    const at = new Date('2026-11-22T04:28:11.500Z');
+    const seqs = await writer.finish('Completed', undefined, [
+      { file: '/out/r0.m3u8', time: at },
+      { file: '/out/r1.m3u8', time: at },
+    ]);
+    expect(seqs).toEqual([1, 2]);
+    const { text, doc } = await readChecked();
+    expect(doc).toMatchObject({
+      status: 'Completed',
+      items: [
+        { seq: 0, file: '/seg/0.ts' },
+        { seq: 1, file: '/out/r0.m3u8', time: formatItemTime(at) },
+        { seq: 2, file: '/out/r1.m3u8', time: formatItemTime(at) },
+      ],
+    });
+    expect(text).not.toContain('<!--');
+    await expect(
+      InfoFileWriter.create(storage, join(dir, 'other.xml'), { stream: '/v/a/s' }).then((w) =>
+        w.finish('Completed', undefined, [{ file: 'relative.m3u8', time: at }]),
+      ),
+    ).rejects.toThrow(/absolute path/);
+  });
+
   it('finish Error writes the reason', async () => {
     const writer = await InfoFileWriter.create(storage, path, { stream: '/v/a/s' });
     await writer.finish('Error', 'origin unreachable for 30 s');

@@ -180,10 +180,16 @@ export class InfoFileWriter {
 
   /**
    * Ends the file with Status Completed, or Error and its reason, in one atomic rewrite synced to
-   * disk; appends called after this reject. If the rewrite fails the file stays Running and
-   * finish may be called again.
+   * disk; appends called after this reject. `lastItems` (absolute paths, each with the time it was
+   * complete) are listed in that same rewrite, after every Item appended before, rather than each
+   * patched in first only to be rewritten at once; resolves with their Seq. If the rewrite fails
+   * the file stays Running, without them, and finish may be called again.
    */
-  finish(status: 'Completed' | 'Error', error?: string): Promise<void> {
+  finish(
+    status: 'Completed' | 'Error',
+    error?: string,
+    lastItems: readonly { file: string; time: Date }[] = [],
+  ): Promise<number[]> {
     if (this.finishing || this.closed) {
       return Promise.reject(
         new Error(
@@ -197,10 +203,27 @@ export class InfoFileWriter {
     if (status === 'Completed' && error !== undefined) {
       return Promise.reject(new TypeError('An error reason goes only with Status Error.'));
     }
+    let lastTexts: string[];
+    try {
+      lastTexts = lastItems.map(({ file, time }) => {
+        if (typeof file !== 'string' || !isAbsolute(file))
+          throw new TypeError(
+            `An infoFile Item needs an absolute path, got ${JSON.stringify(file)}.`,
+          );
+        return formatItemTime(time);
+      });
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
     this.finishing = true;
     return this.enqueue(async () => {
+      const first = this.seq;
       try {
-        const items = await this.itemsText();
+        let items = await this.itemsText();
+        const rendered = lastItems.map((item, i) =>
+          renderItem(first + i, lastTexts[i]!, item.file),
+        );
+        if (rendered.length > 0) items += itemIndent + rendered.join(itemIndent);
         const { text } = renderDocument(this.head(status, error), items, undefined);
         await this.storage.writeFile(this.path, text);
         const final = await this.storage.openPatchable(this.path, { create: 'existing' });
@@ -213,8 +236,10 @@ export class InfoFileWriter {
         this.finishing = false;
         throw failure;
       }
+      this.seq = first + lastItems.length;
       this.currentStatus = status;
       await this.releaseFile();
+      return lastItems.map((_, i) => first + i);
     });
   }
 

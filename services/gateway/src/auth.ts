@@ -8,6 +8,11 @@ import { AuthError } from './errors.js';
  * constant time whatever the lengths.
  */
 export function checkAuthorization(header: string | undefined, accessToken: string): void {
+  checkAgainstDigest(header, digestOf(Buffer.from(accessToken, 'utf8')));
+}
+
+/** The check with the access token's digest worked out once, not at every request. */
+function checkAgainstDigest(header: string | undefined, tokenDigest: Buffer): void {
   if (header === undefined || header.trim() === '')
     throw new AuthError('Authorization header is required to call API');
   const match = /^(\S+)\s+(\S+)\s*$/.exec(header.trim());
@@ -18,18 +23,17 @@ export function checkAuthorization(header: string | undefined, accessToken: stri
     throw new AuthError('Invalid credential format');
   }
   const decoded = Buffer.from(credential, 'base64');
-  if (!equalInConstantTime(decoded, Buffer.from(accessToken, 'utf8')))
-    throw new AuthError('Invalid credential');
+  if (!timingSafeEqual(digestOf(decoded), tokenDigest)) throw new AuthError('Invalid credential');
 }
 
-function equalInConstantTime(a: Buffer, b: Buffer): boolean {
-  const digest = (value: Buffer): Buffer => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(a), digest(b));
+function digestOf(value: Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
 }
 
 export function basicAuth(accessToken: string): RequestHandler {
+  const tokenDigest = digestOf(Buffer.from(accessToken, 'utf8'));
   return (req, _res, next) => {
-    checkAuthorization(req.headers.authorization, accessToken);
+    checkAgainstDigest(req.headers.authorization, tokenDigest);
     next();
   };
 }

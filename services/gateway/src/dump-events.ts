@@ -10,43 +10,47 @@ type Listener = (event: DumpEventMessage) => void;
 
 /**
  * The gateway's view of dump event channels over one subscriber connection, shared by all
- * requests: a channel is subscribed while at least one request watches it.
+ * requests: one pattern subscription for every dump's channel, made once (ioredis makes it again
+ * after a reconnect), so a start or a stop costs no SUBSCRIBE and UNSUBSCRIBE of its own. Only
+ * the lifecycle events of dumps go there, a handful per dump; those no request watches are
+ * dropped without being parsed.
  */
 export class DumpEventHub {
-  private readonly channels = new Map<
-    string,
-    { listeners: Set<Listener>; ready: Promise<unknown> }
-  >();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private subscribed: Promise<unknown> | undefined;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly keys: RegistryKeys,
   ) {
-    subscriber.on('message', (channel: string, payload: string) => {
-      const entry = this.channels.get(channel);
-      const event = entry && parseMessage(dumpEventSchema, payload);
-      if (!entry || !event) return;
-      for (const listener of entry.listeners) listener(event);
+    subscriber.on('pmessage', (_pattern: string, channel: string, payload: string) => {
+      const listeners = this.listeners.get(channel);
+      const event = listeners && parseMessage(dumpEventSchema, payload);
+      if (!listeners || !event) return;
+      for (const listener of listeners) listener(event);
     });
   }
 
-  /** Subscribes to the dumps' channels; resolves once Redis confirmed, so no later event is missed. */
+  /** Listens to the dumps' channels; resolves once Redis confirmed, so no later event is missed. */
   async watch(dumpKeys: string[]): Promise<EventWatch> {
     const watch = new EventWatch(() => this.release(channels, listener));
     const listener: Listener = (event) => watch.push(event);
     const channels = [...new Set(dumpKeys.map((key) => this.keys.events(key)))];
-    const ready: Promise<unknown>[] = [];
     for (const channel of channels) {
-      let entry = this.channels.get(channel);
-      if (!entry) {
-        entry = { listeners: new Set(), ready: this.subscriber.subscribe(channel) };
-        this.channels.set(channel, entry);
-      }
-      entry.listeners.add(listener);
-      ready.push(entry.ready);
+      let listeners = this.listeners.get(channel);
+      if (!listeners) this.listeners.set(channel, (listeners = new Set()));
+      listeners.add(listener);
     }
     try {
-      await Promise.all(ready);
+      // No offline queue: while the connection is away a watch fails at once, as a SUBSCRIBE would.
+      if (this.subscriber.status !== 'ready')
+        throw new Error('the events subscriber is not connected');
+      await (this.subscribed ??= this.subscriber
+        .psubscribe(`${globEscaped(this.keys.events(''))}*`)
+        .catch((error: unknown) => {
+          this.subscribed = undefined;
+          throw error;
+        }));
     } catch (error) {
       watch.close();
       throw error;
@@ -56,16 +60,16 @@ export class DumpEventHub {
 
   private release(channels: string[], listener: Listener): void {
     for (const channel of channels) {
-      const entry = this.channels.get(channel);
-      if (!entry) continue;
-      entry.listeners.delete(listener);
-      if (entry.listeners.size === 0) {
-        this.channels.delete(channel);
-        // Commands on one connection run in order: a later SUBSCRIBE of this channel wins.
-        this.subscriber.unsubscribe(channel).catch(() => {});
-      }
+      const listeners = this.listeners.get(channel);
+      listeners?.delete(listener);
+      if (listeners?.size === 0) this.listeners.delete(channel);
     }
   }
+}
+
+/** `text` matched literally in a Redis glob pattern. */
+function globEscaped(text: string): string {
+  return text.replace(/[\\*?[\]]/g, '\\$&');
 }
 
 /** The events of some dumps since the watch began, buffered until read. */

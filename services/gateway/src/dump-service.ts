@@ -66,6 +66,10 @@ export class DumpService {
     watching.catch(() => {});
     let watch: EventWatch | undefined;
     try {
+      // The ended run of a reused id is kept listed while the path is taken, not after: archiving
+      // it is harmless when the path is refused (the listing shows each run once).
+      const archived = this.o.history?.archive(dumpKey);
+      archived?.catch(() => {}); // thrown where it is awaited
       const path = await this.o.outputPaths?.acquire(params.outputPath, {
         dumpKey,
         runId,
@@ -74,7 +78,7 @@ export class DumpService {
       });
       if (path && !path.ok) throw new OutputPathInUseError(params.outputPath, path.holder);
       try {
-        await this.o.history?.archive(dumpKey);
+        await archived;
         await registry.reserve({ ...params, dumpKey, runId, jobId });
       } catch (error) {
         await this.o.outputPaths?.release(params.outputPath, runId).catch(() => {});

@@ -1,19 +1,22 @@
 import { readdir, stat } from 'node:fs/promises';
-import type { OutputPathLocks } from '@hlsdump/contracts';
-import { OutputPathInUseError, OutputPathIsFileError, OutputPathNotEmptyError } from './errors.js';
+import type { OutputPathHolder, OutputPathLocks } from '@hlsdump/contracts';
+import { OutputPathIsFileError, OutputPathNotEmptyError } from './errors.js';
 
-/**
- * Check 8 of docs/api.md#start-checks, as far as the gateway can judge it before the start: the active dump that
- * holds the path is named first, then what is on disk (a file; a directory with anything in it;
- * an empty or missing directory is fine). Two starts racing past this both try to take the path
- * in Redis (DumpService.start); one of them is refused there.
- */
-export async function checkOutputPathFree(
+// Check 8 of docs/api.md#start-checks, as far as the gateway can judge it before the start: the
+// active dump that holds the path is named first (outputPathHolder), then what is on disk
+// (checkOutputPathOnDisk). Two starts racing past this both try to take the path in Redis
+// (DumpService.start); one of them is refused there.
+
+/** The active dump that holds outputPath, if any. */
+export async function outputPathHolder(
   outputPath: string,
   locks: OutputPathLocks | undefined,
-): Promise<void> {
-  const holder = await locks?.holder(outputPath);
-  if (holder) throw new OutputPathInUseError(outputPath, holder);
+): Promise<OutputPathHolder | undefined> {
+  return locks?.holder(outputPath);
+}
+
+/** What is on disk at outputPath: nothing, or an empty directory. */
+export async function checkOutputPathOnDisk(outputPath: string): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(outputPath)).isDirectory();

@@ -1,6 +1,6 @@
-import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PathPolicyError } from './errors.js';
+import { PathLookups } from './path-lookups.js';
 
 /**
  * outputPath and infoFile must lie inside one of the configured output roots — lexically (after
@@ -11,18 +11,27 @@ export class OutputRoots {
   private constructor(private readonly roots: { lexical: string; real: string }[]) {}
 
   static async create(roots: string[]): Promise<OutputRoots> {
+    const lookups = new PathLookups();
     return new OutputRoots(
       await Promise.all(
         roots.map(async (root) => {
           const lexical = resolve(root);
-          return { lexical, real: (await realpathOfNearest(lexical)) ?? lexical };
+          return { lexical, real: (await realpathOfNearest(lexical, lookups)) ?? lexical };
         }),
       ),
     );
   }
 
-  /** Returns the resolved absolute path, or throws PathPolicyError naming the field. */
-  async check(field: string, value: string, kind: 'directory' | 'file'): Promise<string> {
+  /**
+   * Returns the resolved absolute path, or throws PathPolicyError naming the field. `lookups`
+   * shares the file system's answers with the request's other checks.
+   */
+  async check(
+    field: string,
+    value: string,
+    kind: 'directory' | 'file',
+    lookups = new PathLookups(),
+  ): Promise<string> {
     if (value.includes('\0')) throw new PathPolicyError(`${field} must not contain NUL characters`);
     if (!isAbsolute(value)) throw new PathPolicyError(`${field} must be an absolute path`);
     const resolved = resolve(value);
@@ -31,7 +40,7 @@ export class OutputRoots {
     if (!this.roots.some((root) => isInside(root.lexical, resolved, allowRoot))) {
       throw new PathPolicyError(`${field} is outside the allowed output roots`);
     }
-    const real = await realpathOfNearest(resolved);
+    const real = await realpathOfNearest(resolved, lookups);
     if (real === undefined || !this.roots.some((root) => isInside(root.real, real, allowRoot))) {
       throw new PathPolicyError(
         `${field} is outside the allowed output roots (through a symbolic link)`,
@@ -50,31 +59,28 @@ function isInside(root: string, path: string, allowEqual: boolean): boolean {
 /**
  * The realpath of `path` as it would be once created: the nearest existing ancestor's realpath
  * plus the missing components. undefined when a component is a dangling symlink (its target
- * cannot be judged, and mkdir would follow it).
+ * cannot be judged, and mkdir would follow it). Each component is looked at with lstat first: a
+ * missing one costs one failed lookup, not a failed realpath and a failed lstat.
  */
-async function realpathOfNearest(path: string): Promise<string | undefined> {
+async function realpathOfNearest(path: string, lookups: PathLookups): Promise<string | undefined> {
   const missing: string[] = [];
   let current = path;
   for (;;) {
-    try {
-      return join(await realpath(current), ...missing.reverse());
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-      if (await existsAsLink(current)) return undefined;
-      const parent = dirname(current);
-      if (parent === current) return path;
-      missing.push(basename(current));
-      current = parent;
+    const stats = await lookups.lstat(current);
+    if (stats) {
+      try {
+        return join(await lookups.realpath(current), ...missing.reverse());
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+        if (stats.isSymbolicLink()) return undefined;
+        // Gone since the lstat: judged as missing, as its parent would be.
+      }
     }
-  }
-}
-
-async function existsAsLink(path: string): Promise<boolean> {
-  try {
-    return (await lstat(path)).isSymbolicLink();
-  } catch {
-    return false;
+    const parent = dirname(current);
+    if (parent === current) return path;
+    missing.push(basename(current));
+    current = parent;
   }
 }
 

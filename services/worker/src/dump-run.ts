@@ -331,8 +331,11 @@ export class DumpRun {
         log.warn({ chunklist: event.chunklist, msn: event.msn, reason: event.reason }, 'gap');
       else if (event.type === 'notice')
         log.warn({ chunklist: event.chunklist, tag: event.tag }, `not honoured: ${event.message}`);
-      else if (event.type === 'status')
-        log.info({ status: event.status, error: event.error }, 'dump status');
+      // Running and Completed are logged by the run as it acknowledges and ends ('dump running',
+      // 'dump ended'): at info only a status with an error, two lines less per dump.
+      else if (event.type === 'status' && event.error)
+        log.warn({ status: event.status, error: event.error }, 'dump status');
+      else if (event.type === 'status') log.debug({ status: event.status }, 'dump status');
     });
     return dump;
   }

@@ -1,11 +1,11 @@
-import { lstat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { DuplicateIdError, type DumpRegistry, type OutputPathLocks } from '@hlsdump/contracts';
 import type { DumpService } from '../dump-service.js';
-import { InfoFileExistsError } from '../errors.js';
+import { InfoFileExistsError, OutputPathInUseError } from '../errors.js';
 import type { OriginProbe } from '../origin-probe.js';
 import { originBaseUrl, type Origins } from '../origins.js';
-import { checkOutputPathFree } from '../output-path-check.js';
+import { checkOutputPathOnDisk, outputPathHolder } from '../output-path-check.js';
+import { PathLookups } from '../path-lookups.js';
 import { checkPlaylistName, type OutputRoots } from '../path-policy.js';
 import { checkCallbackHost } from '../start-extensions.js';
 import { parseStartBody, requireStartFields } from '../start-request.js';
@@ -39,25 +39,44 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
       streamPath,
       appOrigin.access,
     ); // 5
-    // Checks 6–8 only read (Redis, the disk): they run while the origin answers check 5, and the
-    // first failure in the contract's order still decides the answer.
+    // Checks 6–8 only read (Redis, the disk): they run while the origin answers check 5, and
+    // each other's lookups go out together, not one after another; the first failure in the
+    // contract's order still decides the answer. Only the look inside outputPath waits for the
+    // path policy: nothing outside the roots is listed.
     const checks = (async () => {
-      if (await deps.registry.isActive(vhost, app, outputStreamName, id))
-        throw new DuplicateIdError(id); // 6
-      if (body.infoFile !== undefined && isAbsolute(body.infoFile)) {
-        const infoFile = resolve(body.infoFile);
-        const [onDisk, holder] = await Promise.all([
-          existsOnDisk(infoFile),
-          deps.registry.infoFileHolder(infoFile),
-        ]);
-        if (onDisk || holder !== null) throw new InfoFileExistsError(infoFile);
-      }
-      const outputPath = await deps.outputRoots.check('outputPath', fields.outputPath, 'directory'); // 7
-      const infoFile =
+      const lookups = new PathLookups();
+      const active = deps.registry.isActive(vhost, app, outputStreamName, id); // 6
+      const infoFileTaken =
+        body.infoFile !== undefined && isAbsolute(body.infoFile)
+          ? infoFileInUse(deps.registry, resolve(body.infoFile), lookups)
+          : Promise.resolve(undefined);
+      const outputPolicy = deps.outputRoots.check(
+        'outputPath',
+        fields.outputPath,
+        'directory',
+        lookups,
+      ); // 7
+      const infoFilePolicy =
         body.infoFile === undefined
-          ? undefined
-          : await deps.outputRoots.check('infoFile', body.infoFile, 'file');
-      await checkOutputPathFree(outputPath, deps.outputPaths); // 8
+          ? Promise.resolve(undefined)
+          : deps.outputRoots.check('infoFile', body.infoFile, 'file', lookups);
+      const holder = outputPolicy.then((path) => outputPathHolder(path, deps.outputPaths)); // 8
+      // Every lookup is awaited (none left to fail unheard), then judged in the contract's order.
+      const [active6, taken6, output7, info7, holder8] = await Promise.allSettled([
+        active,
+        infoFileTaken,
+        outputPolicy,
+        infoFilePolicy,
+        holder,
+      ]);
+      if (valueOrThrow(active6)) throw new DuplicateIdError(id);
+      const taken = valueOrThrow(taken6);
+      if (taken !== undefined) throw new InfoFileExistsError(taken);
+      const outputPath = valueOrThrow(output7);
+      const infoFile = valueOrThrow(info7);
+      const heldBy = valueOrThrow(holder8);
+      if (heldBy) throw new OutputPathInUseError(outputPath, heldBy);
+      await checkOutputPathOnDisk(outputPath); // 8
       return { outputPath, infoFile };
     })();
     const [probed, checked] = await Promise.allSettled([probe, checks]);
@@ -88,11 +107,23 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
   };
 }
 
-async function existsOnDisk(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** The infoFile (absolute, resolved) when it exists on disk or an active dump holds it. */
+async function infoFileInUse(
+  registry: DumpRegistry,
+  infoFile: string,
+  lookups: PathLookups,
+): Promise<string | undefined> {
+  const [onDisk, holder] = await Promise.all([
+    lookups.lstat(infoFile).then(
+      (stats) => stats !== undefined,
+      () => false,
+    ),
+    registry.infoFileHolder(infoFile),
+  ]);
+  return onDisk || holder !== null ? infoFile : undefined;
+}
+
+function valueOrThrow<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
