@@ -165,8 +165,8 @@ return {'NOT_QUEUED', state}
 };
 
 /**
- * The running dump's checkpoint, saved as it advances, with the gap events it records; it moves
- * heartbeatAt like a heartbeat. KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, events ('' = none). → 'OK' | 'LOST'
+ * The running dump's checkpoint, saved as it advances, with the gap events it records.
+ * KEYS: dump hash. ARGV: runId, owner, now, checkpoint JSON, events ('' = none). → 'OK' | 'LOST'
  */
 export const saveCheckpointScript: ScriptDefinition = {
   numberOfKeys: 1,
@@ -174,9 +174,7 @@ export const saveCheckpointScript: ScriptDefinition = {
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or not heldActive(state) then return 'LOST' end
 tellEvents(state, ARGV[5])
--- A saved checkpoint confirms the owner's lease (run-checkpoints.ts), so it is a heartbeat too:
--- what Redis shows of the owner's life is never older than the lease the owner holds.
-redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4], 'updatedAt', ARGV[3], 'heartbeatAt', ARGV[3])
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4], 'updatedAt', ARGV[3])
 return 'OK'
 `,
 };
