@@ -98,7 +98,6 @@ export function checkpointOf(record: DumpRecord): DumpCheckpoint | undefined {
 /**
  * Saves each new checkpoint before the chunklist is rewritten, so a new owner resumes exactly where
  * this one was. Redis away: skipped (the next one carries it all). Refused: the ownership is lost.
- * Saved: the ownership is confirmed, as by a heartbeat.
  */
 export function checkpointSaver(options: {
   registry: DumpRegistry;
@@ -115,17 +114,10 @@ export function checkpointSaver(options: {
     // The gaps this checkpoint records are told with it; until a save goes through they stay
     // pending and go with the next one.
     const gaps = hooks?.pending();
-    const sentAt = Date.now();
     const saved = await writePathCall(registry, () =>
       registry.saveCheckpoint(dumpKey, runId, holder, checkpoint, gaps),
     );
-    if (saved === true) {
-      hooks?.recorded(gaps);
-      // The save checks the very ownership the fence asks Redis for (this run holds the dump, in
-      // a held state): it confirms it, so a fence whose lease ran out behind a late heartbeat
-      // does not cost the next segment a round trip of its own.
-      lease.renew(sentAt);
-    }
+    if (saved === true) hooks?.recorded(gaps);
     if (saved === false) lease.markLost();
   };
 }
