@@ -102,8 +102,20 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
     outputPaths: new OutputPathLocks(commands, registry.keys),
   });
-  const hooks = options.decorateRunHooks?.(notifier.hooks) ?? notifier.hooks;
   const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
+  // The deliverer sleeps until something may be due: the events a write of ours put in the
+  // outbox wake it at once.
+  const told: RunHooksFactory = (record) => {
+    const inner = notifier.hooks(record);
+    return {
+      ...inner,
+      recorded: (batch) => {
+        inner.recorded(batch);
+        if (batch) deliverer.wake();
+      },
+    };
+  };
+  const hooks = options.decorateRunHooks?.(told) ?? told;
   const runs = new Map<string, DumpRun>();
   /** Jobs fetched whose admission (options.admit) is still being judged. */
   let judging = 0;
