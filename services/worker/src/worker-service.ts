@@ -227,10 +227,12 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     log.error({ jobId: job?.id, err: error.message }, 'dump job failed'),
   );
 
-  const beat = async (): Promise<void> => {
-    await registry.workerAlive(workerId).catch(() => {});
-    await Promise.all([...runs.values()].map((run) => run.heartbeat()));
-  };
+  // One round trip a period for the worker and all its dumps, each dump's ownership still
+  // checked on its own (DumpRegistry.heartbeats).
+  const beat = (): Promise<void> =>
+    registry
+      .heartbeats(workerId, () => Promise.all([...runs.values()].map((run) => run.heartbeat())))
+      .catch(() => {});
   const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
   heartbeat.unref();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
