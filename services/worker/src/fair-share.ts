@@ -2,6 +2,7 @@ import type { DumpJobData } from '@hlsdump/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { TimerGrid } from './aligned-timer.js';
 
 /** What the balancer needs of a dump run: the hand-off used on SIGTERM. */
 export interface Sheddable {
@@ -63,9 +64,12 @@ export class FairShareBalancer {
   private leaving = false;
   private readonly shed = new WeakSet<Sheddable>();
   private readonly key: string;
+  /** An idle worker's announcements fall due with its heartbeats (aligned-timer.ts). */
+  private readonly grid: TimerGrid;
 
   constructor(private readonly options: FairShareOptions) {
     this.key = `${options.redisPrefix}:takers:${options.queueName}`;
+    this.grid = new TimerGrid(options.workerId);
   }
 
   /** Before the worker takes its first job (one at a time until the first tick knows the share). */
@@ -91,6 +95,16 @@ export class FairShareBalancer {
     return Math.max(5 * this.options.intervalMs, 3_000);
   }
 
+  /**
+   * How often an idle worker announces itself: two thirds of the time after which it would count
+   * as gone (2 s: with the default heartbeat, on the same instants). One late by more than the
+   * third left drops out of the count until its next announcement: the others' share is larger
+   * for that moment, which hands nothing back.
+   */
+  private get idleAnnounceMs(): number {
+    return Math.max(this.options.intervalMs, Math.floor((this.staleAfterMs * 2) / 3));
+  }
+
   /** The next look: a full one every interval (`busy`: whatever the last look found), or only an announcement while idle. */
   private schedule(busy = false): void {
     if (this.leaving) return;
@@ -98,7 +112,7 @@ export class FairShareBalancer {
     const idle = !busy && this.runs.size === 0 && this.waiting === 0;
     this.idleTimer = idle;
     const { intervalMs } = this.options;
-    const delay = idle ? Math.max(intervalMs, Math.floor(this.staleAfterMs / 3)) : intervalMs;
+    const delay = idle ? this.grid.delay(this.idleAnnounceMs) : intervalMs;
     this.timer = setTimeout(() => {
       // Idle, yet holding a dump since: the full look now.
       const look = idle && this.runs.size === 0 ? this.announce() : this.tick();

@@ -5,6 +5,7 @@ import {
   type EventOutbox,
 } from '@hlsdump/contracts';
 import type { Logger } from 'pino';
+import type { TimerGrid } from './aligned-timer.js';
 
 export interface WebhookDelivererOptions {
   outbox: EventOutbox;
@@ -14,12 +15,15 @@ export interface WebhookDelivererOptions {
   /** Deliveries in flight at once, over all channels: a slow receiver holds only its own. */
   maxInFlight?: number;
   /**
-   * The longest the outbox goes unlooked-at. Between looks the deliverer sleeps until the earliest
-   * time the outbox says something is due (a retry, a lease running out), or until `wake()`: the
-   * events this process appends wake it at once. What the cap is left for: events another worker
-   * appended and could not send (it died), picked up by this one within the cap.
+   * The longest the outbox goes unlooked-at (up to half as long again, to land on `grid`).
+   * Between looks the deliverer sleeps until the earliest time the outbox says something is due
+   * (a retry, a lease running out), or until `wake()`: the events this process appends wake it
+   * at once. What the cap is left for: events another worker appended and could not send (it
+   * died), picked up by this one within the cap.
    */
   pollMs?: number;
+  /** The cap's sleeps end on this grid, with the worker's other timers. */
+  grid?: TimerGrid;
   /** A receiver that has not answered by then has failed this attempt. */
   requestTimeoutMs?: number;
   /** Retry backoff: base × 2^attempts, capped, with jitter. */
@@ -29,8 +33,13 @@ export interface WebhookDelivererOptions {
   giveUpAfterMs?: number;
 }
 
-/** The default cap between two looks at the outbox: about the failover time (docs/reliability.md). */
-export const DEFAULT_OUTBOX_POLL_MS = 5_000;
+/**
+ * The default cap between two looks at the outbox: a multiple of the default heartbeat, so the
+ * two fall due together on the worker's timer grid; with the grid, a look comes every 4 s when
+ * nothing wakes the deliverer and never more than 6 s after the last (well inside the 10 s in
+ * which a killed worker's dumps run again, docs/reliability.md).
+ */
+export const DEFAULT_OUTBOX_POLL_MS = 4_000;
 
 /** The shortest sleep between two looks, so a clock a little behind Redis's scores never spins. */
 const MIN_SLEEP_MS = 20;
@@ -84,7 +93,7 @@ export class WebhookDeliverer {
     while (!this.closed) {
       // Cleared before the look is sent: a wake from here on means another look.
       this.woken = false;
-      let sleepMs = this.pollMs;
+      let sleepMs = this.o.grid?.delay(this.pollMs) ?? this.pollMs;
       try {
         const free = this.maxInFlight - this.inFlight.size;
         // At the limit, a delivery ending wakes the loop.
@@ -99,7 +108,7 @@ export class WebhookDeliverer {
           }
           // Every due channel claimed: sleep until the next one is due, within the cap.
           if (claimed.length < free && nextDueAt !== undefined)
-            sleepMs = Math.min(this.pollMs, Math.max(MIN_SLEEP_MS, nextDueAt - Date.now()));
+            sleepMs = Math.min(sleepMs, Math.max(MIN_SLEEP_MS, nextDueAt - Date.now()));
         }
       } catch (error) {
         this.o.logger.warn({ err: (error as Error).message }, 'event outbox unavailable');

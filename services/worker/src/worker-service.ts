@@ -24,6 +24,7 @@ import { DumpNotifier } from './dump-notifier.js';
 import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
+import { TimerGrid } from './aligned-timer.js';
 
 export interface WorkerServiceOptions {
   /** A redis:// URL or a Sentinel-monitored master. */
@@ -102,7 +103,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
     outputPaths: new OutputPathLocks(commands, registry.keys),
   });
-  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
+  // The heartbeat, the deliverer's cap and an idle balancer fall due together (aligned-timer.ts).
+  const grid = new TimerGrid(workerId);
+  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log, grid });
   // The deliverer sleeps until something may be due: the events a write of ours put in the
   // outbox wake it at once.
   const told: RunHooksFactory = (record) => {
@@ -233,8 +236,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     registry
       .heartbeats(workerId, () => Promise.all([...runs.values()].map((run) => run.heartbeat())))
       .catch(() => {});
-  const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
-  heartbeat.unref();
+  let heartbeat: NodeJS.Timeout | undefined;
+  const beatOnGrid = (): void => {
+    heartbeat = setTimeout(() => {
+      beatOnGrid();
+      void beat();
+    }, grid.delay(options.heartbeatMs));
+    heartbeat.unref();
+  };
+  beatOnGrid();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
   deliverer.start();
@@ -248,7 +258,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     await closed;
   });
   shutdown.register('heartbeat', async () => {
-    clearInterval(heartbeat);
+    clearTimeout(heartbeat);
+    heartbeat = undefined;
     await registry.workerGone(workerId).catch(() => {});
   });
   shutdown.register('events', () => deliverer.close());
