@@ -40,9 +40,9 @@ export interface FairShareOptions {
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.
  *
  * A worker that holds nothing, and found no job waiting at its last look, has nothing to share
- * or hand back: it only announces itself, every third of the time after which it would count as
- * gone, until it holds a dump or is asked to admit one (a job waiting is fetched at once by an
- * idle worker, so that is how it learns of one).
+ * or hand back: it only announces itself (see idleAnnounceMs) until it holds a dump or is asked
+ * to admit one (a job waiting is fetched at once by an idle worker, so that is how it learns of
+ * one).
  */
 export class FairShareBalancer {
   private runs: ReadonlyMap<string, Sheddable> = new Map();
@@ -105,7 +105,10 @@ export class FairShareBalancer {
     return Math.max(this.options.intervalMs, Math.floor((this.staleAfterMs * 2) / 3));
   }
 
-  /** The next look: a full one every interval (`busy`: whatever the last look found), or only an announcement while idle. */
+  /**
+   * The next look: a full one every interval (`busy`: whatever the last look found), or only an
+   * announcement while idle.
+   */
   private schedule(busy = false): void {
     if (this.leaving) return;
     clearTimeout(this.timer);
