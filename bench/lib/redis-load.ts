@@ -30,8 +30,8 @@ export interface ExpectedLoad {
 
 /**
  * Commands per second in steady state for `dumps` running on `workers` worker processes.
- * - Registry heartbeat, per dump every heartbeatMs: one script (hlsdumpHeartbeat) running
- *   5 HGET, 2 HSET (heartbeatAt, progress), 1 ZADD; plus one ZADD per worker (workerAlive).
+ * - Registry heartbeat, per dump every heartbeatMs: 6 HGET, 2 HSET (heartbeatAt, progress),
+ *   inside one script per worker and period (hlsdumpHeartbeats) that also ZADDs the worker.
  * - BullMQ lock renewal: each worker's lock manager ticks every lockDuration / 4 and extends
  *   every job it holds in one script (extendLocks): GET, SET PX, SREM per job.
  * - BullMQ stalled check, per worker every stalledInterval: one script whose EXISTS on the
@@ -58,11 +58,11 @@ export function expectedLoad({
   const stalledRuns = 1 / (stalledIntervalMs / 1_000);
   const saves = dumps * checkpointsPerDumpPerSecond;
   const byCommand = {
-    evalsha: beats + renewTicks + stalledCalls + saves,
+    evalsha: workerBeats + renewTicks + stalledCalls + saves,
     // The holder is checked by worker and claim token (one HGET each) in both scripts.
     hget: 6 * beats + 4 * saves,
     hset: 2 * beats + saves,
-    zadd: beats + workerBeats,
+    zadd: workerBeats,
     get: renewals,
     set: renewals + stalledRuns,
     srem: renewals,

@@ -383,6 +383,74 @@ describe('takeover and fencing', () => {
     expect(await registry.finish(r.dumpKey, r.runId, second, 'Completed')).toBe('OK');
   });
 
+  it('sends a worker’s heartbeats in one call, each dump’s holder checked on its own', async () => {
+    const { clock, advance } = clocked();
+    registry = clock;
+    const held = await reserve({ id: 'held', infoFile: '/held.xml' });
+    const takenOver = await reserve({ id: 'taken', infoFile: '/taken.xml' });
+    const gone = await reserve({ id: 'gone', infoFile: '/gone.xml' });
+    const stopped = await reserve({ id: 'stopped', infoFile: '/stopped.xml' });
+    const runOf = new Map<string, string>();
+    for (const r of [held, takenOver, gone, stopped]) {
+      const run = newRunIdentity('w1');
+      runOf.set(r.dumpKey, run);
+      await registry.claim(r.dumpKey, r.runId, run, 30_000);
+      await registry.markRunning(r.dumpKey, r.runId, run);
+    }
+    // Another run (of the same worker) takes one over; one record is lost; one is asked to stop.
+    advance(31_000);
+    await registry.heartbeat(held.dumpKey, held.runId, runOf.get(held.dumpKey)!);
+    await registry.heartbeat(stopped.dumpKey, stopped.runId, runOf.get(stopped.dumpKey)!);
+    await registry.heartbeat(gone.dumpKey, gone.runId, runOf.get(gone.dumpKey)!);
+    expect(
+      await registry.claim(takenOver.dumpKey, takenOver.runId, newRunIdentity('w1'), 30_000),
+    ).toMatchObject({ ok: true });
+    await db.redis.del(registry.keys.dump(gone.dumpKey));
+    expect(await registry.requestStop(stopped.dumpKey)).toMatchObject({ outcome: 'REQUESTED' });
+
+    // Scripts run (EVALSHA, or EVAL the first time: ioredis loads a script on NOSCRIPT).
+    const scriptCalls = async () => {
+      const stats = await db.redis.info('commandstats');
+      return [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce(
+        (sum, [, calls]) => sum + Number(calls),
+        0,
+      );
+    };
+    const before = await scriptCalls();
+    advance(1_000);
+    const results = new Map<string, unknown>();
+    await registry.heartbeats('w1', () =>
+      Promise.all(
+        [held, takenOver, gone, stopped].map(async (r) =>
+          results.set(
+            r.id,
+            await registry.heartbeat(r.dumpKey, r.runId, runOf.get(r.dumpKey)!, {
+              renditions: [],
+              bytesWritten: 7,
+              filesWritten: 1,
+              gaps: 0,
+            }),
+          ),
+        ),
+      ),
+    );
+    expect(await scriptCalls()).toBe(before + 1);
+    expect(Object.fromEntries(results)).toEqual({
+      held: { outcome: 'OK', stopRequested: false, cancel: false },
+      taken: { outcome: 'LOST', gone: false },
+      gone: { outcome: 'LOST', gone: true },
+      stopped: { outcome: 'OK', stopRequested: true, cancel: false },
+    });
+    const now = 1_000_000 + 32_000;
+    expect(await registry.get(held.dumpKey)).toMatchObject({
+      heartbeatAt: now,
+      progress: { bytesWritten: 7 },
+    });
+    // The one taken over is left as its new holder wrote it; the worker's entry is renewed.
+    expect((await registry.get(takenOver.dumpKey))?.progress).toBeUndefined();
+    expect(Number(await db.redis.zscore(registry.keys.workers(), 'w1'))).toBe(now);
+  });
+
   it('never lets two workers win a takeover race', async () => {
     const { clock, advance } = clocked();
     registry = clock;

@@ -16,6 +16,7 @@ import {
   claimScript,
   finishScript,
   heartbeatScript,
+  heartbeatsScript,
   markRunningScript,
   markStoppingScript,
   requestStopScript,
@@ -31,6 +32,19 @@ import { outboxArgument, type EventBatch } from './event-outbox.js';
 import { holderOf } from './run-identity.js';
 
 type ScriptReply = string | (string | null)[];
+
+/** A heartbeat waiting to go out with the others of its worker (see heartbeats()). */
+interface PendingBeat {
+  dumpKey: string;
+  runId: string;
+  owner: string;
+  progress: ProgressSnapshot | undefined;
+  resolve: (result: HeartbeatResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Dumps per heartbeats call: bounds how long one call holds Redis. */
+const BEATS_PER_CALL = 100;
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<ScriptReply>;
 
 const SCRIPTS = {
@@ -103,6 +117,8 @@ export class DumpRegistry {
   readonly keys: RegistryKeys;
   private readonly ttl: number;
   private readonly now: () => number;
+  /** Set while heartbeats() gathers: heartbeat() joins it instead of sending. */
+  private gathering: PendingBeat[] | undefined;
 
   constructor(
     readonly redis: Redis,
@@ -115,6 +131,7 @@ export class DumpRegistry {
       // defineCommand is idempotent per connection; ioredis uses EVALSHA and falls back to EVAL.
       redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
+    redis.defineCommand('hlsdumpHeartbeats', { lua: heartbeatsScript.lua });
   }
 
   private run(name: ScriptName, ...keysAndArgs: (string | number)[]): Promise<ScriptReply> {
@@ -295,25 +312,80 @@ export class DumpRegistry {
     }
   }
 
+  /** Progress of a running dump, and its durable flags back; inside heartbeats(), sent with the others. */
   async heartbeat(
     dumpKey: string,
     runId: string,
     owner: string,
     progress?: ProgressSnapshot,
   ): Promise<HeartbeatResult> {
-    const [outcome, stop, cancel] = asArray(
-      await this.run(
-        'hlsdumpHeartbeat',
-        this.keys.dump(dumpKey),
-        this.keys.workers(),
-        runId,
-        owner,
-        this.now(),
-        progress ? JSON.stringify(progress) : '',
+    const gathering = this.gathering;
+    if (gathering) {
+      return new Promise((resolve, reject) =>
+        gathering.push({ dumpKey, runId, owner, progress, resolve, reject }),
+      );
+    }
+    return heartbeatResult(
+      asArray(
+        await this.run(
+          'hlsdumpHeartbeat',
+          this.keys.dump(dumpKey),
+          this.keys.workers(),
+          runId,
+          owner,
+          this.now(),
+          progress ? JSON.stringify(progress) : '',
+        ),
       ),
     );
-    if (outcome !== 'OK') return { outcome: 'LOST', gone: !stop };
-    return { outcome, stopRequested: stop === '1', cancel: cancel === '1' };
+  }
+
+  /**
+   * A worker's periodic heartbeats in one round trip (per BEATS_PER_CALL dumps), not one per
+   * dump: every heartbeat() that `beatAll` makes before it first awaits goes into one script,
+   * which checks each dump's holder on its own exactly as a single heartbeat does, and renews
+   * `workerId` in the workers set (workerAlive) with them. A heartbeat made later goes alone.
+   * Resolves once `beatAll` has; a call that fails rejects the heartbeats it carried.
+   */
+  async heartbeats(workerId: string, beatAll: () => Promise<unknown>): Promise<void> {
+    const beats: PendingBeat[] = [];
+    this.gathering = beats;
+    let beating: Promise<unknown>;
+    try {
+      beating = beatAll();
+    } finally {
+      this.gathering = undefined;
+    }
+    const now = this.now();
+    const calls: Promise<void>[] = [];
+    if (beats.length === 0) calls.push(this.workerAlive(workerId).catch(() => undefined));
+    for (let i = 0; i < beats.length; i += BEATS_PER_CALL)
+      calls.push(this.sendBeats(workerId, now, beats.slice(i, i + BEATS_PER_CALL)));
+    await Promise.all([...calls, beating]);
+  }
+
+  private async sendBeats(workerId: string, now: number, beats: PendingBeat[]): Promise<void> {
+    try {
+      const command = (this.redis as unknown as Record<string, ScriptCommand>)[
+        'hlsdumpHeartbeats'
+      ]!;
+      const replies = (await command.call(
+        this.redis,
+        1 + beats.length,
+        this.keys.workers(),
+        ...beats.map((beat) => this.keys.dump(beat.dumpKey)),
+        now,
+        workerId,
+        ...beats.flatMap((beat) => [
+          beat.runId,
+          beat.owner,
+          beat.progress ? JSON.stringify(beat.progress) : '',
+        ]),
+      )) as unknown as (string | null)[][];
+      beats.forEach((beat, i) => beat.resolve(heartbeatResult(asArray(replies[i] ?? []))));
+    } catch (error) {
+      for (const beat of beats) beat.reject(error);
+    }
   }
 
   async markStopping(dumpKey: string, runId: string, owner: string): Promise<boolean> {
@@ -462,6 +534,12 @@ export class DumpRegistry {
   async workerGone(workerId: string): Promise<void> {
     await this.redis.zrem(this.keys.workers(), workerId);
   }
+}
+
+/** A heartbeat script's reply for one dump. */
+function heartbeatResult([outcome, stop, cancel]: (string | undefined)[]): HeartbeatResult {
+  if (outcome !== 'OK') return { outcome: 'LOST', gone: !stop };
+  return { outcome, stopRequested: stop === '1', cancel: cancel === '1' };
 }
 
 function asArray(reply: ScriptReply): (string | undefined)[] {

@@ -63,6 +63,24 @@ describe('event outbox in Redis', () => {
     expect(again!.attempts).toBe(1);
   });
 
+  it('tells when something is due next: a retry, a lease running out, nothing once delivered', async () => {
+    expect((await outbox.claimDue(10, 5_000)).nextDueAt).toBeUndefined();
+    await outbox.enqueue('d1', event('running'), ['http://a/']);
+    const first = await outbox.claimDue(10, 5_000);
+    expect(first.claimed).toHaveLength(1);
+    // Leased: due again when the lease runs out (should this holder die).
+    expect(first.nextDueAt).toBe(clock + 5_000);
+    expect(await outbox.retry(first.claimed[0]!, clock + 2_000, 'the receiver answered 500')).toBe(
+      true,
+    );
+    const waiting = await other.claimDue(10, 5_000);
+    expect(waiting).toEqual({ claimed: [], nextDueAt: clock + 2_000 });
+    clock += 2_000;
+    const [again] = (await other.claimDue(10, 5_000)).claimed;
+    expect(await other.ack(again!)).toBe(true);
+    expect((await outbox.claimDue(10, 5_000)).nextDueAt).toBeUndefined();
+  });
+
   it('a holder that died loses its lease: another takes the same head, and the dead one cannot ack it', async () => {
     await outbox.enqueue('d1', event('running'), ['http://a/']);
     await outbox.enqueue('d1', event('completed'), ['http://a/']);

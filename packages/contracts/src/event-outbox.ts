@@ -107,7 +107,8 @@ return outboxPush(cjson.decode(ARGV[1]), ARGV[2])
 `;
 
 // KEYS: due zset. ARGV: key prefix, now, lease ms, max channels, token.
-// → flat list of channel, url, head event, attempts.
+// → the earliest score left in the due set ('' if none), then a flat list of channel, url, head
+// event, attempts.
 const CLAIM = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
 local claimed = {}
@@ -126,6 +127,8 @@ for _, channel in ipairs(due) do
     redis.call('DEL', meta)
   end
 end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(claimed, 1, first[2] or '')
 return claimed
 `;
 
@@ -202,13 +205,26 @@ export class EventOutbox {
   /** Leases up to `max` due channels' head events for `leaseMs`. */
   async claim(max: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     if (max <= 0) return [];
+    return (await this.claimDue(max, leaseMs)).claimed;
+  }
+
+  /**
+   * Leases up to `max` due channels' head events for `leaseMs`, and tells when the outbox holds
+   * something due next as far as it knows now (`nextDueAt`, ms since epoch: a retry, a lease
+   * running out, a channel left over; undefined when it is empty), so a deliverer can sleep
+   * until then instead of polling.
+   */
+  async claimDue(
+    max: number,
+    leaseMs: number,
+  ): Promise<{ claimed: ClaimedDelivery[]; nextDueAt: number | undefined }> {
     const token = randomBytes(8).toString('hex');
-    const flat = await this.commands.hlsdumpOutboxClaim(
+    const [next, ...flat] = await this.commands.hlsdumpOutboxClaim(
       this.dueKey,
       this.base,
       this.now(),
       leaseMs,
-      max,
+      Math.max(0, max),
       token,
     );
     const claimed: ClaimedDelivery[] = [];
@@ -221,7 +237,7 @@ export class EventOutbox {
         token,
       });
     }
-    return claimed;
+    return { claimed, nextDueAt: next ? Number(next) : undefined };
   }
 
   /** The head event was delivered (or given up): the next one becomes due at once. */

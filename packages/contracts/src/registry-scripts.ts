@@ -246,21 +246,53 @@ return {state, owner}
 };
 
 /**
+ * `beat(hash, runId, owner, now, progress)`: one dump's heartbeat, checked on its own: the run
+ * `runId` of holder `owner` still holds the dump (HELD's test, with its arguments), else LOST.
+ * → {'OK', stopRequested, cancel} | {'LOST', state}
+ */
+const BEAT = `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
+local function beat(hash, runId, owner, now, progress)
+  local state = redis.call('HGET', hash, 'state')
+  if not state or not isHeld(state) or redis.call('HGET', hash, 'runId') ~= runId
+    or holderOf(hash) ~= owner then
+    return {'LOST', state or ''}
+  end
+  redis.call('HSET', hash, 'heartbeatAt', now)
+  if progress ~= '' then redis.call('HSET', hash, 'progress', progress) end
+  return {'OK', redis.call('HGET', hash, 'stopRequested'), redis.call('HGET', hash, 'cancel')}
+end
+`;
+
+/**
  * Progress of a running dump, and the durable flags back. KEYS: dump hash, workers zset.
  * ARGV: runId, owner, now, progress JSON ('' = unchanged).
  * → {'OK', stopRequested, cancel} | {'LOST', state}
  */
 export const heartbeatScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${HELD}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or not isHeld(state) or not held() then
-  return {'LOST', state or ''}
+  lua: `${BEAT}
+local reply = beat(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if reply[1] == 'OK' then redis.call('ZADD', KEYS[2], ARGV[3], (splitIdentity(ARGV[2]))) end
+return reply
+`,
+};
+
+/**
+ * The heartbeats of many dumps of one worker in one call, each checked on its own exactly as
+ * heartbeatScript does, and the worker's entry in the workers set renewed (as workerAlive).
+ * KEYS: workers zset, then one dump hash per dump. ARGV: now, worker id, then per dump runId,
+ * owner, progress JSON ('' = unchanged). → one heartbeatScript reply per dump, in order.
+ */
+export const heartbeatsScript = {
+  // The number of keys goes with each call.
+  lua: `${BEAT}
+local replies = {}
+for i = 2, #KEYS do
+  local a = 3 + (i - 2) * 3
+  replies[i - 1] = beat(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[1], ARGV[a + 2])
 end
-redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[4]) end
-redis.call('ZADD', KEYS[2], ARGV[3], (splitIdentity(ARGV[2])))
-return {'OK', redis.call('HGET', KEYS[1], 'stopRequested'), redis.call('HGET', KEYS[1], 'cancel')}
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+return replies
 `,
 };
 

@@ -2,6 +2,7 @@ import type { DumpJobData } from '@hlsdump/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { TimerGrid } from './aligned-timer.js';
 
 /** What the balancer needs of a dump run: the hand-off used on SIGTERM. */
 export interface Sheddable {
@@ -37,6 +38,11 @@ export interface FairShareOptions {
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.
+ *
+ * A worker that holds nothing, and found no job waiting at its last look, has nothing to share
+ * or hand back: it only announces itself (see idleAnnounceMs) until it holds a dump or is asked
+ * to admit one (a job waiting is fetched at once by an idle worker, so that is how it learns of
+ * one).
  */
 export class FairShareBalancer {
   private runs: ReadonlyMap<string, Sheddable> = new Map();
@@ -50,13 +56,20 @@ export class FairShareBalancer {
   /** Whether the job refused last could start on another worker now (see refusedDelayMs). */
   private roomElsewhere = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the timer set is an idle worker's announcement (see schedule()). */
+  private idleTimer = false;
+  /** Jobs waiting (or delayed, prioritized) in the queue at the last look. */
+  private waiting = 0;
   private ticking: Promise<void> | undefined;
   private leaving = false;
   private readonly shed = new WeakSet<Sheddable>();
   private readonly key: string;
+  /** An idle worker's announcements fall due with its heartbeats (aligned-timer.ts). */
+  private readonly grid: TimerGrid;
 
   constructor(private readonly options: FairShareOptions) {
     this.key = `${options.redisPrefix}:takers:${options.queueName}`;
+    this.grid = new TimerGrid(options.workerId);
   }
 
   /** Before the worker takes its first job (one at a time until the first tick knows the share). */
@@ -74,9 +87,50 @@ export class FairShareBalancer {
     });
     this.queue.on('error', () => {});
     if (this.leaving) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    void this.tick().finally(() => this.schedule());
+  }
+
+  /** A worker silent this long (at least 3 s: a busy event loop ticks late) is gone. */
+  private get staleAfterMs(): number {
+    return Math.max(5 * this.options.intervalMs, 3_000);
+  }
+
+  /**
+   * How often an idle worker announces itself: two thirds of the time after which it would count
+   * as gone (2 s: with the default heartbeat, on the same instants). One late by more than the
+   * third left drops out of the count until its next announcement: the others' share is larger
+   * for that moment, which hands nothing back.
+   */
+  private get idleAnnounceMs(): number {
+    return Math.max(this.options.intervalMs, Math.floor((this.staleAfterMs * 2) / 3));
+  }
+
+  /**
+   * The next look: a full one every interval (`busy`: whatever the last look found), or only an
+   * announcement while idle.
+   */
+  private schedule(busy = false): void {
+    if (this.leaving) return;
+    clearTimeout(this.timer);
+    const idle = !busy && this.runs.size === 0 && this.waiting === 0;
+    this.idleTimer = idle;
+    const { intervalMs } = this.options;
+    const delay = idle ? this.grid.delay(this.idleAnnounceMs) : intervalMs;
+    this.timer = setTimeout(() => {
+      // Idle, yet holding a dump since: the full look now.
+      const look = idle && this.runs.size === 0 ? this.announce() : this.tick();
+      void look.finally(() => this.schedule());
+    }, delay);
     this.timer.unref();
+  }
+
+  /** Only "this worker takes jobs": all an idle worker's look is for. */
+  private async announce(): Promise<void> {
+    const { redis } = this;
+    if (this.leaving || !redis || redis.status !== 'ready') return;
+    await redis.zadd(this.key, Date.now(), this.options.workerId).catch((error: unknown) => {
+      this.options.logger.warn({ err: (error as Error).message }, 'fair share not updated');
+    });
   }
 
   /**
@@ -85,6 +139,8 @@ export class FairShareBalancer {
    * refusal costs the job a round trip through the queue.
    */
   async admits(held: number): Promise<boolean> {
+    // A job came: an idle worker looks at the cluster every interval again.
+    if (this.idleTimer) this.schedule(true);
     if (held < this.target) return true;
     await this.ticking;
     await this.tick();
@@ -127,13 +183,12 @@ export class FairShareBalancer {
     const { redis, queue } = this;
     // Redis away: keep the last share rather than queue commands until it is back.
     if (this.leaving || !redis || !queue || redis.status !== 'ready') return;
-    const { workerId, intervalMs, maxConcurrency } = this.options;
+    const { workerId, maxConcurrency } = this.options;
     const now = Date.now();
     const replies = await redis
       .multi()
       .zadd(this.key, now, workerId)
-      // A worker silent for five ticks (at least 3 s: a busy event loop ticks late) is gone.
-      .zremrangebyscore(this.key, '-inf', now - Math.max(5 * intervalMs, 3_000))
+      .zremrangebyscore(this.key, '-inf', now - this.staleAfterMs)
       .zcard(this.key)
       .exec();
     const workers = Number(replies?.[2]?.[1] ?? 1);
@@ -142,6 +197,7 @@ export class FairShareBalancer {
     if (this.leaving) return;
     this.workers = Math.max(1, workers);
     this.active = counts.active ?? 0;
+    this.waiting = dumps - this.active;
     const share = Math.max(1, Math.ceil(dumps / Math.max(1, workers)));
     const target = Math.min(maxConcurrency, share);
     if (target !== this.target) {
@@ -170,7 +226,7 @@ export class FairShareBalancer {
   private async leave(): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.ticking;
     await this.redis?.zrem(this.key, this.options.workerId).catch(() => {});
     await this.queue?.close().catch(() => {});

@@ -24,6 +24,7 @@ import { DumpNotifier } from './dump-notifier.js';
 import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
+import { TimerGrid } from './aligned-timer.js';
 
 export interface WorkerServiceOptions {
   /** A redis:// URL or a Sentinel-monitored master. */
@@ -102,8 +103,22 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     ...(options.events?.webhookUrl !== undefined && { webhookUrl: options.events.webhookUrl }),
     outputPaths: new OutputPathLocks(commands, registry.keys),
   });
-  const hooks = options.decorateRunHooks?.(notifier.hooks) ?? notifier.hooks;
-  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log });
+  // The heartbeat, the deliverer's cap and an idle balancer fall due together (aligned-timer.ts).
+  const grid = new TimerGrid(workerId);
+  const deliverer = new WebhookDeliverer({ ...options.events, outbox, logger: log, grid });
+  // The deliverer sleeps until something may be due: the events a write of ours put in the
+  // outbox wake it at once.
+  const told: RunHooksFactory = (record) => {
+    const inner = notifier.hooks(record);
+    return {
+      ...inner,
+      recorded: (batch) => {
+        inner.recorded(batch);
+        if (batch) deliverer.wake();
+      },
+    };
+  };
+  const hooks = options.decorateRunHooks?.(told) ?? told;
   const runs = new Map<string, DumpRun>();
   /** Jobs fetched whose admission (options.admit) is still being judged. */
   let judging = 0;
@@ -215,12 +230,21 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     log.error({ jobId: job?.id, err: error.message }, 'dump job failed'),
   );
 
-  const beat = async (): Promise<void> => {
-    await registry.workerAlive(workerId).catch(() => {});
-    await Promise.all([...runs.values()].map((run) => run.heartbeat()));
+  // One round trip a period for the worker and all its dumps, each dump's ownership still
+  // checked on its own (DumpRegistry.heartbeats).
+  const beat = (): Promise<void> =>
+    registry
+      .heartbeats(workerId, () => Promise.all([...runs.values()].map((run) => run.heartbeat())))
+      .catch(() => {});
+  let heartbeat: NodeJS.Timeout | undefined;
+  const beatOnGrid = (): void => {
+    heartbeat = setTimeout(() => {
+      beatOnGrid();
+      void beat();
+    }, grid.delay(options.heartbeatMs));
+    heartbeat.unref();
   };
-  const heartbeat = setInterval(() => void beat(), options.heartbeatMs);
-  heartbeat.unref();
+  beatOnGrid();
   await Promise.all([waitForRedisReady(commands), worker.waitUntilReady()]);
   await registry.workerAlive(workerId);
   deliverer.start();
@@ -234,7 +258,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     await closed;
   });
   shutdown.register('heartbeat', async () => {
-    clearInterval(heartbeat);
+    clearTimeout(heartbeat);
+    heartbeat = undefined;
     await registry.workerGone(workerId).catch(() => {});
   });
   shutdown.register('events', () => deliverer.close());
