@@ -84,8 +84,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--cpu-prof-out') {
       options.cpuProf = true;
       options.cpuProfOut = value();
-    }
-    else if (flag === '--trace-gc') options.traceGc = true;
+    } else if (flag === '--trace-gc') options.traceGc = true;
     else if (flag === '--results') options.results = value();
     else
       throw new Error(
