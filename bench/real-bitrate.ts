@@ -3,6 +3,7 @@
 //   npm run bench:bitrate                        # ~4 minutes: 150 s measured window
 //   npx node bench/real-bitrate.ts --seconds 600 --warmup 30 --segment-type mpegts
 //   npx node bench/real-bitrate.ts --cpu-prof --results bench/results/real-bitrate-profile.md
+//   npx node bench/real-bitrate.ts --cpu-prof-out /tmp/worker.cpuprofile   # also keeps the raw profile
 //
 // The origin is ffmpeg's HLS muxer (live, -re, a 6 + 3 + 1.5 Mbit/s ladder + 128 kbit/s audio,
 // 2 s segments, old segments deleted) looping a source encoded once with -c copy, served by
@@ -14,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ interface Options {
   idle: number;
   segmentType: 'fmp4' | 'mpegts';
   cpuProf: boolean;
+  /** Where to keep the worker's raw .cpuprofile (the run's folder is removed at the end). */
+  cpuProfOut: string | undefined;
   traceGc: boolean;
   results: string;
 }
@@ -54,6 +57,7 @@ function parseOptions(argv: string[]): Options {
     idle: 20,
     segmentType: 'fmp4',
     cpuProf: false,
+    cpuProfOut: undefined,
     traceGc: false,
     results: join(REPO_ROOT, 'bench/results/real-bitrate.md'),
   };
@@ -77,11 +81,14 @@ function parseOptions(argv: string[]): Options {
       if (v !== 'fmp4' && v !== 'mpegts') throw new Error('--segment-type is fmp4 or mpegts');
       options.segmentType = v;
     } else if (flag === '--cpu-prof') options.cpuProf = true;
-    else if (flag === '--trace-gc') options.traceGc = true;
+    else if (flag === '--cpu-prof-out') {
+      options.cpuProf = true;
+      options.cpuProfOut = value();
+    } else if (flag === '--trace-gc') options.traceGc = true;
     else if (flag === '--results') options.results = value();
     else
       throw new Error(
-        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --trace-gc --results FILE)`,
+        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --cpu-prof-out FILE --trace-gc --results FILE)`,
       );
   }
   return options;
@@ -458,6 +465,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     );
     if (file !== undefined) {
       const path = join(profDir, file);
+      if (options.cpuProfOut !== undefined) await copyFile(path, options.cpuProfOut);
       profile = {
         window: profileSlice(path, a.us, b.us, 30),
         idle: profileSlice(path, idleA.us, idleB.us, 12),

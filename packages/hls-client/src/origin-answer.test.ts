@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OriginClient } from './origin-client.js';
 import { OriginAnswerError } from './origin-errors.js';
@@ -129,6 +129,41 @@ describe('what the origin client accepts of a 2xx answer', () => {
     });
     client = new OriginClient({ retry: once, maxPlaylistBytes: 32 * 1024 });
     await expect(client.getText(`${server.origin}/p.m3u8`)).rejects.toMatchObject({
+      code: 'ORIGIN_BODY_TOO_LARGE',
+      message: expect.stringContaining('32768 bytes'),
+    });
+  });
+
+  it('decodes a gzip, deflate or br playlist, and one encoded twice', async () => {
+    const encoded: Record<string, [string, Buffer]> = {
+      '/gzip.m3u8': ['gzip', gzipSync(PLAYLIST)],
+      '/deflate.m3u8': ['deflate', deflateSync(PLAYLIST)],
+      '/br.m3u8': ['br', brotliCompressSync(PLAYLIST)],
+      '/twice.m3u8': ['gzip, br', brotliCompressSync(gzipSync(PLAYLIST))],
+    };
+    server = await startTestServer((req, res) => {
+      const [coding, body] = encoded[req.url ?? '']!;
+      res.writeHead(200, { 'Content-Encoding': coding }).end(body);
+    });
+    client = new OriginClient({ retry: once });
+    for (const path of Object.keys(encoded))
+      expect((await client.getText(`${server.origin}${path}`)).text).toBe(PLAYLIST);
+  });
+
+  it('refuses a gzip playlist that does not decode, or decodes past the size limit', async () => {
+    server = await startTestServer((req, res) => {
+      const body =
+        req.url === '/cut.m3u8'
+          ? gzipSync(PLAYLIST).subarray(0, 12)
+          : gzipSync(`#EXTM3U\n#${'x'.repeat(64 * 1024)}\n`);
+      res.writeHead(200, { 'Content-Encoding': 'gzip' }).end(body);
+    });
+    client = new OriginClient({ retry: once, maxPlaylistBytes: 32 * 1024 });
+    await expect(client.getText(`${server.origin}/cut.m3u8`)).rejects.toMatchObject({
+      code: 'ORIGIN_CONTENT_ENCODING',
+    });
+    // A few hundred bytes on the wire, 64 KiB once decoded.
+    await expect(client.getText(`${server.origin}/bomb.m3u8`)).rejects.toMatchObject({
       code: 'ORIGIN_BODY_TOO_LARGE',
       message: expect.stringContaining('32768 bytes'),
     });

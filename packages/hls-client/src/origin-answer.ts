@@ -96,17 +96,12 @@ const DECODERS: Record<string, Decoder> = {
   br: () => zlib.createBrotliDecompress(),
 };
 
-/**
- * The body as the resource's bytes: a Content-Encoding the client knows (gzip, deflate, br) is
- * decoded whether or not it was asked for; any other is refused. A decoder failure (a corrupt or
- * truncated compressed body) destroys the returned stream with ORIGIN_CONTENT_ENCODING.
- */
-export function decodedBody(body: Readable, headers: AnswerHeaders, url: string): Readable {
+/** The Content-Encoding's codings, in the order applied; one the client cannot decode is refused. */
+function contentCodings(headers: AnswerHeaders, url: string): string[] {
   const codings = (header(headers, 'content-encoding') ?? '')
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== '' && c !== 'identity');
-  if (codings.length === 0) return body;
   const unknown = codings.find((c) => DECODERS[c] === undefined);
   if (unknown !== undefined) {
     throw new OriginAnswerError(
@@ -115,6 +110,17 @@ export function decodedBody(body: Readable, headers: AnswerHeaders, url: string)
       `Content-Encoding ${unknown} cannot be decoded (gzip, deflate and br can)`,
     );
   }
+  return codings;
+}
+
+/**
+ * The body as the resource's bytes: a Content-Encoding the client knows (gzip, deflate, br) is
+ * decoded whether or not it was asked for; any other is refused. A decoder failure (a corrupt or
+ * truncated compressed body) destroys the returned stream with ORIGIN_CONTENT_ENCODING.
+ */
+export function decodedBody(body: Readable, headers: AnswerHeaders, url: string): Readable {
+  const codings = contentCodings(headers, url);
+  if (codings.length === 0) return body;
   // Codings are listed in the order applied: undo them last first.
   const stages = codings.reverse().map((c) => DECODERS[c]!());
   for (const stage of stages) {
@@ -144,9 +150,23 @@ export function asDecodeError(error: unknown, url: string): OriginAnswerError | 
   );
 }
 
+type OneShotDecoder = (bytes: Buffer, options: { maxOutputLength: number }) => Buffer;
+
+const ONE_SHOT_DECODERS: Record<string, OneShotDecoder> = {
+  gzip: zlib.gunzipSync,
+  'x-gzip': zlib.gunzipSync,
+  deflate: zlib.unzipSync,
+  br: zlib.brotliDecompressSync,
+};
+
 /**
  * Reads a playlist body to text: at most `maxBytes` (counted after decoding, so a small
  * compressed bomb is caught too) and valid UTF-8, as RFC 8216 §4.1 requires.
+ *
+ * A compressed playlist is read whole as it came, then decoded in one call on this thread: a
+ * playlist is a few KiB reloaded every few seconds per rendition, and a decoding stream for each
+ * (a pipeline, its events, a hand-off to the thread pool per chunk) cost far more than the
+ * decoding itself.
  */
 export async function readPlaylistText(
   body: Readable,
@@ -154,26 +174,41 @@ export async function readPlaylistText(
   url: string,
   maxBytes: number,
 ): Promise<string> {
+  const codings = contentCodings(headers, url);
   const declared = Number(header(headers, 'content-length'));
-  if (
-    Number.isFinite(declared) &&
-    declared > maxBytes &&
-    header(headers, 'content-encoding') === undefined
-  ) {
+  if (Number.isFinite(declared) && declared > maxBytes && codings.length === 0) {
     throw tooLarge(url, maxBytes, `Content-Length ${declared}`);
   }
+  // Compressed text is smaller than the text, bar a few header bytes: past this, the text is too.
+  const maxRaw = codings.length === 0 ? maxBytes : maxBytes + 64 * 1024;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) {
+    if (size > maxRaw) {
       discardBody(body);
       throw tooLarge(url, maxBytes, 'the body');
     }
     chunks.push(chunk);
   }
+  let bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  // Codings are listed in the order applied: undo them last first.
+  for (const coding of codings.reverse()) {
+    try {
+      bytes = ONE_SHOT_DECODERS[coding]!(bytes, { maxOutputLength: maxBytes });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+        throw tooLarge(url, maxBytes, 'the body');
+      throw new OriginAnswerError(
+        'ORIGIN_CONTENT_ENCODING',
+        url,
+        `the compressed body does not decode: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new PlaylistParseError(url, 'is not valid UTF-8');
   }

@@ -189,8 +189,7 @@ export class OriginClient {
         let text: string;
         try {
           checkAnswer(res.status, res.headers, res.url);
-          const body = decodedBody(res.body, res.headers, res.url);
-          text = await readPlaylistText(body, res.headers, res.url, this.maxPlaylistBytes);
+          text = await readPlaylistText(res.body, res.headers, res.url, this.maxPlaylistBytes);
           refuseHtmlPlaylist(text, res.headers, res.url);
         } catch (error) {
           discardBody(res.body);

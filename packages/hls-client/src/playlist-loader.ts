@@ -34,6 +34,8 @@ export interface RenditionLoaderOptions {
   blockFor?: 'segment' | 'part';
 }
 
+/** What a reload answering the same text as the last one changed. */
+const UNCHANGED = { advanced: false, partsAdvanced: false } as const;
 const BLOCKING_PARAMS = new Set(['_HLS_msn', '_HLS_part', '_HLS_skip']);
 /** Extra headers-timeout slack on top of the spec's 3 x target duration a server may hold a blocking request. */
 const BLOCKING_SLACK_MS = 2_000;
@@ -66,6 +68,9 @@ export class RenditionLoader {
   async *updates(): AsyncGenerator<RenditionDetails> {
     const signal = this.signal;
     let current: RenditionDetails | undefined;
+    /** The text and URL `current` was parsed from. */
+    let currentText: string | undefined;
+    let currentUrl: string | undefined;
     let lastGoodAt = this.now();
     let failures = 0;
     // Cleared when a blocking request is refused (e.g. 400 after an origin restart).
@@ -83,7 +88,9 @@ export class RenditionLoader {
           : undefined;
       const requestUrl = target ? withBlockingParams(this.url, target) : this.url;
 
-      let next: RenditionDetails;
+      let next: RenditionDetails | undefined;
+      let nextText: string;
+      let nextUrl: string;
       try {
         const response = await this.client.getText(requestUrl, {
           signal,
@@ -98,8 +105,13 @@ export class RenditionLoader {
               }
             : {}),
         });
+        nextText = response.text;
         // Relative URIs resolve against the URL we asked for, minus our own directives.
-        next = parseMediaPlaylist(response.text, stripBlockingParams(response.url));
+        nextUrl = stripBlockingParams(response.url);
+        // Most reloads between two segments answer the very text of the last one: nothing to
+        // parse, and nothing has changed.
+        if (current === undefined || nextText !== currentText || nextUrl !== currentUrl)
+          next = parseMediaPlaylist(nextText, nextUrl);
       } catch (error) {
         if (signal.aborted) throw abortReason(signal);
         if (target && error instanceof OriginHttpError && error.status === 400) {
@@ -134,11 +146,16 @@ export class RenditionLoader {
       lastGoodAt = this.now();
       failures = 0;
       blockingAllowed = true;
-      const change = next.reloaded(current);
+      const change = next?.reloaded(current) ?? UNCHANGED;
       const wasBlocking = target !== undefined;
       // A stale answer (an older edge copy) must not replace what we know, or its
       // segments would come back as "new" on the following load.
-      if (!current || change.advanced || next.endSn >= current.endSn) current = next;
+      if (next && (!current || change.advanced || next.endSn >= current.endSn)) {
+        current = next;
+        currentText = nextText;
+        currentUrl = nextUrl;
+      }
+      if (!current) continue; // unreachable: the first load always parses
       if (change.advanced) {
         yield current;
         // The limits count time spent failing to load, not the time the consumer took with

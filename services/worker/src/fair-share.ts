@@ -185,14 +185,17 @@ export class FairShareBalancer {
     if (this.leaving || !redis || !queue || redis.status !== 'ready') return;
     const { workerId, maxConcurrency } = this.options;
     const now = Date.now();
-    const replies = await redis
-      .multi()
-      .zadd(this.key, now, workerId)
-      .zremrangebyscore(this.key, '-inf', now - this.staleAfterMs)
-      .zcard(this.key)
-      .exec();
+    // Both leave at once: one round trip a tick, not two, on a worker busy writing.
+    const [replies, counts] = await Promise.all([
+      redis
+        .multi()
+        .zadd(this.key, now, workerId)
+        .zremrangebyscore(this.key, '-inf', now - this.staleAfterMs)
+        .zcard(this.key)
+        .exec(),
+      queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized'),
+    ]);
     const workers = Number(replies?.[2]?.[1] ?? 1);
-    const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
     const dumps = Object.values(counts).reduce((sum, n) => sum + n, 0);
     if (this.leaving) return;
     this.workers = Math.max(1, workers);
