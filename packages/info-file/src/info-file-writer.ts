@@ -161,14 +161,9 @@ export class InfoFileWriter {
         ),
       );
     }
-    if (typeof file !== 'string' || !isAbsolute(file)) {
-      return Promise.reject(
-        new TypeError(`An infoFile Item needs an absolute path, got ${JSON.stringify(file)}.`),
-      );
-    }
     let timeText: string;
     try {
-      timeText = formatItemTime(time ?? this.now());
+      timeText = itemTimeText(file, time ?? this.now());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -205,13 +200,7 @@ export class InfoFileWriter {
     }
     let lastTexts: string[];
     try {
-      lastTexts = lastItems.map(({ file, time }) => {
-        if (typeof file !== 'string' || !isAbsolute(file))
-          throw new TypeError(
-            `An infoFile Item needs an absolute path, got ${JSON.stringify(file)}.`,
-          );
-        return formatItemTime(time);
-      });
+      lastTexts = lastItems.map(({ file, time }) => itemTimeText(file, time));
     } catch (failure) {
       return Promise.reject(failure);
     }
@@ -363,4 +352,11 @@ interface PendingItem {
   timeText: string;
   resolve: (seq: number) => void;
   reject: (error: unknown) => void;
+}
+
+/** An Item's `<Time>` text, once its file is known to be an absolute path (else a TypeError). */
+function itemTimeText(file: string, time: Date): string {
+  if (typeof file !== 'string' || !isAbsolute(file))
+    throw new TypeError(`An infoFile Item needs an absolute path, got ${JSON.stringify(file)}.`);
+  return formatItemTime(time);
 }
