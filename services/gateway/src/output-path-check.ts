@@ -1,19 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
-import type { OutputPathHolder, OutputPathLocks } from '@hlsdump/contracts';
 import { OutputPathIsFileError, OutputPathNotEmptyError } from './errors.js';
 
 // Check 8 of docs/api.md#start-checks, as far as the gateway can judge it before the start: the
-// active dump that holds the path is named first (outputPathHolder), then what is on disk
-// (checkOutputPathOnDisk). Two starts racing past this both try to take the path in Redis
-// (DumpService.start); one of them is refused there.
-
-/** The active dump that holds outputPath, if any. */
-export async function outputPathHolder(
-  outputPath: string,
-  locks: OutputPathLocks | undefined,
-): Promise<OutputPathHolder | undefined> {
-  return locks?.holder(outputPath);
-}
+// active dump that holds the path is named first (OutputPathLocks.holder, asked by the start
+// route), then what is on disk (checkOutputPathOnDisk). Two starts racing past this both try to
+// take the path in Redis (DumpService.start); one of them is refused there.
 
 /** What is on disk at outputPath: nothing, or an empty directory. */
 export async function checkOutputPathOnDisk(outputPath: string): Promise<void> {

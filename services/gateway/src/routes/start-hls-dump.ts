@@ -4,7 +4,7 @@ import type { DumpService } from '../dump-service.js';
 import { InfoFileExistsError, OutputPathInUseError } from '../errors.js';
 import type { OriginProbe } from '../origin-probe.js';
 import { originBaseUrl, type Origins } from '../origins.js';
-import { checkOutputPathOnDisk, outputPathHolder } from '../output-path-check.js';
+import { checkOutputPathOnDisk } from '../output-path-check.js';
 import { PathLookups } from '../path-lookups.js';
 import { checkPlaylistName, type OutputRoots } from '../path-policy.js';
 import { checkCallbackHost } from '../start-extensions.js';
@@ -60,7 +60,7 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
         body.infoFile === undefined
           ? Promise.resolve(undefined)
           : deps.outputRoots.check('infoFile', body.infoFile, 'file', lookups);
-      const holder = outputPolicy.then((path) => outputPathHolder(path, deps.outputPaths)); // 8
+      const holder = outputPolicy.then((path) => deps.outputPaths?.holder(path)); // 8
       // Every lookup is awaited (none left to fail unheard), then judged in the contract's order.
       const [active6, taken6, output7, info7, holder8] = await Promise.allSettled([
         active,
