@@ -48,8 +48,11 @@ end
  * that it has not ended or gone back to the queue.
  */
 const HELD = `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
+local function heldBy(hash, runId, owner)
+  return redis.call('HGET', hash, 'runId') == runId and holderOf(hash) == owner
+end
 local function held()
-  return redis.call('HGET', KEYS[1], 'runId') == ARGV[1] and holderOf(KEYS[1]) == ARGV[2]
+  return heldBy(KEYS[1], ARGV[1], ARGV[2])
 end
 local function heldActive(state)
   return held() and isHeld(state)
@@ -247,14 +250,13 @@ return {state, owner}
 
 /**
  * `beat(hash, runId, owner, now, progress)`: one dump's heartbeat, checked on its own: the run
- * `runId` of holder `owner` still holds the dump (HELD's test, with its arguments), else LOST.
+ * `runId` of holder `owner` still holds the dump (HELD's heldBy), else LOST.
  * → {'OK', stopRequested, cancel} | {'LOST', state}
  */
-const BEAT = `${STATE_PREDICATES_LUA}${RUN_IDENTITY_LUA}
+const BEAT = `${HELD}
 local function beat(hash, runId, owner, now, progress)
   local state = redis.call('HGET', hash, 'state')
-  if not state or not isHeld(state) or redis.call('HGET', hash, 'runId') ~= runId
-    or holderOf(hash) ~= owner then
+  if not state or not isHeld(state) or not heldBy(hash, runId, owner) then
     return {'LOST', state or ''}
   end
   redis.call('HSET', hash, 'heartbeatAt', now)
