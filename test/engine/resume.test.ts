@@ -125,6 +125,49 @@ describe('resuming a dump from its checkpoint', () => {
     await expectContinuous(stream, request, 0);
   });
 
+  it('goes on after the segments its dead owner listed past the last checkpoint it saved', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'behind');
+    // The saved checkpoint is the first with a segment on every rendition: what a store holds when
+    // the saves of segments that only follow the last one are spaced out (run-checkpoints.ts).
+    let saved: DumpCheckpoint | undefined;
+    let dead = false;
+    const run = await startDump(request, {
+      beforeWrite: () => {
+        if (dead) throw new Error('killed');
+      },
+      onCheckpoint: (checkpoint) => {
+        if (saved === undefined && checkpoint.renditions.every((r) => r.entryCount > 0))
+          saved = structuredClone(checkpoint);
+      },
+    });
+    await run.segmentsWritten(4).then(() => (dead = true));
+    await run.dump.done;
+    await run.close();
+    const behind = await Promise.all(
+      saved!.renditions.map(async (r) => {
+        const onDisk = await readChunklist(join(request.outputPath, r.chunklist));
+        return onDisk.details.segments.length - r.entryCount;
+      }),
+    );
+    expect(Math.min(...behind)).toBeGreaterThanOrEqual(2);
+
+    const resumed = await startDump(request, { resumeFrom: saved! });
+    await resumed.segmentsWritten(3);
+    const result = await resumed.dump.stop();
+    await resumed.close();
+    expect(result.gaps).toBe(0);
+    await expectContinuous(stream, request, 0);
+    // The bytes of the segments the checkpoint missed are counted from the disk.
+    for (const rendition of result.renditions) {
+      const { details } = await readChunklist(join(request.outputPath, rendition.chunklist));
+      let onDisk = 0;
+      for (const segment of details.segments)
+        onDisk += (await readFile(join(request.outputPath, baseName(segment.uri)))).byteLength;
+      expect(rendition.bytes, rendition.chunklist).toBe(onDisk);
+    }
+  });
+
   it('tells again what the copied master keeps at the origin', async () => {
     const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
     const request = requestFor(stream, 'notices');

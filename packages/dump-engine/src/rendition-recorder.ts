@@ -41,7 +41,10 @@ export interface RecorderContext {
   onGap(chunklist: string, msn: number, reason: string): void;
   /** Something in the origin's playlist the copy cannot honour; repeated calls are collapsed. */
   onNotice(chunklist: string, tag: string, message: string): void;
-  /** Persists the dump's checkpoint; called before a chunklist rewrite so it is never behind the disk by more than one entry. */
+  /**
+   * Persists the dump's checkpoint; called before a chunklist rewrite so that what the disk lists
+   * beyond it is either its last entry or segments following it one by one (restore).
+   */
   saveCheckpoint(): Promise<void>;
 }
 
@@ -112,12 +115,15 @@ export class RenditionRecorder {
       if (!(error instanceof StorageError && error.code === 'STORAGE_NOT_FOUND')) throw error;
     }
     let lastMsn = checkpoint.lastMsn;
+    let bytes = checkpoint.bytes;
     if (entries.length === checkpoint.entryCount - 1 && checkpoint.lastEntry) {
       entries.push(checkpoint.lastEntry);
     } else if (entries.length > checkpoint.entryCount && lastMsn !== undefined) {
-      // The checkpoint could not be saved for the newest entries (Redis was away): they followed
-      // the checkpoint's last segment one by one unless a gap intervened, which the disk does not say.
+      // The checkpoint was not saved for the newest entries (they only followed it, or Redis was
+      // away): they followed the checkpoint's last segment one by one, since a gap is always saved
+      // (or Redis was away then too, which the disk does not say).
       lastMsn += entries.length - checkpoint.entryCount;
+      bytes += await this.bytesOf(entries.slice(checkpoint.entryCount));
     } else if (entries.length < checkpoint.entryCount) {
       throw new DumpError(
         'CHECKPOINT_MISMATCH',
@@ -135,7 +141,7 @@ export class RenditionRecorder {
     this.lastMsn = lastMsn;
     this.lastEntry = entries.at(-1);
     this.gaps = checkpoint.gaps;
-    this.bytes = checkpoint.bytes;
+    this.bytes = bytes;
     for (const [identity, file] of Object.entries(checkpoint.inits)) {
       this.shared.restore(identity, file);
       this.context.names.reserve(file);
@@ -144,6 +150,21 @@ export class RenditionRecorder {
     this.context.names.reserve(this.chunklistName, this.url);
     this.chunklistNeedsWrite = true;
     return entries.map((entry) => entry.file);
+  }
+
+  /** What the segment files of these entries hold on disk (a gap has none). */
+  private async bytesOf(entries: ChunklistEntry[]): Promise<number> {
+    let bytes = 0;
+    for (const entry of entries) {
+      if (entry.gap) continue;
+      try {
+        bytes += (await this.context.storage.readFile(join(this.context.outputPath, entry.file)))
+          .byteLength;
+      } catch (error) {
+        if (!(error instanceof StorageError && error.code === 'STORAGE_NOT_FOUND')) throw error;
+      }
+    }
+    return bytes;
   }
 
   /** Takes in a loaded playlist: fetches and records every complete segment not recorded yet. */

@@ -1,7 +1,7 @@
 import type { DumpRecord } from '@hlsdump/contracts';
 import type { DumpCheckpoint } from '@hlsdump/dump-engine';
 import { describe, expect, it } from 'vitest';
-import { CheckpointInvalidError, checkpointOf } from './run-checkpoints.js';
+import { CheckpointInvalidError, checkpointOf, rebuildableFromDisk } from './run-checkpoints.js';
 
 const checkpoint: DumpCheckpoint = {
   version: 2,
@@ -67,5 +67,48 @@ describe('a checkpoint read back from the record', () => {
     expect(() => checkpointOf(recordWith(JSON.stringify({ ...checkpoint, version: 1 })))).toThrow(
       /version/,
     );
+  });
+});
+
+describe('a checkpoint a new owner can rebuild from the disk', () => {
+  const rendition = checkpoint.renditions[0]!;
+  const noLimit: DumpCheckpoint = { ...checkpoint, durationLimit: undefined };
+  const after = (change: Partial<DumpCheckpoint['renditions'][number]>): DumpCheckpoint => ({
+    ...noLimit,
+    renditions: [{ ...rendition, ...change, inits: { ...(change.inits ?? rendition.inits) } }],
+  });
+
+  it('is one listing more segments, each the next sequence number', () => {
+    expect(rebuildableFromDisk(noLimit, after({ lastMsn: 42, entryCount: 4, bytes: 9 }))).toBe(
+      true,
+    );
+    expect(rebuildableFromDisk(noLimit, after({ lastMsn: 44, entryCount: 6 }))).toBe(true);
+    expect(rebuildableFromDisk(noLimit, noLimit)).toBe(true);
+  });
+
+  it('is not one past a gap, a new init segment, a first segment or a counted duration', () => {
+    expect(rebuildableFromDisk(noLimit, after({ lastMsn: 43, entryCount: 4 }))).toBe(false);
+    expect(rebuildableFromDisk(noLimit, after({ lastMsn: 42, entryCount: 4, gaps: 2 }))).toBe(
+      false,
+    );
+    const newInit = { ...rendition.inits, 'http://origin/app/stream/init2.mp4': 'init_1.mp4' };
+    expect(
+      rebuildableFromDisk(noLimit, after({ lastMsn: 42, entryCount: 4, inits: newInit })),
+    ).toBe(false);
+    const first = { ...rendition };
+    delete first.lastMsn;
+    const fresh = { ...noLimit, renditions: [first] };
+    expect(rebuildableFromDisk(fresh, after({ lastMsn: 42, entryCount: 4 }))).toBe(false);
+    const counted = {
+      ...checkpoint,
+      durationLimit: { startMsn: 39, countedThrough: 42, seconds: 8 },
+      renditions: after({ lastMsn: 42, entryCount: 4 }).renditions,
+    };
+    expect(rebuildableFromDisk(checkpoint, counted)).toBe(false);
+    const otherRequest = {
+      ...after({ lastMsn: 42, entryCount: 4 }),
+      request: { ...checkpoint.request },
+    };
+    expect(rebuildableFromDisk(noLimit, otherRequest)).toBe(false);
   });
 });

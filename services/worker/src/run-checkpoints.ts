@@ -96,8 +96,19 @@ export function checkpointOf(record: DumpRecord): DumpCheckpoint | undefined {
 }
 
 /**
- * Saves each new checkpoint before the chunklist is rewritten, so a new owner resumes exactly where
- * this one was. Redis away: skipped (the next one carries it all). Refused: the ownership is lost.
+ * How long a checkpoint a new owner could rebuild from the chunklists on disk may go unsaved.
+ * Only a crash reads a checkpoint older than the dump (a hand-off saves the suspended one), and
+ * the restore catches up from the disk; this bounds how far it has to.
+ */
+export const REBUILDABLE_SAVE_INTERVAL_MS = 10_000;
+
+/**
+ * Saves the dump's checkpoints so that a new owner resumes exactly where this one was. One that only
+ * lists more segments after the last saved one, each following the other (no gap, no new init
+ * segment, nothing else changed), is saved at most every `rebuildableIntervalMs`: a new owner finds
+ * those segments in the chunklists on disk and continues after them (RenditionRecorder.restore). Any
+ * other change is saved before the chunklist is rewritten. Redis away: skipped (the next one carries
+ * it all). Refused: the ownership is lost.
  */
 export function checkpointSaver(options: {
   registry: DumpRegistry;
@@ -108,16 +119,82 @@ export function checkpointSaver(options: {
   lease: OwnershipLease;
   /** The run's hooks: the gap events a save carries. */
   hooks: RunHooks | undefined;
+  rebuildableIntervalMs?: number;
+  now?: () => number;
 }): (checkpoint: DumpCheckpoint) => Promise<void> {
   const { registry, dumpKey, runId, holder, lease, hooks } = options;
+  const interval = options.rebuildableIntervalMs ?? REBUILDABLE_SAVE_INTERVAL_MS;
+  const now = options.now ?? (() => performance.now());
+  let lastSaved: DumpCheckpoint | undefined;
+  let lastSavedAt = 0;
   return async (checkpoint) => {
     // The gaps this checkpoint records are told with it; until a save goes through they stay
     // pending and go with the next one.
     const gaps = hooks?.pending();
+    if (
+      gaps === undefined &&
+      lastSaved !== undefined &&
+      now() - lastSavedAt < interval &&
+      rebuildableFromDisk(lastSaved, checkpoint)
+    )
+      return;
+    const startedAt = now();
     const saved = await writePathCall(registry, () =>
       registry.saveCheckpoint(dumpKey, runId, holder, checkpoint, gaps),
     );
-    if (saved === true) hooks?.recorded(gaps);
+    if (saved === true) {
+      hooks?.recorded(gaps);
+      lastSaved = checkpoint;
+      lastSavedAt = startedAt;
+    }
     if (saved === false) lease.markLost();
   };
+}
+
+/**
+ * Whether `next` differs from `saved` only by segments listed after it, one sequence number each:
+ * what a restore from `saved` rebuilds from the chunklists on disk.
+ */
+export function rebuildableFromDisk(saved: DumpCheckpoint, next: DumpCheckpoint): boolean {
+  if (next.request !== saved.request || next.renditions.length !== saved.renditions.length)
+    return false;
+  if (!sameDurationLimit(saved.durationLimit, next.durationLimit)) return false;
+  for (let i = 0; i < next.renditions.length; i++) {
+    const before = saved.renditions[i]!;
+    const after = next.renditions[i]!;
+    if (
+      after.url !== before.url ||
+      after.chunklist !== before.chunklist ||
+      after.gaps !== before.gaps ||
+      before.lastMsn === undefined ||
+      after.lastMsn === undefined ||
+      after.lastMsn - before.lastMsn !== after.entryCount - before.entryCount ||
+      after.entryCount < before.entryCount ||
+      !sameInits(before.inits, after.inits)
+    )
+      return false;
+  }
+  return true;
+}
+
+function sameDurationLimit(
+  a: DumpCheckpoint['durationLimit'],
+  b: DumpCheckpoint['durationLimit'],
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.startMsn === b.startMsn &&
+    a.countedThrough === b.countedThrough &&
+    a.seconds === b.seconds &&
+    a.stopMsn === b.stopMsn
+  );
+}
+
+function sameInits(a: Record<string, string>, b: Record<string, string>): boolean {
+  let count = 0;
+  for (const key in b) {
+    if (a[key] !== b[key]) return false;
+    count++;
+  }
+  return count === Object.keys(a).length;
 }
