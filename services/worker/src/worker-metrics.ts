@@ -21,6 +21,9 @@ export class WorkerMetrics {
   private readonly originRequests: Counter<'outcome'>;
   private readonly originRetries: Counter;
   private readonly handoffs: Counter<'reason'>;
+  /** Each kind's files and bytes series, looked up once: a labelled inc hashes its labels each time. */
+  private readonly byKind = new Map<string, { files: Counter.Internal; bytes: Counter.Internal }>();
+  private readonly byOutcome = new Map<string, Counter.Internal>();
 
   constructor() {
     const registers = [this.registry];
@@ -121,8 +124,9 @@ export class WorkerMetrics {
   observeDump(event: EngineEvent, progress: () => DumpProgress): void {
     switch (event.type) {
       case 'file': {
-        this.files.inc({ kind: event.kind });
-        this.bytes.inc({ kind: event.kind }, event.bytes);
+        const series = this.seriesOf(event.kind);
+        series.files.inc();
+        series.bytes.inc(event.bytes);
         if (event.kind === 'segment') this.segments.inc();
         if (event.kind === 'chunklist') {
           const name = event.path.slice(event.path.lastIndexOf('/') + 1);
@@ -140,9 +144,23 @@ export class WorkerMetrics {
     }
   }
 
+  private seriesOf(kind: string): { files: Counter.Internal; bytes: Counter.Internal } {
+    let series = this.byKind.get(kind);
+    if (series === undefined) {
+      series = { files: this.files.labels({ kind }), bytes: this.bytes.labels({ kind }) };
+      this.byKind.set(kind, series);
+    }
+    return series;
+  }
+
   observeOriginRequest(event: OriginRequestEvent): void {
     const outcome = 'status' in event ? `${Math.floor(event.status / 100)}xx` : event.failure;
-    this.originRequests.inc({ outcome });
+    let series = this.byOutcome.get(outcome);
+    if (series === undefined) {
+      series = this.originRequests.labels({ outcome });
+      this.byOutcome.set(outcome, series);
+    }
+    series.inc();
   }
 
   observeOriginRetry(_event: RetryEvent): void {
