@@ -1,6 +1,7 @@
 import type { Manifest, Segment } from 'm3u8-parser';
-import { hasMasterTags, normalizePlaylistText, resolveUri, runM3u8Parser } from './m3u8-text.js';
+import { hasMasterTags, normalizePlaylistText, runM3u8Parser } from './m3u8-text.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
+import { playlistUriResolver } from './playlist-uris.js';
 import { playlistTagLines, type SegmentTagLines } from './segment-tag-lines.js';
 
 export interface ByteRange {
@@ -247,20 +248,21 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
   details.iFramesOnly = /^#EXT-X-I-FRAMES-ONLY\b/m.test(normalized);
   const tagLines = playlistTagLines(normalized);
   details.headerTags = tagLines.header;
+  const resolve = playlistUriResolver(url);
   details.segments = manifest.segments.map((segment, i) =>
-    withTagLines(toMediaSegment(segment, details.mediaSequence + i, url), tagLines.segments[i]),
+    withTagLines(toMediaSegment(segment, details.mediaSequence + i, resolve), tagLines.segments[i]),
   );
   const pending = manifest.preloadSegment;
   if (pending) {
     const msn = details.endSn + 1;
-    details.parts = toParts(pending.parts, msn, url);
+    details.parts = toParts(pending.parts, msn, resolve);
     const hints = (pending.preloadHints ?? []) as { type?: unknown; uri?: unknown }[];
     // The PART hint is the one a blocking client can prefetch; a MAP hint is kept if alone.
     const hint = hints.find((h) => h.type === 'PART') ?? hints.find((h) => h.type === 'MAP');
     if (hint && (hint.type === 'PART' || hint.type === 'MAP') && typeof hint.uri === 'string') {
       details.preloadHint = {
         type: hint.type,
-        uri: resolveUri(hint.uri, url),
+        uri: resolve(hint.uri),
         relativeUri: hint.uri,
       };
     }
@@ -284,11 +286,15 @@ function applyServerControl(details: RenditionDetails, manifest: Manifest): void
   if (partTarget !== undefined) details.partTarget = partTarget;
 }
 
-function toMediaSegment(segment: Segment, msn: number, base: string): MediaSegment {
+function toMediaSegment(
+  segment: Segment,
+  msn: number,
+  resolve: (uri: string) => string,
+): MediaSegment {
   const custom = (segment as { custom?: Record<string, unknown> }).custom;
   return new MediaSegment({
     msn,
-    uri: resolveUri(segment.uri, base),
+    uri: resolve(segment.uri),
     relativeUri: segment.uri,
     duration: segment.duration,
     title: segment.title,
@@ -297,15 +303,15 @@ function toMediaSegment(segment: Segment, msn: number, base: string): MediaSegme
     programDateTime: segment.dateTimeString,
     map: segment.map
       ? {
-          uri: resolveUri(segment.map.uri, base),
+          uri: resolve(segment.map.uri),
           relativeUri: segment.map.uri,
           ...(segment.map.byterange ? { byterange: { ...segment.map.byterange } } : {}),
         }
       : undefined,
     byterange: segment.byterange ? { ...segment.byterange } : undefined,
     gap: custom?.['gap'] !== undefined,
-    key: segment.key ? toKey(segment.key, base) : undefined,
-    parts: toParts(segment.parts, msn, base),
+    key: segment.key ? toKey(segment.key, resolve) : undefined,
+    parts: toParts(segment.parts, msn, resolve),
   });
 }
 
@@ -317,15 +323,19 @@ function withTagLines(segment: MediaSegment, lines: SegmentTagLines | undefined)
   return segment;
 }
 
-function toKey(key: NonNullable<Segment['key']>, base: string): SegmentKey {
+function toKey(key: NonNullable<Segment['key']>, resolve: (uri: string) => string): SegmentKey {
   const result: SegmentKey = { method: key.method };
-  if (key.uri) result.uri = resolveUri(key.uri, base);
+  if (key.uri) result.uri = resolve(key.uri);
   if (key.iv)
     result.iv = '0x' + Array.from(key.iv, (word) => word.toString(16).padStart(8, '0')).join('');
   return result;
 }
 
-function toParts(parts: unknown[] | undefined, msn: number, base: string): PartialSegment[] {
+function toParts(
+  parts: unknown[] | undefined,
+  msn: number,
+  resolve: (uri: string) => string,
+): PartialSegment[] {
   return (parts ?? []).map((raw, index) => {
     const part = raw as {
       uri?: unknown;
@@ -339,7 +349,7 @@ function toParts(parts: unknown[] | undefined, msn: number, base: string): Parti
     return new PartialSegment({
       msn,
       index,
-      uri: relativeUri ? resolveUri(relativeUri, base) : '',
+      uri: relativeUri ? resolve(relativeUri) : '',
       relativeUri,
       duration: finiteNumber(part.duration) ?? 0,
       independent: part.independent === true,
