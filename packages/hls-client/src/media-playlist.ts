@@ -1,6 +1,7 @@
 import type { Manifest, Segment } from 'm3u8-parser';
 import { hasMasterTags, normalizePlaylistText, runM3u8Parser } from './m3u8-text.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
+import { readPlainManifest } from './plain-media-playlist.js';
 import { playlistUriResolver } from './playlist-uris.js';
 import { playlistTagLines, type SegmentTagLines } from './segment-tag-lines.js';
 
@@ -214,6 +215,20 @@ export class RenditionDetails {
  * Throws PlaylistParseError on anything that is not a media playlist.
  */
 export function parseMediaPlaylist(text: string, url: string): RenditionDetails {
+  return parseMediaPlaylistWith(text, url, readManifest);
+}
+
+/** The plain shape of a live playlist read directly, anything else by m3u8-parser. */
+function readManifest(normalized: string, url: string): Manifest {
+  return readPlainManifest(normalized, url) ?? runM3u8Parser(normalized, url);
+}
+
+/** parseMediaPlaylist with the manifest read by `read` (the differential test compares readers). */
+export function parseMediaPlaylistWith(
+  text: string,
+  url: string,
+  read: (normalized: string, url: string) => Manifest,
+): RenditionDetails {
   const normalized = normalizePlaylistText(text, url);
   if (hasMasterTags(normalized))
     throw new PlaylistParseError(url, 'is a master playlist, not a media playlist');
@@ -224,7 +239,7 @@ export function parseMediaPlaylist(text: string, url: string): RenditionDetails 
   if (/^#EXT-X-SKIP:/m.test(normalized))
     throw new PlaylistParseError(url, 'is a delta update (EXT-X-SKIP)');
 
-  const manifest = runM3u8Parser(normalized, url);
+  const manifest = read(normalized, url);
   const targetDuration = manifest.targetDuration;
   // A zero target duration would turn the reload loop into a busy loop.
   if (targetDuration === undefined || !Number.isFinite(targetDuration) || targetDuration <= 0) {
