@@ -7,7 +7,8 @@ import { runM3u8Parser } from './m3u8-text.js';
  * name. m3u8-parser reads every line through a cascade of regular expressions and attribute
  * lists, most of a reload's cost. This reads those shapes, written exactly so, into what
  * m3u8-parser gives for them; the playlist-wide tags before the first segment still go through
- * m3u8-parser (their defaults and clamps are its own). Anything else — another tag, another
+ * m3u8-parser (their defaults and clamps are its own), once for each text of them (readHeader).
+ * Anything else — another tag, another
  * attribute order, a quote or comma or `=` in a name, stray blanks — returns undefined and the
  * whole playlist goes through m3u8-parser as before. A differential property test holds the
  * two equal.
@@ -25,6 +26,7 @@ const PRELOAD_HINT = new RegExp(`^#EXT-X-PRELOAD-HINT:TYPE=(PART|MAP),URI="(${NA
 const RENDITION_REPORT = new RegExp(
   `^#EXT-X-RENDITION-REPORT:URI="${NAME}",LAST-MSN=\\d+(?:,LAST-PART=\\d+)?$`,
 );
+const MEDIA_SEQUENCE = /^#EXT-X-MEDIA-SEQUENCE:(\d{1,15})$/;
 const PROGRAM_DATE_TIME = /^#EXT-X-PROGRAM-DATE-TIME:(.+)$/;
 const ENDLIST = '#EXT-X-ENDLIST';
 
@@ -98,7 +100,8 @@ export function readPlainManifest(normalized: string, url: string): Manifest | u
       return undefined;
     }
   }
-  const manifest = runM3u8Parser(lines.slice(0, at).join('\n'), url);
+  const manifest = readHeader(lines, at, url);
+  if (manifest === undefined) return undefined;
   manifest.segments = segments;
   if (endList) manifest.endList = true;
   if (pending.parts || pending.preloadHints) {
@@ -106,6 +109,40 @@ export function readPlainManifest(normalized: string, url: string): Manifest | u
     if (map) preload.map = map as Segment['map'];
     manifest.preloadSegment = preload;
   }
+  return manifest;
+}
+
+/**
+ * What m3u8-parser reads from the playlist-wide tags, by their text less the media sequence (the
+ * one line that changes from reload to reload): the renditions of a stream, and of an origin,
+ * mostly share one.
+ */
+const headers = new Map<string, Manifest>();
+const HEADERS_KEPT = 64;
+
+/** The manifest of the playlist-wide lines `lines[0, end)`, a new object each time. */
+function readHeader(lines: string[], end: number, url: string): Manifest | undefined {
+  let mediaSequence: number | undefined;
+  let text = '';
+  for (let i = 0; i < end; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
+      const match = MEDIA_SEQUENCE.exec(line);
+      if (!match || mediaSequence !== undefined) return undefined;
+      mediaSequence = Number.parseInt(match[1]!, 10);
+    } else {
+      text += line + '\n';
+    }
+  }
+  let header = headers.get(text);
+  if (header === undefined) {
+    header = runM3u8Parser(text, url);
+    if (headers.size >= HEADERS_KEPT) headers.clear();
+    headers.set(text, header);
+  }
+  const manifest: Manifest = { ...header, segments: [] };
+  if (header.serverControl) manifest.serverControl = { ...header.serverControl };
+  if (mediaSequence !== undefined) manifest.mediaSequence = mediaSequence;
   return manifest;
 }
 
