@@ -145,14 +145,14 @@ describe('FairShareBalancer', () => {
     const [x] = pair(ahead, 50);
     expect(await x!.admits(2)).toBe(false);
     expect(x!.capacity).toBe(2);
-    expect(x!.refusedDelayMs).toBe(6_000);
+    expect(x!.refusal).toEqual({ delayMs: 0, holdOffMs: 6_000 });
 
     // Both at WORKER_CONCURRENCY 2 (x holds 2, y 2, and x fetched a fifth): no one has room.
     const full = uniqueName('full');
     const f = await burst(full, 5, 5);
     const [x2] = pair(full, 2);
     expect(await x2!.admits(2)).toBe(false);
-    expect(x2!.refusedDelayMs).toBe(30_000);
+    expect(x2!.refusal).toEqual({ delayMs: 30_000, holdOffMs: 30_000 });
 
     for (const { q, fetcher } of [a, f]) {
       await fetcher.close();

@@ -32,9 +32,9 @@ export interface FairShareOptions {
  * everything. Each tick, every worker announces itself in a sorted set, reads how many dumps the
  * queue holds (active + waiting + delayed) and how many workers take jobs, and:
  * - takes at most its fair share, ceil(dumps / workers) (capped by WORKER_CONCURRENCY), so a
- *   joining worker does not grab more than its part: a job fetched beyond it goes straight back,
- *   delayed by half a tick (BullMQ's concurrency cannot do this: raised while the worker is full,
- *   it takes effect only once one of its jobs ends, and a dump runs for hours);
+ *   joining worker does not grab more than its part: a job fetched beyond it goes straight back
+ *   (see refusal; BullMQ's concurrency cannot do this: raised while the worker is full, it takes
+ *   effect only once one of its jobs ends, and a dump runs for hours);
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.
@@ -53,7 +53,7 @@ export class FairShareBalancer {
   /** From the last look: workers taking jobs, and the jobs active anywhere (held or starting). */
   private workers = 1;
   private active = 0;
-  /** Whether the job refused last could start on another worker now (see refusedDelayMs). */
+  /** Whether the job refused last could start on another worker now (see refusal). */
   private roomElsewhere = false;
   private timer: NodeJS.Timeout | undefined;
   /** Whether the timer set is an idle worker's announcement (see schedule()). */
@@ -154,13 +154,17 @@ export class FairShareBalancer {
   }
 
   /**
-   * How long a job this worker refused waits before any worker may fetch it again: half a tick,
-   * so the share is looked at again before it comes back; a tenth of a tick when another worker
-   * has room for it now (a burst of starts whose jobs one worker fetched ahead of the others),
-   * so it is not kept from that worker for long.
+   * How a job this worker refused goes back, and how long this worker then fetches nothing. When
+   * another worker has room for it now (a burst of starts whose jobs one worker fetched ahead of
+   * the others), at once, and this worker keeps off for a tenth of a tick, so that the other one
+   * takes it. When none has, delayed by half a tick, so that the share is looked at again before
+   * it comes back, and this worker keeps off as long (it would only refuse what it fetched).
    */
-  get refusedDelayMs(): number {
-    return Math.ceil(this.options.intervalMs / (this.roomElsewhere ? 10 : 2));
+  get refusal(): { delayMs: number; holdOffMs: number } {
+    const { intervalMs } = this.options;
+    if (this.roomElsewhere) return { delayMs: 0, holdOffMs: Math.ceil(intervalMs / 10) };
+    const halfTick = Math.ceil(intervalMs / 2);
+    return { delayMs: halfTick, holdOffMs: halfTick };
   }
 
   /** The most dumps this worker takes now. */

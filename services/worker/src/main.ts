@@ -63,10 +63,8 @@ async function main(): Promise<void> {
     ...(balancer && {
       admit: {
         accepts: (held) => balancer.admits(held),
-        // Read at each refusal: it depends on what the refusing look found.
-        get refusedDelayMs() {
-          return balancer.refusedDelayMs;
-        },
+        // Asked at each refusal: it depends on what the refusing look found.
+        refusal: () => balancer.refusal,
       },
       onWorker: (worker) => balancer.attach(worker),
     }),

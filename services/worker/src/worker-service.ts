@@ -21,6 +21,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 import { DumpNotifier } from './dump-notifier.js';
+import { FetchHoldOff } from './fetch-hold-off.js';
 import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
@@ -45,8 +46,14 @@ export interface WorkerServiceOptions {
   crashesClearedAfterMs?: number;
   createDump: CreateDump;
   logger: Logger;
-  /** Whether a fetched job may start with `held` dumps running here; if not, it goes back delayed. */
-  admit?: { accepts: (held: number) => Promise<boolean>; refusedDelayMs: number };
+  /**
+   * Whether a fetched job may start with `held` dumps running here. If not, it goes back to the
+   * queue delayed by `refusal().delayMs`, and this worker fetches nothing for `holdOffMs`.
+   */
+  admit?: {
+    accepts: (held: number) => Promise<boolean>;
+    refusal: () => { delayMs: number; holdOffMs: number };
+  };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
   /** Dump events (docs/api.md#events): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
@@ -167,8 +174,16 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         judging--;
       }
       if (!admitted) {
-        // Over this worker's share: untouched, back to the queue for a worker with room.
-        await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
+        // Over this worker's share: untouched, back to the queue for a worker with room, which
+        // this worker lets take it by fetching nothing for a while (fetch-hold-off.ts).
+        const { delayMs, holdOffMs } = options.admit.refusal();
+        log.info({ jobId: job.id, held, delayMs, holdOffMs }, 'job refused over the fair share');
+        const holding = holdOff.hold(holdOffMs);
+        try {
+          await job.moveToDelayed(Date.now() + delayMs, token);
+        } finally {
+          await holding;
+        }
         throw new DelayedError();
       }
     }
@@ -224,6 +239,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     autorun: true,
   });
+  const holdOff = new FetchHoldOff(worker, options.concurrency);
   options.onWorker?.(worker);
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
   worker.on('failed', (job, error) =>
@@ -254,6 +270,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     closing = true;
     // Stop fetching first; close() resolves once every processor returned.
     const closed = worker.close();
+    holdOff.release();
     for (const run of runs.values()) run.suspend();
     await closed;
   });
