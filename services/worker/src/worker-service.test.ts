@@ -23,7 +23,11 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeEngine } from './fake-dump.test-support.js';
-import { startWorkerService, type WorkerService } from './worker-service.js';
+import {
+  startWorkerService,
+  type WorkerService,
+  type WorkerServiceOptions,
+} from './worker-service.js';
 
 let server: TestRedis;
 let tmp: string;
@@ -73,8 +77,10 @@ async function startWorker(
   engine: FakeEngine,
   workerId: string,
   heartbeatMs = 60_000,
+  admit?: WorkerServiceOptions['admit'],
 ): Promise<WorkerService> {
   const service = await startWorkerService({
+    ...(admit && { admit }),
     redisUrl: server.url,
     workerId,
     queueName,
@@ -281,6 +287,28 @@ describe('shutdown', () => {
       renditions: [{ entryCount: 1 }],
     });
     expect(await registry.get(dumpKey)).toMatchObject({ state: 'Running', owner: 'w-new' });
+  });
+
+  it('goes to a worker with room when the worker that fetched it first refuses it', async () => {
+    // w-full is at its share: it refuses every job, as the balancer would. It waits for jobs
+    // first, so Redis hands it the first one.
+    let refusals = 0;
+    await startWorker(new FakeEngine(), 'w-full', 60_000, {
+      accepts: async () => {
+        refusals++;
+        return false;
+      },
+      refusal: () => ({ delayMs: 0, holdOffMs: 60_000 }),
+    });
+    await startWorker(new FakeEngine(), 'w-room');
+    const { runId } = await enqueue('refused');
+    expect(await nextEvent((e) => e.runId === runId)).toMatchObject({
+      type: 'running',
+      owner: 'w-room',
+    });
+    // Holding off, the refusing worker did not take the job back from the queue to refuse it
+    // again while the other one was about to take it.
+    expect(refusals).toBe(1);
   });
 
   it('finalizes a dump stopped while it waited for a new owner', async () => {
