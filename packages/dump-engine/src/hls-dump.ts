@@ -308,11 +308,13 @@ export class HlsDump {
   private async run(firstCheckpoint: Promise<void>): Promise<void> {
     const startMsn = this.startMsnOf(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
     let fatal: unknown;
-    const firstFiles = firstCheckpoint.then(() => this.writeFirstFiles()).catch((error: unknown) => {
-      fatal = error;
-      this.abort.abort(error);
-      throw error;
-    });
+    const firstFiles = firstCheckpoint
+      .then(() => this.writeFirstFiles())
+      .catch((error: unknown) => {
+        fatal = error;
+        this.abort.abort(error);
+        throw error;
+      });
     // Every recorder must have settled before the dump is finalized: none may still be writing.
     const outcomes = await Promise.allSettled([
       firstFiles,
