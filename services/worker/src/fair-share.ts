@@ -1,4 +1,5 @@
 import type { DumpJobData } from '@hlsdump/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -33,7 +34,7 @@ export interface FairShareOptions {
  * queue holds (active + waiting + delayed) and how many workers take jobs, and:
  * - takes at most its fair share, ceil(dumps / workers) (capped by WORKER_CONCURRENCY), so a
  *   joining worker does not grab more than its part: a job fetched beyond it goes straight back
- *   (see refusal; BullMQ's concurrency cannot do this: raised while the worker is full, it takes
+ *   (see refusedDelayMs and untilRoom; BullMQ's concurrency cannot do this: raised while the worker is full, it takes
  *   effect only once one of its jobs ends, and a dump runs for hours);
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
@@ -53,7 +54,7 @@ export class FairShareBalancer {
   /** From the last look: workers taking jobs, and the jobs active anywhere (held or starting). */
   private workers = 1;
   private active = 0;
-  /** Whether the job refused last could start on another worker now (see refusal). */
+  /** Whether the job refused last could start on another worker now (see refusedDelayMs). */
   private roomElsewhere = false;
   private timer: NodeJS.Timeout | undefined;
   /** Whether the timer set is an idle worker's announcement (see schedule()). */
@@ -154,17 +155,29 @@ export class FairShareBalancer {
   }
 
   /**
-   * How a job this worker refused goes back, and how long this worker then fetches nothing. When
+   * How long a job this worker refused waits before any worker may fetch it: not at all when
    * another worker has room for it now (a burst of starts whose jobs one worker fetched ahead of
-   * the others), at once, and this worker keeps off for a tenth of a tick, so that the other one
-   * takes it. When none has, delayed by half a tick, so that the share is looked at again before
-   * it comes back, and this worker keeps off as long (it would only refuse what it fetched).
+   * the others; this worker keeps off it, see untilRoom), else half a tick, so that the share is
+   * looked at again before it comes back.
    */
-  get refusal(): { delayMs: number; holdOffMs: number } {
+  get refusedDelayMs(): number {
+    return this.roomElsewhere ? 0 : Math.ceil(this.options.intervalMs / 2);
+  }
+
+  /**
+   * After a refusal, while this worker fetches nothing: resolves once a look (every tenth of a
+   * tick) finds room here for `held()` dumps, or no job waiting for anyone, and after one tick at
+   * most. A worker with room that is slow to fetch (busy starting its own dumps) then gets the
+   * job, instead of the refusing one, idle at its share, winning it again and again.
+   */
+  async untilRoom(held: () => number): Promise<void> {
     const { intervalMs } = this.options;
-    if (this.roomElsewhere) return { delayMs: 0, holdOffMs: Math.ceil(intervalMs / 10) };
-    const halfTick = Math.ceil(intervalMs / 2);
-    return { delayMs: halfTick, holdOffMs: halfTick };
+    const until = Date.now() + intervalMs;
+    while (!this.leaving && Date.now() < until) {
+      await sleep(Math.ceil(intervalMs / 10));
+      await this.tick();
+      if (this.waiting === 0 || held() < this.target) return;
+    }
   }
 
   /** The most dumps this worker takes now. */

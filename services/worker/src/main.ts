@@ -64,7 +64,9 @@ async function main(): Promise<void> {
       admit: {
         accepts: (held) => balancer.admits(held),
         // Asked at each refusal: it depends on what the refusing look found.
-        refusal: () => balancer.refusal,
+        refusedDelayMs: () => balancer.refusedDelayMs,
+        untilRoom: (held) => balancer.untilRoom(held),
+        capacity: () => balancer.capacity,
       },
       onWorker: (worker) => balancer.attach(worker),
     }),

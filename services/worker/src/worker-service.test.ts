@@ -298,7 +298,10 @@ describe('shutdown', () => {
         refusals++;
         return false;
       },
-      refusal: () => ({ delayMs: 0, holdOffMs: 60_000 }),
+      refusedDelayMs: () => 0,
+      // Never room here: the hold lasts until the service closes.
+      untilRoom: () => new Promise(() => {}),
+      capacity: () => 0,
     });
     await startWorker(new FakeEngine(), 'w-room');
     const { runId } = await enqueue('refused');

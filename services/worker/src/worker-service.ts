@@ -21,7 +21,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 import { DumpNotifier } from './dump-notifier.js';
-import { FetchHoldOff } from './fetch-hold-off.js';
+import { FetchGate } from './fetch-gate.js';
 import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
@@ -48,11 +48,15 @@ export interface WorkerServiceOptions {
   logger: Logger;
   /**
    * Whether a fetched job may start with `held` dumps running here. If not, it goes back to the
-   * queue delayed by `refusal().delayMs`, and this worker fetches nothing for `holdOffMs`.
+   * queue delayed by `refusedDelayMs()`, and this worker fetches nothing until `untilRoom`
+   * resolves (given how many it holds then).
    */
   admit?: {
     accepts: (held: number) => Promise<boolean>;
-    refusal: () => { delayMs: number; holdOffMs: number };
+    refusedDelayMs: () => number;
+    untilRoom: (held: () => number) => Promise<void>;
+    /** The most dumps this worker takes now (its fair share): it fetches one job beyond it. */
+    capacity: () => number;
   };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
@@ -172,13 +176,15 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         admitted = await options.admit.accepts(held);
       } finally {
         judging--;
+        // The share that look found: what the worker fetches from now on (fetch-gate.ts).
+        gate.share(options.admit.capacity());
       }
       if (!admitted) {
         // Over this worker's share: untouched, back to the queue for a worker with room, which
-        // this worker lets take it by fetching nothing for a while (fetch-hold-off.ts).
-        const { delayMs, holdOffMs } = options.admit.refusal();
-        log.info({ jobId: job.id, held, delayMs, holdOffMs }, 'job refused over the fair share');
-        const holding = holdOff.hold(holdOffMs);
+        // this worker lets take it by fetching nothing for a while (fetch-gate.ts).
+        const delayMs = options.admit.refusedDelayMs();
+        log.info({ jobId: job.id, held, delayMs }, 'job refused over the fair share');
+        const holding = gate.hold(options.admit.untilRoom(() => runs.size + judging));
         try {
           await job.moveToDelayed(Date.now() + delayMs, token);
         } finally {
@@ -239,7 +245,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     autorun: true,
   });
-  const holdOff = new FetchHoldOff(worker, options.concurrency);
+  const gate = new FetchGate(
+    worker,
+    options.concurrency,
+    options.admit?.capacity() ?? options.concurrency,
+  );
   options.onWorker?.(worker);
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
   worker.on('failed', (job, error) =>
@@ -270,7 +280,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     closing = true;
     // Stop fetching first; close() resolves once every processor returned.
     const closed = worker.close();
-    holdOff.release();
+    gate.release();
     for (const run of runs.values()) run.suspend();
     await closed;
   });
