@@ -34,8 +34,7 @@ export interface FairShareOptions {
  * queue holds (active + waiting + delayed) and how many workers take jobs, and:
  * - takes at most its fair share, ceil(dumps / workers) (capped by WORKER_CONCURRENCY), so a
  *   joining worker does not grab more than its part: a job fetched beyond it goes straight back
- *   (see refusedDelayMs and untilRoom; BullMQ's concurrency cannot do this: raised while the worker is full, it takes
- *   effect only once one of its jobs ends, and a dump runs for hours);
+ *   (refusedDelayMs, untilRoom; the worker fetches at most one job beyond it, fetch-gate.ts);
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.

@@ -314,6 +314,46 @@ describe('shutdown', () => {
     expect(refusals).toBe(1);
   });
 
+  it('fetches one job beyond its share, and takes more at once when the share grows', async () => {
+    let share = 1;
+    let refusals = 0;
+    await startWorker(new FakeEngine(), 'w-share', 60_000, {
+      accepts: async (held) => {
+        // The look a job at the share makes finds the share grown once the test says so.
+        if (held >= share && grow) share = 3;
+        if (held < share) return true;
+        refusals++;
+        return false;
+      },
+      refusedDelayMs: () => 0,
+      untilRoom: async () => {
+        while (!grow) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      capacity: () => share,
+    });
+    let grow = false;
+    const first = await enqueue('share-1');
+    await nextEvent((e) => e.runId === first.runId && e.type === 'running');
+    // At its share: of two jobs more it fetches one, refuses it, and leaves the other waiting.
+    const second = await enqueue('share-2');
+    const third = await enqueue('share-3');
+    await expect.poll(() => refusals).toBe(1);
+    expect(await queue.getJobCounts('active', 'waiting')).toEqual({ active: 1, waiting: 1 });
+    // The share grows: both start here, the loop woken without waiting for a job to end.
+    grow = true;
+    for (const { runId } of [second, third])
+      await nextEvent((e) => e.runId === runId && e.type === 'running');
+    expect(refusals).toBe(1);
+    // The share grows as a job at it is judged: the loop, then waiting on jobs that run for
+    // hours, is woken, and fetches the next job as soon as it is added.
+    share = 4;
+    const fourth = await enqueue('share-4');
+    await nextEvent((e) => e.runId === fourth.runId && e.type === 'running');
+    share = 5;
+    const fifth = await enqueue('share-5');
+    await nextEvent((e) => e.runId === fifth.runId && e.type === 'running');
+  });
+
   it('finalizes a dump stopped while it waited for a new owner', async () => {
     const a = await startWorker(new FakeEngine(), 'w-1');
     const { dumpKey, runId } = await enqueue('stop-while-queued');
