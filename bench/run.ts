@@ -104,7 +104,11 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
     let main: SideBySideResult | undefined;
     if (!options.skip.has('main') || !options.skip.has('api')) {
       const concurrency = options.apiStarts + options.streams;
-      const workers = await run.startWorkers(options.workers, concurrency);
+      // --profile: these workers too, over their whole life (the api phase's burst included).
+      const nodeArgs = options.profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(run.dir, 'cpu-profile-main')}`]
+        : [];
+      const workers = await run.startWorkers(options.workers, concurrency, nodeArgs);
       try {
         if (!options.skip.has('main')) {
           main = await runSideBySide(run, cluster, workers);

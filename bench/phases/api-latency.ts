@@ -20,6 +20,8 @@ export interface ApiLatencyResult {
   origin: Summary;
   startsExOrigin: Summary;
   workerCpu: number;
+  /** CPU seconds the workers spent while the starts were answered (and while the stops were). */
+  workerBurstCpu: { starts: number; stops: number };
   /** CPU seconds the gateway and Redis spent on the starts (and on the stops). */
   gatewayCpu: { starts: number; stops: number };
   redisCpu: { starts: number; stops: number };
@@ -45,20 +47,24 @@ export async function runApiLatency(
   const redisPid = run.cluster.redis.process?.pid;
   const g0 = cpuSeconds(gatewayPid) ?? 0;
   const r0 = cpuSeconds(redisPid) ?? 0;
+  const workersCpu = () => totalCpu(workers.map((w) => w.pid));
   const t0 = Date.now();
   const starts = await run.startDumps(dumps, N);
   const startWallS = (Date.now() - t0) / 1000;
   const g1 = cpuSeconds(gatewayPid) ?? 0;
   const r1 = cpuSeconds(redisPid) ?? 0;
+  const w1 = workersCpu();
   await sleep(5_000);
   const g2 = cpuSeconds(gatewayPid) ?? 0;
   const r2 = cpuSeconds(redisPid) ?? 0;
+  const w2 = workersCpu();
   const t1 = Date.now();
   const stops = await run.stopDumps(dumps, N);
   const stopWallS = (Date.now() - t1) / 1000;
   const g3 = cpuSeconds(gatewayPid) ?? 0;
   const r3 = cpuSeconds(redisPid) ?? 0;
-  const workerCpu = totalCpu(workers.map((w) => w.pid)) - workerCpu0;
+  const w3 = workersCpu();
+  const workerCpu = w3 - workerCpu0;
   const startMs = starts.filter((r) => r.status === 200).map((r) => r.ms);
   const stopMs = stops.filter((r) => r.status === 200).map((r) => r.ms);
   dumps.forEach((d, i) => Object.assign(d, { startMs: starts[i]!.ms, stopMs: stops[i]!.ms }));
@@ -76,6 +82,7 @@ export async function runApiLatency(
     origin: originMs,
     startsExOrigin: summary(startMs.map((x) => x - originPath)),
     workerCpu,
+    workerBurstCpu: { starts: w1 - workerCpu0, stops: w3 - w2 },
     gatewayCpu: { starts: g1 - g0, stops: g3 - g2 },
     redisCpu: { starts: r1 - r0, stops: r3 - r2 },
     phases,
@@ -114,6 +121,7 @@ export function apiLatencySection(a: ApiLatencyResult, workers: number): Section
     `| the origin alone: ${a.N} GETs of a master in flight | ${ms(a.origin.p50)} | ${ms(a.origin.p99)} | ${ms(a.origin.max)} | | |`,
     '',
     `- Worker CPU during the burst (starts, 5 s running, stops): ${fmt(a.workerCpu, 1)} s over ${workers} workers.`,
+    `- Worker CPU while the starts were answered: ${fmt(a.workerBurstCpu.starts, 2)} s (${fmt((a.workerBurstCpu.starts * 1000) / a.N, 1)} ms per start, the dumps already started recording included); while the stops were: ${fmt(a.workerBurstCpu.stops, 2)} s (${fmt((a.workerBurstCpu.stops * 1000) / a.N, 1)} ms per stop).`,
     `- Gateway CPU while the starts were answered: ${fmt(a.gatewayCpu.starts, 2)} s in ${fmt(a.startWallS, 2)} s (${fmt((a.gatewayCpu.starts * 1000) / a.N, 1)} ms per start), Redis ${fmt(a.redisCpu.starts, 2)} s; while the stops were: gateway ${fmt(a.gatewayCpu.stops, 2)} s in ${fmt(a.stopWallS, 2)} s (${fmt((a.gatewayCpu.stops * 1000) / a.N, 1)} ms per stop), Redis ${fmt(a.redisCpu.stops, 2)} s. A gateway whose CPU over the burst approaches its wall time was the bottleneck: one event loop answers every call.`,
     '',
   ];

@@ -167,7 +167,8 @@ export interface DumpDependencies {
   resumeFrom?: DumpCheckpoint;
   /**
    * Called with the new checkpoint whenever a rendition advanced, before its chunklist is
-   * rewritten, and once the dump runs. Awaited; a failure (Redis away) does not stop the dump.
+   * rewritten, and once the dump runs (called before start() resolves; the dump's first files
+   * wait for it). Awaited; a failure (Redis away) does not stop the dump.
    */
   onCheckpoint?: (checkpoint: DumpCheckpoint) => Promise<void> | void;
   now?: () => Date;

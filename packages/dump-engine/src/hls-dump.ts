@@ -135,8 +135,10 @@ export class HlsDump {
       signal?.removeEventListener('abort', onAbort);
     }
     this.setStatus('Running');
-    await this.saveCheckpoint();
-    void this.run();
+    // The first checkpoint is on its way before start resolves and saved before anything more is
+    // written, but not waited for here: the caller's acknowledgement (markRunning) goes out behind
+    // it on the same connection, one round trip for both.
+    void this.run(this.saveCheckpoint());
   }
 
   /** Ends the dump: in-flight fetches are aborted, chunklists stay final, the infoFile says Completed. */
@@ -191,12 +193,16 @@ export class HlsDump {
     const renditionUrls = resume ? resume.renditions.map((r) => r.url) : renditionsOf(masters);
     if (!resume) await this.findStartTime(renditionUrls);
 
-    await this.fenced(() => this.deps.storage.ensureDir(outputPath));
+    // Both folders at once, the infoFile's only when it is not outputPath itself.
+    const folders = new Set([resolve(outputPath)]);
+    if (infoFile !== undefined) folders.add(resolve(dirname(infoFile)));
+    await this.fenced(() =>
+      Promise.all([...folders].map((folder) => this.deps.storage.ensureDir(folder))),
+    );
     // A previous owner killed mid-write left its temporary files; they are never a dump file.
     if (resume) await this.fenced(() => this.removeTemporaries());
     if (resume) await this.retellMasterNotices();
     if (infoFile !== undefined) {
-      await this.fenced(() => this.deps.storage.ensureDir(dirname(infoFile)));
       this.infoFile = resume
         ? await InfoFileWriter.resume(this.deps.storage, infoFile, { now: this.deps.now })
         : await InfoFileWriter.create(
@@ -299,14 +305,16 @@ export class HlsDump {
       this.onNotice(name, tag, message);
   }
 
-  private async run(): Promise<void> {
+  private async run(firstCheckpoint: Promise<void>): Promise<void> {
     const startMsn = this.startMsnOf(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
     let fatal: unknown;
-    const firstFiles = this.writeFirstFiles().catch((error: unknown) => {
-      fatal = error;
-      this.abort.abort(error);
-      throw error;
-    });
+    const firstFiles = firstCheckpoint
+      .then(() => this.writeFirstFiles())
+      .catch((error: unknown) => {
+        fatal = error;
+        this.abort.abort(error);
+        throw error;
+      });
     // Every recorder must have settled before the dump is finalized: none may still be writing.
     const outcomes = await Promise.allSettled([
       firstFiles,

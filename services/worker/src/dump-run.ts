@@ -420,15 +420,19 @@ export class DumpRun {
       state === 'Withdrawn'
         ? undefined
         : this.hooks?.ending(state, details.progress, details.error);
-    const finished = await this.ctx.registry.finish(this.dumpKey, this.runId, this.holder, state, {
+    const finishing = this.ctx.registry.finish(this.dumpKey, this.runId, this.holder, state, {
       ...details,
       ...(events && { events }),
     });
+    // Sent behind the finish on the one connection, without waiting a round trip between them:
+    // Redis applies the finish before a waiter hears the event (which says the same either way).
+    const published = this.publish({ ...event, state });
+    const finished = await finishing;
     if (finished === 'OK' && state !== 'Withdrawn') {
       this.hooks?.recorded(events);
       this.hooks?.ended();
     }
-    await this.publish({ ...event, state });
+    await published;
     if (state === 'Withdrawn') return { outcome: 'withdrawn' };
     if (this.phase === 'starting' && state === 'Error')
       return { outcome: 'failed', error: details.error ?? UNKNOWN_FAILURE };

@@ -112,6 +112,46 @@ describe('FairShareBalancer', () => {
     c.worker.emit('closing');
   });
 
+  it('after a refusal, keeps the worker off the queue until no job waits for anyone', async () => {
+    const name = uniqueName('hold');
+    const q = new Queue<DumpJobData>(name, { connection: redis, prefix });
+    for (let i = 0; i < 3; i++) await q.add('dump', { dumpKey: `h${i}`, runId: `s${i}` });
+    const fetcher = new Worker<DumpJobData>(name, null, {
+      connection: redis,
+      prefix,
+      autorun: false,
+    });
+    for (const token of ['t0', 't1']) expect(await fetcher.getNextJob(token)).toBeDefined();
+    // x holds those two; with y taking jobs too its share is 2: no room here for the third.
+    await redis.zadd(`${prefix}:takers:${name}`, Date.now(), 'y');
+    const intervalMs = 5_000;
+    const x = new FairShareBalancer({
+      redisPrefix: prefix,
+      queueName: name,
+      workerId: 'x',
+      maxConcurrency: 50,
+      intervalMs,
+      logger: pino({ level: 'silent' }),
+    });
+    const worker = new EventEmitter();
+    x.attach(worker as unknown as Parameters<FairShareBalancer['attach']>[0]);
+    x.start(new Map(), redis);
+    const since = Date.now();
+    let roomSeen = false;
+    const holding = x.untilRoom(() => 2).then(() => (roomSeen = true));
+    // A look a tenth of a tick in: the third job still waits.
+    await new Promise((resolve) => setTimeout(resolve, intervalMs / 10 + 200));
+    expect(roomSeen).toBe(false);
+    // Another worker takes it: the next look lets x fetch again, before the tick's cap.
+    expect(await fetcher.getNextJob('t2')).toBeDefined();
+    await holding;
+    expect(Date.now() - since).toBeLessThan(intervalMs);
+    worker.emit('closing');
+    await fetcher.close();
+    await q.obliterate({ force: true });
+    await q.close();
+  });
+
   it('a job refused while another worker has room for it comes back sooner than one no worker has room for', async () => {
     // Jobs made active by a real BullMQ fetch: the share counts them, and so does "room elsewhere".
     const burst = async (name: string, jobs: number, active: number) => {
@@ -145,7 +185,7 @@ describe('FairShareBalancer', () => {
     const [x] = pair(ahead, 50);
     expect(await x!.admits(2)).toBe(false);
     expect(x!.capacity).toBe(2);
-    expect(x!.refusedDelayMs).toBe(6_000);
+    expect(x!.refusedDelayMs).toBe(0);
 
     // Both at WORKER_CONCURRENCY 2 (x holds 2, y 2, and x fetched a fifth): no one has room.
     const full = uniqueName('full');

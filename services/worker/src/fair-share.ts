@@ -1,4 +1,5 @@
 import type { DumpJobData } from '@hlsdump/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -32,9 +33,8 @@ export interface FairShareOptions {
  * everything. Each tick, every worker announces itself in a sorted set, reads how many dumps the
  * queue holds (active + waiting + delayed) and how many workers take jobs, and:
  * - takes at most its fair share, ceil(dumps / workers) (capped by WORKER_CONCURRENCY), so a
- *   joining worker does not grab more than its part: a job fetched beyond it goes straight back,
- *   delayed by half a tick (BullMQ's concurrency cannot do this: raised while the worker is full,
- *   it takes effect only once one of its jobs ends, and a dump runs for hours);
+ *   joining worker does not grab more than its part: a job fetched beyond it goes straight back
+ *   (refusedDelayMs, untilRoom; the worker fetches at most one job beyond it, fetch-gate.ts);
  * - hands back the dumps it holds beyond that share, through the same suspend → checkpoint →
  *   re-queue hand-off as SIGTERM, so they resume on a worker with room without losing a segment.
  * A worker that starts closing leaves the set at once, so the others make room for its dumps.
@@ -154,13 +154,29 @@ export class FairShareBalancer {
   }
 
   /**
-   * How long a job this worker refused waits before any worker may fetch it again: half a tick,
-   * so the share is looked at again before it comes back; a tenth of a tick when another worker
-   * has room for it now (a burst of starts whose jobs one worker fetched ahead of the others),
-   * so it is not kept from that worker for long.
+   * How long a job this worker refused waits before any worker may fetch it: not at all when
+   * another worker has room for it now (a burst of starts whose jobs one worker fetched ahead of
+   * the others; this worker keeps off it, see untilRoom), else half a tick, so that the share is
+   * looked at again before it comes back.
    */
   get refusedDelayMs(): number {
-    return Math.ceil(this.options.intervalMs / (this.roomElsewhere ? 10 : 2));
+    return this.roomElsewhere ? 0 : Math.ceil(this.options.intervalMs / 2);
+  }
+
+  /**
+   * After a refusal, while this worker fetches nothing: resolves once a look (every tenth of a
+   * tick) finds room here for `held()` dumps, or no job waiting for anyone, and after one tick at
+   * most. A worker with room that is slow to fetch (busy starting its own dumps) then gets the
+   * job, instead of the refusing one, idle at its share, winning it again and again.
+   */
+  async untilRoom(held: () => number): Promise<void> {
+    const { intervalMs } = this.options;
+    const until = Date.now() + intervalMs;
+    while (!this.leaving && Date.now() < until) {
+      await sleep(Math.ceil(intervalMs / 10));
+      await this.tick();
+      if (this.waiting === 0 || held() < this.target) return;
+    }
   }
 
   /** The most dumps this worker takes now. */

@@ -63,10 +63,10 @@ async function main(): Promise<void> {
     ...(balancer && {
       admit: {
         accepts: (held) => balancer.admits(held),
-        // Read at each refusal: it depends on what the refusing look found.
-        get refusedDelayMs() {
-          return balancer.refusedDelayMs;
-        },
+        // Asked at each refusal: it depends on what the refusing look found.
+        refusedDelayMs: () => balancer.refusedDelayMs,
+        untilRoom: (held) => balancer.untilRoom(held),
+        capacity: () => balancer.capacity,
       },
       onWorker: (worker) => balancer.attach(worker),
     }),

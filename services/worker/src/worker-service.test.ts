@@ -23,7 +23,11 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeEngine } from './fake-dump.test-support.js';
-import { startWorkerService, type WorkerService } from './worker-service.js';
+import {
+  startWorkerService,
+  type WorkerService,
+  type WorkerServiceOptions,
+} from './worker-service.js';
 
 let server: TestRedis;
 let tmp: string;
@@ -73,8 +77,10 @@ async function startWorker(
   engine: FakeEngine,
   workerId: string,
   heartbeatMs = 60_000,
+  admit?: WorkerServiceOptions['admit'],
 ): Promise<WorkerService> {
   const service = await startWorkerService({
+    ...(admit && { admit }),
     redisUrl: server.url,
     workerId,
     queueName,
@@ -281,6 +287,71 @@ describe('shutdown', () => {
       renditions: [{ entryCount: 1 }],
     });
     expect(await registry.get(dumpKey)).toMatchObject({ state: 'Running', owner: 'w-new' });
+  });
+
+  it('goes to a worker with room when the worker that fetched it first refuses it', async () => {
+    // w-full is at its share: it refuses every job, as the balancer would. It waits for jobs
+    // first, so Redis hands it the first one.
+    let refusals = 0;
+    await startWorker(new FakeEngine(), 'w-full', 60_000, {
+      accepts: async () => {
+        refusals++;
+        return false;
+      },
+      refusedDelayMs: () => 0,
+      // Never room here: the hold lasts until the service closes.
+      untilRoom: () => new Promise(() => {}),
+      capacity: () => 0,
+    });
+    await startWorker(new FakeEngine(), 'w-room');
+    const { runId } = await enqueue('refused');
+    expect(await nextEvent((e) => e.runId === runId)).toMatchObject({
+      type: 'running',
+      owner: 'w-room',
+    });
+    // Holding off, the refusing worker did not take the job back from the queue to refuse it
+    // again while the other one was about to take it.
+    expect(refusals).toBe(1);
+  });
+
+  it('fetches one job beyond its share, and takes more at once when the share grows', async () => {
+    let share = 1;
+    let refusals = 0;
+    await startWorker(new FakeEngine(), 'w-share', 60_000, {
+      accepts: async (held) => {
+        // The look a job at the share makes finds the share grown once the test says so.
+        if (held >= share && grow) share = 3;
+        if (held < share) return true;
+        refusals++;
+        return false;
+      },
+      refusedDelayMs: () => 0,
+      untilRoom: async () => {
+        while (!grow) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+      capacity: () => share,
+    });
+    let grow = false;
+    const first = await enqueue('share-1');
+    await nextEvent((e) => e.runId === first.runId && e.type === 'running');
+    // At its share: of two jobs more it fetches one, refuses it, and leaves the other waiting.
+    const second = await enqueue('share-2');
+    const third = await enqueue('share-3');
+    await expect.poll(() => refusals).toBe(1);
+    expect(await queue.getJobCounts('active', 'waiting')).toEqual({ active: 1, waiting: 1 });
+    // The share grows: both start here, the loop woken without waiting for a job to end.
+    grow = true;
+    for (const { runId } of [second, third])
+      await nextEvent((e) => e.runId === runId && e.type === 'running');
+    expect(refusals).toBe(1);
+    // The share grows as a job at it is judged: the loop, then waiting on jobs that run for
+    // hours, is woken, and fetches the next job as soon as it is added.
+    share = 4;
+    const fourth = await enqueue('share-4');
+    await nextEvent((e) => e.runId === fourth.runId && e.type === 'running');
+    share = 5;
+    const fifth = await enqueue('share-5');
+    await nextEvent((e) => e.runId === fifth.runId && e.type === 'running');
   });
 
   it('finalizes a dump stopped while it waited for a new owner', async () => {

@@ -21,6 +21,7 @@ import { DEFAULT_LOCK_DURATION_MS, DEFAULT_STALLED_INTERVAL_MS } from './config.
 import { DumpRun, type RunResult } from './dump-run.js';
 import type { CreateDump } from './engine.js';
 import { DumpNotifier } from './dump-notifier.js';
+import { FetchGate } from './fetch-gate.js';
 import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
@@ -45,8 +46,18 @@ export interface WorkerServiceOptions {
   crashesClearedAfterMs?: number;
   createDump: CreateDump;
   logger: Logger;
-  /** Whether a fetched job may start with `held` dumps running here; if not, it goes back delayed. */
-  admit?: { accepts: (held: number) => Promise<boolean>; refusedDelayMs: number };
+  /**
+   * Whether a fetched job may start with `held` dumps running here. If not, it goes back to the
+   * queue delayed by `refusedDelayMs()`, and this worker fetches nothing until `untilRoom`
+   * resolves (given how many it holds then).
+   */
+  admit?: {
+    accepts: (held: number) => Promise<boolean>;
+    refusedDelayMs: () => number;
+    untilRoom: (held: () => number) => Promise<void>;
+    /** The most dumps this worker takes now (its fair share): it fetches one job beyond it. */
+    capacity: () => number;
+  };
   /** Called with the BullMQ worker before it takes a job (balancing listens for its closing). */
   onWorker?: (worker: Worker<DumpJobData, RunResult>) => void;
   /** Dump events (docs/api.md#events): WEBHOOK_URL for every dump, WEBHOOK_SECRET, delivery tuning. */
@@ -165,10 +176,20 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
         admitted = await options.admit.accepts(held);
       } finally {
         judging--;
+        // The share that look found: what the worker fetches from now on (fetch-gate.ts).
+        gate.share(options.admit.capacity());
       }
       if (!admitted) {
-        // Over this worker's share: untouched, back to the queue for a worker with room.
-        await job.moveToDelayed(Date.now() + options.admit.refusedDelayMs, token);
+        // Over this worker's share: untouched, back to the queue for a worker with room, which
+        // this worker lets take it by fetching nothing for a while (fetch-gate.ts).
+        const delayMs = options.admit.refusedDelayMs();
+        log.info({ jobId: job.id, held, delayMs }, 'job refused over the fair share');
+        const holding = gate.hold(options.admit.untilRoom(() => runs.size + judging));
+        try {
+          await job.moveToDelayed(Date.now() + delayMs, token);
+        } finally {
+          await holding;
+        }
         throw new DelayedError();
       }
     }
@@ -224,6 +245,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
     autorun: true,
   });
+  const gate = new FetchGate(
+    worker,
+    options.concurrency,
+    options.admit?.capacity() ?? options.concurrency,
+  );
   options.onWorker?.(worker);
   worker.on('error', (error) => log.warn({ err: error.message }, 'worker error'));
   worker.on('failed', (job, error) =>
@@ -254,6 +280,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     closing = true;
     // Stop fetching first; close() resolves once every processor returned.
     const closed = worker.close();
+    gate.release();
     for (const run of runs.values()) run.suspend();
     await closed;
   });
