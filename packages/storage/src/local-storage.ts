@@ -76,7 +76,7 @@ export class LocalStorage implements DumpStorage {
     let bytes: number;
     try {
       const source = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
-      bytes = await drainInto(fd, source, signal);
+      bytes = (await takeChunks(fd, source, signal)) ?? (await drainInto(fd, source, signal));
       if (signal?.aborted) throw abortErrorOf(signal);
       open = false;
       closeSync(fd);
@@ -299,6 +299,82 @@ function drainInto(fd: number, body: Readable, signal: AbortSignal | undefined):
     signal?.addEventListener('abort', onAbort, { once: true });
     body.on('data', onData);
   });
+}
+
+/**
+ * Like drainInto, for a body that hands its chunks straight to a consumer (the origin client's,
+ * see ChunkSource): no stream events or listeners per body. Undefined when the body does not, or
+ * no longer can (it is already being read as a stream).
+ */
+function takeChunks(
+  fd: number,
+  body: Readable,
+  signal: AbortSignal | undefined,
+): Promise<number> | undefined {
+  if (!isChunkSource(body)) return undefined;
+  let taken = false;
+  const written = new Promise<number>((resolve, reject) => {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let offset = 0;
+    let settled = false;
+
+    const finish = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve(offset);
+      else reject(error);
+    };
+    const flush = (): void => {
+      writevAllSync(fd, pending, pendingBytes, offset);
+      offset += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
+    const onAbort = (): void => {
+      finish(abortErrorOf(signal!));
+      body.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    taken = body.deliverTo({
+      // A failed write throws: the body is then destroyed with that error, and fails here.
+      chunk(data) {
+        // Nothing goes through a descriptor the caller may have closed since.
+        if (settled) return;
+        pending.push(data);
+        pendingBytes += data.byteLength;
+        if (pendingBytes >= FLUSH_BYTES) flush();
+      },
+      end() {
+        try {
+          if (pendingBytes > 0) flush();
+          finish(undefined);
+        } catch (error) {
+          finish(error);
+        }
+      },
+      fail: finish,
+    });
+    if (!taken) signal?.removeEventListener('abort', onAbort);
+  });
+  return taken ? written : undefined;
+}
+
+/**
+ * A body that can hand its chunks straight to one consumer instead of through stream events;
+ * `deliverTo` answers false when it cannot (it is already being read as a stream).
+ */
+export interface ChunkSource {
+  deliverTo(consumer: {
+    chunk(data: Uint8Array): void;
+    end(): void;
+    fail(error: unknown): void;
+  }): boolean;
+}
+
+function isChunkSource(body: object): body is ChunkSource {
+  return typeof (body as Partial<ChunkSource>).deliverTo === 'function';
 }
 
 /** One positional writev of `chunks` (`length` bytes in all) at `offset`, repeated for what the OS left. */
