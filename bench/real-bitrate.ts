@@ -604,9 +604,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   L.push(
     `- Around the worker: gateway ${fmt(cpu('gateway'))} CPU s, Redis ${fmt(cpu('redis'))} CPU s in the window (hlsdump worker + gateway + Redis: ${fmt(hlsdump.mb / (hlsdump.cpu + cpu('gateway') + cpu('redis')), 1)} MB per CPU s).`,
   );
-  L.push(
-    `- CPU s by thread in the window: worker ${threads.worker}; loop ${threads.loop}.`,
-  );
+  L.push(`- CPU s by thread in the window: worker ${threads.worker}; loop ${threads.loop}.`);
   const busyMb = hlsdump.mb / (hlsdump.cpu - idleCpuPerS * wallS);
   L.push(
     `- The worker with no dump (measured ${options.idle} s before the start): ${fmt(idleCpuPerS * 1000, 1)} ms CPU per second, i.e. ${fmt(idleCpuPerS * wallS)} CPU s of the window's ${fmt(hlsdump.cpu)} would be spent with nothing to record. Without it: ${fmt(busyMb, 1)} MB per CPU s (${fmt((busyMb / simple.mbPerCpuS) * 100, 0)} % of the loop's).`,
