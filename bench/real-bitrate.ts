@@ -38,8 +38,12 @@ const LOOP_SCRIPT = join(REPO_ROOT, 'test/support/simple-hls-copy.ts');
 const MEDIA_FILE = /\.(m4s|mp4|ts)$/;
 const SEGMENT_SECONDS = 2;
 const TARGET_RATIO = 0.5;
-/** Names JavaScript functions for perf, without the V8 log files it would also leave in the cwd. */
-const PERF_NODE_ARGS = ['--perf-basic-prof', '--logfile=/dev/null', '--no-logfile-per-isolate'];
+/** Names JavaScript functions for perf; the V8 log it also writes goes to the run's folder, not the cwd. */
+const perfNodeArgs = (runDir: string): string[] => [
+  '--perf-basic-prof',
+  `--logfile=${join(runDir, 'v8-%p.log')}`,
+  '--no-logfile-per-isolate',
+];
 
 interface Options {
   seconds: number;
@@ -352,7 +356,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
         : []),
       ...(options.traceGc ? ['--trace-gc'] : []),
       // perf can then name the JavaScript functions it samples.
-      ...(options.perfOut !== undefined ? PERF_NODE_ARGS : []),
+      ...(options.perfOut !== undefined ? perfNodeArgs(runDir) : []),
     ],
   });
   cleanups.push(() => cluster.close());
@@ -383,7 +387,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     process.execPath,
     [
       ...(options.traceGc ? ['--trace-gc'] : []),
-      ...(options.perfOut !== undefined ? PERF_NODE_ARGS : []),
+      ...(options.perfOut !== undefined ? perfNodeArgs(runDir) : []),
       LOOP_SCRIPT,
       masterUrl,
       loopDir,
