@@ -30,6 +30,7 @@ import { machineLines } from '../test/support/machine.ts';
 import { startNginx } from '../test/support/nginx-server.ts';
 import { procSample, type ProcSample } from '../test/support/proc-stats.ts';
 import { commandLine, descendants } from '../test/support/process-tree.ts';
+import { threadCpu, threadCpuDelta } from './lib/thread-cpu.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -37,6 +38,12 @@ const LOOP_SCRIPT = join(REPO_ROOT, 'test/support/simple-hls-copy.ts');
 const MEDIA_FILE = /\.(m4s|mp4|ts)$/;
 const SEGMENT_SECONDS = 2;
 const TARGET_RATIO = 0.5;
+/** Names JavaScript functions for perf; the V8 log it also writes goes to the run's folder, not the cwd. */
+const perfNodeArgs = (runDir: string): string[] => [
+  '--perf-basic-prof',
+  `--logfile=${join(runDir, 'v8-%p.log')}`,
+  '--no-logfile-per-isolate',
+];
 
 interface Options {
   seconds: number;
@@ -47,6 +54,8 @@ interface Options {
   /** Where to keep the worker's raw .cpuprofile (the run's folder is removed at the end). */
   cpuProfOut: string | undefined;
   traceGc: boolean;
+  /** Where to write `perf record` data of the worker and the loop over the window (FILE.worker, FILE.loop). */
+  perfOut: string | undefined;
   results: string;
 }
 
@@ -59,6 +68,7 @@ function parseOptions(argv: string[]): Options {
     cpuProf: false,
     cpuProfOut: undefined,
     traceGc: false,
+    perfOut: undefined,
     results: join(REPO_ROOT, 'bench/results/real-bitrate.md'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -85,10 +95,11 @@ function parseOptions(argv: string[]): Options {
       options.cpuProf = true;
       options.cpuProfOut = value();
     } else if (flag === '--trace-gc') options.traceGc = true;
+    else if (flag === '--perf-out') options.perfOut = value();
     else if (flag === '--results') options.results = value();
     else
       throw new Error(
-        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --cpu-prof-out FILE --trace-gc --results FILE)`,
+        `unknown flag ${flag} (--seconds N --warmup N --idle N --segment-type fmp4|mpegts --cpu-prof --cpu-prof-out FILE --trace-gc --perf-out FILE --results FILE)`,
       );
   }
   return options;
@@ -344,6 +355,8 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
         ? ['--cpu-prof', '--cpu-prof-interval=5000', `--cpu-prof-dir=${profDir}`]
         : []),
       ...(options.traceGc ? ['--trace-gc'] : []),
+      // perf can then name the JavaScript functions it samples.
+      ...(options.perfOut !== undefined ? perfNodeArgs(runDir) : []),
     ],
   });
   cleanups.push(() => cluster.close());
@@ -372,7 +385,13 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   const loopDir = join(runDir, 'loop');
   const loop = spawn(
     process.execPath,
-    [...(options.traceGc ? ['--trace-gc'] : []), LOOP_SCRIPT, masterUrl, loopDir],
+    [
+      ...(options.traceGc ? ['--trace-gc'] : []),
+      ...(options.perfOut !== undefined ? perfNodeArgs(runDir) : []),
+      LOOP_SCRIPT,
+      masterUrl,
+      loopDir,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let loopOutput = '';
@@ -420,6 +439,23 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     ) as Record<keyof typeof dirs, number>,
     machine: machineTicks(),
   });
+  const threadsA = { worker: threadCpu(worker.pid), loop: threadCpu(loop.pid) };
+  // perf samples on CPU time, every thread of the process, kernel included: what the /proc figures
+  // count, unlike the V8 profiler's samples of the JavaScript thread.
+  const perfs =
+    options.perfOut === undefined
+      ? []
+      : (['worker', 'loop'] as const).map((who) =>
+          spawn(
+            'perf',
+            [
+              ...['record', '-e', 'cpu-clock', '-F', '499', '-g'],
+              ...['-p', String(who === 'worker' ? worker.pid : loop.pid)],
+              ...['-o', `${options.perfOut}.${who}`],
+            ],
+            { stdio: 'ignore' },
+          ),
+        );
   const a = sample();
   const loads: number[] = [];
   log(`measuring for ${options.seconds} s`);
@@ -429,6 +465,13 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     await new Promise((r) => setTimeout(r, Math.min(5000, Math.max(0, windowEnd - Date.now()))));
   }
   const b = sample();
+  await Promise.all(
+    perfs.map((perf) => new Promise((done) => perf.once('exit', done).kill('SIGINT'))),
+  );
+  const threads = {
+    worker: threadCpuDelta(threadsA.worker, threadCpu(worker.pid)),
+    loop: threadCpuDelta(threadsA.loop, threadCpu(loop.pid)),
+  };
   loads.push(loadavg()[0]!);
   const rss: Record<string, ProcSample | undefined> = {
     worker: procSample(worker.pid),
@@ -567,6 +610,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
   L.push(
     `- Around the worker: gateway ${fmt(cpu('gateway'))} CPU s, Redis ${fmt(cpu('redis'))} CPU s in the window (hlsdump worker + gateway + Redis: ${fmt(hlsdump.mb / (hlsdump.cpu + cpu('gateway') + cpu('redis')), 1)} MB per CPU s).`,
   );
+  L.push(`- CPU s by thread in the window: worker ${threads.worker}; loop ${threads.loop}.`);
   const busyMb = hlsdump.mb / (hlsdump.cpu - idleCpuPerS * wallS);
   L.push(
     `- The worker with no dump (measured ${options.idle} s before the start): ${fmt(idleCpuPerS * 1000, 1)} ms CPU per second, i.e. ${fmt(idleCpuPerS * wallS)} CPU s of the window's ${fmt(hlsdump.cpu)} would be spent with nothing to record. Without it: ${fmt(busyMb, 1)} MB per CPU s (${fmt((busyMb / simple.mbPerCpuS) * 100, 0)} % of the loop's).`,

@@ -116,6 +116,12 @@ async function compare(): Promise<void> {
       );
     }
     console.log(`new / base: ${(median(next.cpu) / median(base.cpu)).toFixed(3)}`);
+    // Each round runs both builds back to back: the median of those pairs' ratios is less
+    // sensitive to the machine's load drifting between rounds than the ratio of medians.
+    const pairs = next.cpu.map((cpu, i) => cpu / base.cpu[i]!);
+    console.log(
+      `new / base, median of the rounds' ratios: ${median(pairs).toFixed(3)} (${pairs.map((r) => r.toFixed(2)).join(' ')})`,
+    );
     for (const build of builds) await build.client.close();
   } finally {
     server.kill();

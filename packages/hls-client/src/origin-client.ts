@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
-import { Agent, errors, request } from 'undici';
+import { Agent, errors } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
   MEDIA_ACCEPT_ENCODING,
@@ -13,6 +13,8 @@ import {
   readPlaylistText,
   refuseHtmlPlaylist,
 } from './origin-answer.js';
+import type { OriginBody } from './origin-body.js';
+import { dispatchGet } from './origin-dispatch.js';
 import {
   OriginAnswerError,
   OriginHttpError,
@@ -92,12 +94,9 @@ export interface DownloadInfo {
 interface OpenResponse {
   status: number;
   headers: ResponseHeaders;
-  body: BodyReadable;
+  body: OriginBody;
   url: string;
 }
-
-/** undici's response body: a Readable with `dump()`. */
-type BodyReadable = Readable & { dump(opts?: { limit: number }): Promise<void> };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -259,7 +258,7 @@ export class OriginClient {
         throw toOriginError(bodyError, res.url, signal);
       }
       // A sink that stopped reading early must not leave the socket unusable.
-      if (!res.body.readableEnded) await dumpQuietly(res.body);
+      if (!res.body.complete) await dumpQuietly(res.body);
       return result;
     });
   }
@@ -335,34 +334,27 @@ export class OriginClient {
     const visited = new Set<string>();
     for (let hop = 0; ; hop++) {
       visited.add(current);
-      let res;
+      let response: OpenResponse;
       try {
-        res = await request(current, {
-          dispatcher: this.agent,
-          method: 'GET',
+        const res = await dispatchGet(this.agent, current, {
           headers: {
             ...this.headers,
             'user-agent': this.userAgent,
             'accept-encoding': acceptEncoding,
             ...(range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
           },
-          signal: signal ?? null,
+          signal,
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
+        response = { ...res, url: current };
       } catch (error) {
         const failure = toOriginError(error, current, signal);
         this.onRequest?.({ url: current, failure: failureKind(failure, signal) });
         throw failure;
       }
-      this.onRequest?.({ url: current, status: res.statusCode });
-      const response: OpenResponse = {
-        status: res.statusCode,
-        headers: res.headers,
-        body: res.body as unknown as BodyReadable,
-        url: current,
-      };
-      const location = firstHeader(res.headers['location']);
-      if (!REDIRECT_STATUSES.has(res.statusCode) || location === undefined) return response;
+      this.onRequest?.({ url: current, status: response.status });
+      const location = firstHeader(response.headers['location']);
+      if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       await dumpQuietly(response.body);
       let next: string;
       try {
@@ -371,7 +363,7 @@ export class OriginClient {
         throw new OriginAnswerError(
           'ORIGIN_REDIRECT_LOOP',
           current,
-          `${res.statusCode} to an invalid Location (${location.slice(0, 200)})`,
+          `${response.status} to an invalid Location (${location.slice(0, 200)})`,
         );
       }
       if (visited.has(next) || hop >= MAX_REDIRECTS) {
@@ -451,8 +443,8 @@ function toOriginError(error: unknown, url: string, signal: AbortSignal | undefi
   return new OriginNetworkError(url, error);
 }
 
-async function dumpQuietly(body: BodyReadable): Promise<void> {
-  if (body.destroyed || body.readableEnded) return;
+async function dumpQuietly(body: OriginBody): Promise<void> {
+  if (body.destroyed || body.complete) return;
   try {
     await body.dump();
   } catch {

@@ -143,8 +143,8 @@ describe('LocalStorage.writeStream', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('copies a body of many chunks byte for byte, over several writes and a paused body', async () => {
-    // 3 MiB in 64 KiB chunks pushed at once: gathered past the pause threshold while writes run.
+  it('copies a body of many chunks byte for byte, over several writes', async () => {
+    // 3 MiB in 64 KiB chunks pushed at once: gathered and written a few hundred KiB at a time.
     const chunks = Array.from({ length: 48 }, (_, i) =>
       Buffer.alloc(64 * 1024, 0).map((_, j) => (i * 31 + j * 7) & 0xff),
     );
@@ -180,6 +180,89 @@ describe('LocalStorage.writeStream', () => {
   it('an unwritable directory fails before reading the body', async () => {
     const error = await rejection(storage.writeStream(join(dir, 'no', 'x.ts'), slowBody(1, 1, 0)));
     expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+  });
+});
+
+/**
+ * A body that hands its chunks straight to a consumer, as the origin client's does: `chunks` one
+ * every `delayMs`, then an end, or `failure` in place of the end.
+ */
+class DirectBody extends Readable {
+  private timer: NodeJS.Timeout | undefined;
+  private failed: ((error: unknown) => void) | undefined;
+
+  constructor(
+    private readonly chunks: Uint8Array[],
+    private readonly delayMs: number,
+    private readonly failure?: Error,
+  ) {
+    super({ read() {} });
+  }
+
+  deliverTo(consumer: {
+    chunk(data: Uint8Array): void;
+    end(): void;
+    fail(error: unknown): void;
+  }): boolean {
+    this.failed = consumer.fail;
+    let next = 0;
+    const step = (): void => {
+      try {
+        if (next < this.chunks.length) {
+          consumer.chunk(this.chunks[next++]!);
+          this.timer = setTimeout(step, this.delayMs);
+        } else if (this.failure) consumer.fail(this.failure);
+        else consumer.end();
+      } catch (error) {
+        consumer.fail(error);
+      }
+    };
+    step();
+    return true;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.timer);
+    this.failed?.(error ?? new Error('destroyed'));
+    callback(error);
+  }
+}
+
+describe('LocalStorage.writeStream, a body that delivers its chunks', () => {
+  const chunks = Array.from({ length: 20 }, (_, i) =>
+    Buffer.alloc(50_000 + i, 0).map((_, j) => (i * 13 + j * 5) & 0xff),
+  );
+
+  it('copies it byte for byte over several writes', async () => {
+    const path = join(dir, 'seg.m4s');
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    expect(await storage.writeStream(path, new DirectBody(chunks, 0))).toBe(total);
+    expect((await readFile(path)).equals(Buffer.concat(chunks))).toBe(true);
+    expect(await readdir(dir)).toEqual(['seg.m4s']);
+  });
+
+  it('a body failing after some of it is written leaves nothing behind', async () => {
+    const error = await rejection(
+      storage.writeStream(
+        join(dir, 'x.ts'),
+        new DirectBody(chunks, 1, new Error('connection reset')),
+      ),
+    );
+    expect((error as StorageError).code).toBe('STORAGE_IO');
+    expect((error as StorageError).message).toContain('connection reset');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('abort leaves neither the file nor a temporary file, and stops the body', async () => {
+    const controller = new AbortController();
+    const body = new DirectBody(chunks, 5);
+    setTimeout(() => controller.abort(), 30);
+    const error = await rejection(
+      storage.writeStream(join(dir, 'seg.ts'), body, controller.signal),
+    );
+    expect((error as Error).name).toBe('AbortError');
+    expect(body.destroyed).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

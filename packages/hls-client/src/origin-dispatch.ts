@@ -1,0 +1,98 @@
+import type { Dispatcher } from 'undici';
+import { abortReason } from './abortable-delay.js';
+import { OriginBody } from './origin-body.js';
+import type { BodyController } from './origin-body.js';
+
+export interface DispatchedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: OriginBody;
+}
+
+export interface DispatchOptions {
+  headers: Record<string, string>;
+  signal: AbortSignal | undefined;
+  headersTimeout?: number;
+}
+
+/**
+ * One GET through undici's dispatcher with a handler of its own, resolving at the response's
+ * headers with the body as an OriginBody: undici's request() wraps every body in a stream of its
+ * own, which a segment written chunk by chunk does not need.
+ *
+ * An abort rejects at once, even while the request still waits for a connection; the request is
+ * then cancelled as soon as it starts.
+ */
+export function dispatchGet(
+  dispatcher: Dispatcher,
+  url: string,
+  options: DispatchOptions,
+): Promise<DispatchedResponse> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const { origin, pathname, search } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const body = new OriginBody();
+    let controller: BodyController | undefined;
+    let answered = false;
+    let abortedWith: Error | undefined;
+
+    const onAbort = (): void => {
+      abortedWith = abortReason(signal!) as Error;
+      if (!answered) {
+        answered = true;
+        reject(abortedWith);
+      }
+      controller?.abort(abortedWith);
+    };
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(requestController) {
+        controller = requestController;
+        body.attach(requestController);
+        if (abortedWith !== undefined) requestController.abort(abortedWith);
+      },
+      onResponseStart(_controller, statusCode, headers) {
+        if (statusCode < 200 || answered) return;
+        answered = true;
+        resolve({ status: statusCode, headers: headers as DispatchedResponse['headers'], body });
+      },
+      onResponseData(_controller, chunk) {
+        body.received(chunk);
+      },
+      onResponseEnd() {
+        done();
+        body.finished();
+      },
+      onResponseError(_controller, error) {
+        done();
+        if (!answered) {
+          answered = true;
+          reject(error);
+        } else {
+          body.fail(error);
+        }
+      },
+    };
+    try {
+      dispatcher.dispatch(
+        {
+          origin,
+          path: pathname + search,
+          method: 'GET',
+          headers: options.headers,
+          ...(options.headersTimeout !== undefined
+            ? { headersTimeout: options.headersTimeout }
+            : {}),
+        },
+        handler,
+      );
+    } catch (error) {
+      done();
+      answered = true;
+      reject(error);
+    }
+  });
+}
