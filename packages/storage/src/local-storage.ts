@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import fs, { closeSync, openSync, renameSync, writeSync, writevSync } from 'node:fs';
+import fs, { writeSync, writevSync } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -54,10 +54,11 @@ export class LocalStorage implements DumpStorage {
    * body by its 'data' events, gathered and written a few hundred KiB at a time with one writev,
    * without a FileHandle, an async iterator or a copy of the chunks.
    *
-   * The open, the writes, the close and the rename run synchronously, like PatchableFile.write:
-   * each lands in the page cache in a fraction of a millisecond, while through the thread pool
-   * each cost a hand-off to a pool thread and a wake-up of the event loop on top of the same work
-   * (a fifth of a segment's CPU, body included).
+   * The body's writes run synchronously, like PatchableFile.write: each lands in the page cache in
+   * a fraction of a millisecond, while through the thread pool each cost a hand-off to a pool thread
+   * and a wake-up of the event loop on top of the same copy. The open, the close and the rename
+   * stay asynchronous: on a network file system they wait on the server (a close flushes the file
+   * to it), and the event loop serves every other dump meanwhile.
    */
   async writeStream(
     path: string,
@@ -68,7 +69,7 @@ export class LocalStorage implements DumpStorage {
     const temp = tempPathFor(path);
     let fd: number;
     try {
-      fd = openSync(temp, 'wx');
+      fd = await openFd(temp, 'wx');
     } catch (error) {
       throw toStorageError(error, 'write', path);
     }
@@ -79,10 +80,10 @@ export class LocalStorage implements DumpStorage {
       bytes = (await takeChunks(fd, source, signal)) ?? (await drainInto(fd, source, signal));
       if (signal?.aborted) throw abortErrorOf(signal);
       open = false;
-      closeSync(fd);
-      renameSync(temp, path);
+      await closeFd(fd);
+      await renameAsync(temp, path);
     } catch (error) {
-      if (open) closeQuietly(fd);
+      if (open) await closeFd(fd).catch(() => undefined);
       await removeQuietly(temp);
       if (isAbortError(error)) throw error;
       if (signal?.aborted) throw abortErrorOf(signal);
@@ -390,14 +391,6 @@ function writevAllSync(fd: number, chunks: Uint8Array[], length: number, offset:
     const more = writeSync(fd, rest, 0, rest.byteLength, offset + written);
     if (more === 0) throw new Error('the system wrote no bytes');
     written += more;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // The write already failed; that error is the one to report.
   }
 }
 
