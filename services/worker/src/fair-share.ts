@@ -56,10 +56,12 @@ export class FairShareBalancer {
   /** Whether the job refused last could start on another worker now (see refusedDelayMs). */
   private roomElsewhere = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Whether the timer set is an idle worker's announcement (see schedule()). */
-  private idleTimer = false;
+  /** Whether the timer set is at the announcements' pace (idle or calm, see schedule()). */
+  private calmTimer = false;
   /** Jobs waiting (or delayed, prioritized) in the queue at the last look. */
   private waiting = 0;
+  /** The last look changed nothing: no job waiting, the share as before, nothing handed back. */
+  private steady = false;
   private ticking: Promise<void> | undefined;
   private leaving = false;
   private readonly shed = new WeakSet<Sheddable>();
@@ -106,16 +108,21 @@ export class FairShareBalancer {
   }
 
   /**
-   * The next look: a full one every interval (`busy`: whatever the last look found), or only an
-   * announcement while idle.
+   * The next look: a full one every interval (`busy`: whatever the last look found), only an
+   * announcement while idle, and a full one at the announcements' pace while the cluster holds
+   * still (the last look found no job waiting and this worker at its share or under it, the
+   * share unchanged): a busy worker's look every interval was a twentieth of its CPU at a few
+   * dumps, and what it is for — a job waiting, a worker joining or leaving — shows in the next
+   * look or in a fetched job's own look (admits).
    */
   private schedule(busy = false): void {
     if (this.leaving) return;
     clearTimeout(this.timer);
     const idle = !busy && this.runs.size === 0 && this.waiting === 0;
-    this.idleTimer = idle;
     const { intervalMs } = this.options;
-    const delay = idle ? this.grid.delay(this.idleAnnounceMs) : intervalMs;
+    const calm = idle || (!busy && this.steady);
+    this.calmTimer = calm;
+    const delay = calm ? this.grid.delay(this.idleAnnounceMs) : intervalMs;
     this.timer = setTimeout(() => {
       // Idle, yet holding a dump since: the full look now.
       const look = idle && this.runs.size === 0 ? this.announce() : this.tick();
@@ -139,8 +146,8 @@ export class FairShareBalancer {
    * refusal costs the job a round trip through the queue.
    */
   async admits(held: number): Promise<boolean> {
-    // A job came: an idle worker looks at the cluster every interval again.
-    if (this.idleTimer) this.schedule(true);
+    // A job came: an idle or calm worker looks at the cluster every interval again.
+    if (this.calmTimer) this.schedule(true);
     if (held < this.target) return true;
     await this.ticking;
     await this.tick();
@@ -225,10 +232,12 @@ export class FairShareBalancer {
         'fair share changed',
       );
     }
+    this.steady = target === this.target && this.waiting === 0;
     this.target = target;
     const held = [...this.runs.values()].filter((run) => !this.shed.has(run));
     const excess = held.length - target;
     if (excess <= 0) return;
+    this.steady = false;
     // The oldest first: they are running (a young one may still be starting).
     for (const run of held.slice(0, excess)) {
       this.shed.add(run);
