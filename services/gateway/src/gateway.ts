@@ -44,7 +44,6 @@ export async function createGateway(
   const producer = createRedisConnection(config.redisUrl, {
     role: 'producer',
     connectionName: 'hlsdump-gateway',
-    extra: { enableAutoPipelining: true },
   });
   const subscriber = createRedisConnection(config.redisUrl, {
     role: 'subscriber',
