@@ -76,6 +76,10 @@ export interface ClusterOptions {
   externalRedis?: { redis: TestRedis; env: Record<string, string> };
   /** Node's own flags for every worker process (a CPU profiler, say). */
   workerNodeArgs?: string[];
+  /** Node's own flags for the gateway process (a CPU profiler, say). */
+  gatewayNodeArgs?: string[];
+  /** The gateway's entry point, when not this tree's build (another build side by side). */
+  gatewayMain?: string;
   /**
    * Preloads heap-probe-preload.ts into every worker, writing its reports to this directory:
    * `probeHeap(worker.pid, dir)` reads a worker's live heap after a full GC.
@@ -275,7 +279,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // PORT=0 first; a restart reuses the port it got, so gatewayUrl stays valid.
     gateway = new ServiceProcess(
       'gateway',
-      GATEWAY_MAIN,
+      options.gatewayMain ?? GATEWAY_MAIN,
       {
         ...shared,
         ACCESS_TOKEN: accessToken,
@@ -291,7 +295,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         }),
         ...options.gatewayEnv,
       },
-      { logDir: options.logDir },
+      { nodeArgs: options.gatewayNodeArgs, logDir: options.logDir },
     );
     const listening = await gateway.waitForOutput(/"address":\{[^}]*"port":(\d+)/);
     const port = listening[1]!;

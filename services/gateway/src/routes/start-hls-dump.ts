@@ -76,7 +76,7 @@ export function startHlsDump(deps: StartDeps): StreamActionHandler {
       const infoFile = valueOrThrow(info7);
       const heldBy = valueOrThrow(holder8);
       if (heldBy) throw new OutputPathInUseError(outputPath, heldBy);
-      await checkOutputPathOnDisk(outputPath); // 8
+      await checkOutputPathOnDisk(outputPath, lookups); // 8
       return { outputPath, infoFile };
     })();
     const [probed, checked] = await Promise.allSettled([probe, checks]);
