@@ -239,9 +239,7 @@ const FLUSH_BYTES = 256 * 1024;
  */
 function drainInto(fd: number, body: Readable, signal: AbortSignal | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let offset = 0;
+    const writes = new GatheredWrites(fd);
     let settled = false;
 
     const finish = (error: unknown): void => {
@@ -252,22 +250,13 @@ function drainInto(fd: number, body: Readable, signal: AbortSignal | undefined):
       body.off('error', onError);
       body.off('close', onClose);
       signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve(offset);
+      if (error === undefined) resolve(writes.written);
       else reject(error);
-    };
-    const flush = (): void => {
-      writevAllSync(fd, pending, pendingBytes, offset);
-      offset += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
     };
     const onData = (chunk: unknown): void => {
       if (settled) return;
       try {
-        const data = bytesOf(chunk);
-        pending.push(data);
-        pendingBytes += data.byteLength;
-        if (pendingBytes >= FLUSH_BYTES) flush();
+        writes.add(bytesOf(chunk));
       } catch (error) {
         // The body is left to its owner: a failure of the disk is not one of the origin's.
         finish(error);
@@ -275,7 +264,7 @@ function drainInto(fd: number, body: Readable, signal: AbortSignal | undefined):
     };
     const onEnd = (): void => {
       try {
-        if (pendingBytes > 0) flush();
+        writes.flush();
         finish(undefined);
       } catch (error) {
         finish(error);
@@ -315,23 +304,15 @@ function takeChunks(
   if (!isChunkSource(body)) return undefined;
   let taken = false;
   const written = new Promise<number>((resolve, reject) => {
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let offset = 0;
+    const writes = new GatheredWrites(fd);
     let settled = false;
 
     const finish = (error: unknown): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve(offset);
+      if (error === undefined) resolve(writes.written);
       else reject(error);
-    };
-    const flush = (): void => {
-      writevAllSync(fd, pending, pendingBytes, offset);
-      offset += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
     };
     const onAbort = (): void => {
       finish(abortErrorOf(signal!));
@@ -342,14 +323,11 @@ function takeChunks(
       // A failed write throws: the body is then destroyed with that error, and fails here.
       chunk(data) {
         // Nothing goes through a descriptor the caller may have closed since.
-        if (settled) return;
-        pending.push(data);
-        pendingBytes += data.byteLength;
-        if (pendingBytes >= FLUSH_BYTES) flush();
+        if (!settled) writes.add(data);
       },
       end() {
         try {
-          if (pendingBytes > 0) flush();
+          writes.flush();
           finish(undefined);
         } catch (error) {
           finish(error);
@@ -376,6 +354,34 @@ export interface ChunkSource {
 
 function isChunkSource(body: object): body is ChunkSource {
   return typeof (body as Partial<ChunkSource>).deliverTo === 'function';
+}
+
+/**
+ * A body's chunks written to `fd` from offset 0 as they arrive, gathered a few hundred KiB at a
+ * time into one synchronous writev (a failed write throws from add or flush).
+ */
+class GatheredWrites {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Bytes written so far. */
+  written = 0;
+
+  constructor(private readonly fd: number) {}
+
+  add(data: Uint8Array): void {
+    this.pending.push(data);
+    this.pendingBytes += data.byteLength;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Writes what is gathered. */
+  flush(): void {
+    if (this.pendingBytes === 0) return;
+    writevAllSync(this.fd, this.pending, this.pendingBytes, this.written);
+    this.written += this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
 }
 
 /** One positional writev of `chunks` (`length` bytes in all) at `offset`, repeated for what the OS left. */
