@@ -8,10 +8,9 @@ import { runM3u8Parser } from './m3u8-text.js';
  * lists, most of a reload's cost. This reads those shapes, written exactly so, into what
  * m3u8-parser gives for them; the playlist-wide tags before the first segment still go through
  * m3u8-parser (their defaults and clamps are its own), once for each text of them (readHeader).
- * Anything else — another tag, another
- * attribute order, a quote or comma or `=` in a name, stray blanks — returns undefined and the
- * whole playlist goes through m3u8-parser as before. A differential property test holds the
- * two equal.
+ * Anything else — another tag, another attribute order, a quote or comma or `=` in a name, stray
+ * blanks — returns undefined and the whole playlist goes through m3u8-parser as before. A
+ * differential property test holds the two equal.
  */
 
 /** Tags m3u8-parser reads into playlist-wide fields only: what may stand before the segments. */
