@@ -21,9 +21,10 @@ export class WorkerMetrics {
   private readonly originRequests: Counter<'outcome'>;
   private readonly originRetries: Counter;
   private readonly handoffs: Counter<'reason'>;
-  /** Each kind's files and bytes series, looked up once: a labelled inc hashes its labels each time. */
-  private readonly byKind = new Map<string, { files: Counter.Internal; bytes: Counter.Internal }>();
-  private readonly byOutcome = new Map<string, Counter.Internal>();
+  // Each label value's series looked up once: a labelled inc hashes its labels each time.
+  private readonly filesByKind = new Map<string, Counter.Internal>();
+  private readonly bytesByKind = new Map<string, Counter.Internal>();
+  private readonly requestsByOutcome = new Map<string, Counter.Internal>();
 
   constructor() {
     const registers = [this.registry];
@@ -124,9 +125,9 @@ export class WorkerMetrics {
   observeDump(event: EngineEvent, progress: () => DumpProgress): void {
     switch (event.type) {
       case 'file': {
-        const series = this.seriesOf(event.kind);
-        series.files.inc();
-        series.bytes.inc(event.bytes);
+        const kind = { kind: event.kind };
+        seriesOf(this.files, this.filesByKind, event.kind, kind).inc();
+        seriesOf(this.bytes, this.bytesByKind, event.kind, kind).inc(event.bytes);
         if (event.kind === 'segment') this.segments.inc();
         if (event.kind === 'chunklist') {
           const name = event.path.slice(event.path.lastIndexOf('/') + 1);
@@ -144,23 +145,9 @@ export class WorkerMetrics {
     }
   }
 
-  private seriesOf(kind: string): { files: Counter.Internal; bytes: Counter.Internal } {
-    let series = this.byKind.get(kind);
-    if (series === undefined) {
-      series = { files: this.files.labels({ kind }), bytes: this.bytes.labels({ kind }) };
-      this.byKind.set(kind, series);
-    }
-    return series;
-  }
-
   observeOriginRequest(event: OriginRequestEvent): void {
     const outcome = 'status' in event ? `${Math.floor(event.status / 100)}xx` : event.failure;
-    let series = this.byOutcome.get(outcome);
-    if (series === undefined) {
-      series = this.originRequests.labels({ outcome });
-      this.byOutcome.set(outcome, series);
-    }
-    series.inc();
+    seriesOf(this.originRequests, this.requestsByOutcome, outcome, { outcome }).inc();
   }
 
   observeOriginRetry(_event: RetryEvent): void {
@@ -170,4 +157,19 @@ export class WorkerMetrics {
   handedOff(reason: 'shutdown' | 'rebalance', count = 1): void {
     this.handoffs.inc({ reason }, count);
   }
+}
+
+/** The series of `counter` for one label value, from `known` once looked up. */
+function seriesOf<T extends string>(
+  counter: Counter<T>,
+  known: Map<string, Counter.Internal>,
+  value: string,
+  labels: Partial<Record<T, string>>,
+): Counter.Internal {
+  let series = known.get(value);
+  if (series === undefined) {
+    series = counter.labels(labels);
+    known.set(value, series);
+  }
+  return series;
 }
