@@ -13,6 +13,8 @@ export interface RunOptions {
   speed: number;
   warmup: number;
   apiStarts: number;
+  /** Warm bursts of the api phase, after its cold one. */
+  apiBursts: number;
   capacitySteps: number[];
   stepSeconds: number;
   settle: number;
@@ -40,6 +42,7 @@ type Preset = Record<
   | 'warmup'
   | 'speed'
   | 'api-starts'
+  | 'api-bursts'
   | 'capacity-steps'
   | 'step-seconds'
   | 'settle'
@@ -60,6 +63,7 @@ const PRESETS: Record<string, Preset> = {
     warmup: 10,
     speed: 1,
     'api-starts': 100,
+    'api-bursts': 3,
     'capacity-steps': '30,90,150,210',
     'step-seconds': 15,
     settle: 6,
@@ -77,6 +81,7 @@ const PRESETS: Record<string, Preset> = {
     warmup: 20,
     speed: 1,
     'api-starts': 100,
+    'api-bursts': 3,
     'capacity-steps': '60,120,180,240,300,360,450',
     'step-seconds': 40,
     settle: 10,
@@ -90,8 +95,8 @@ const PRESETS: Record<string, Preset> = {
 };
 
 export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams K] [--workers W] [--seconds T]
-  [--speed S] [--warmup S] [--api-starts N] [--capacity-steps R1,R2,...] [--step-seconds S]
-  [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
+  [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
+  [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
   [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
   [--heap-snapshots] [--profile] [--keep] [--results FILE]`;
 
@@ -144,6 +149,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     speed: num('speed', 0.1),
     warmup: num('warmup', 0),
     apiStarts: num('api-starts', 1),
+    apiBursts: num('api-bursts', 1),
     capacitySteps: steps.sort((a, b) => a - b),
     stepSeconds: num('step-seconds', 5),
     settle: num('settle', 0),
