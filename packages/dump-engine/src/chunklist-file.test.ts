@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@hlsdump/storage';
@@ -114,6 +114,35 @@ describe('ChunklistFile', () => {
     await resumed.finish(list.head());
     expect(await readFile(first.path, 'utf8')).toBe(
       '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n#EXT-X-ENDLIST\n',
+    );
+  });
+
+  it("makes its final form's file while it records: the end creates none, a close leaves none", async () => {
+    const folder = join(dir, 'prepared');
+    await storage.ensureDir(folder);
+    const list = new Chunklist({ targetDuration: 2, independentSegments: false });
+    const ended = new ChunklistFile(storage, join(folder, 'ended.m3u8'));
+    const suspended = new ChunklistFile(storage, join(folder, 'suspended.m3u8'));
+    for (const file of [ended, suspended]) await file.rewrite(list.head());
+    const [head, a] = next(list, { file: 'a.ts', duration: 2, discontinuity: false });
+    for (const file of [ended, suspended]) await file.append(head, a);
+    await expect.poll(async () => (await readdir(folder)).length).toBe(4);
+    const temporaries = (await readdir(folder)).filter((name) => name.endsWith('.tmp')).sort();
+    expect(temporaries).toEqual([
+      expect.stringMatching(/^\.ended\.m3u8\.[0-9a-f]{12}\.tmp$/),
+      expect.stringMatching(/^\.suspended\.m3u8\.[0-9a-f]{12}\.tmp$/),
+    ]);
+    const { ino } = await stat(join(folder, temporaries[0]!));
+    await ended.finish(list.head());
+    expect((await stat(ended.path)).ino).toBe(ino); // the prepared file, renamed into place
+    expect(await readFile(ended.path, 'utf8')).toBe(
+      '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2,\na.ts\n#EXT-X-ENDLIST\n',
+    );
+    await suspended.close();
+    expect((await readdir(folder)).sort()).toEqual(['ended.m3u8', 'suspended.m3u8']);
+    // A suspended chunklist stays as it was, live form, for the next owner.
+    expect(await readFile(suspended.path, 'utf8')).toContain(
+      '#EXT-X-ENDLIST\n#\n#EXTINF:2,\n#\na.ts\n',
     );
   });
 

@@ -1,4 +1,4 @@
-import type { DumpStorage, PatchableFile } from '@hlsdump/storage';
+import type { DumpStorage, PatchableFile, PreparedWrite } from '@hlsdump/storage';
 import { ENDLIST_LINE, renderFinal } from './chunklist.js';
 
 const NEWLINE = 0x0a;
@@ -41,6 +41,8 @@ export class ChunklistFile {
   private size = 0;
   /** A write failed half-way: the next one rewrites the file from what is complete on disk. */
   private dirty = false;
+  /** The final form's temporary file, made once a segment is listed (see finish). */
+  private finalWrite: Promise<PreparedWrite | undefined> | undefined;
 
   /**
    * @param segments the lines of the segments already listed (a resumed dump), written by the first
@@ -92,6 +94,8 @@ export class ChunklistFile {
       }
       await file.write(at + uriFlip, newline);
       this.size = at + inert.byteLength;
+      // The final form's file is made now, while the dump runs, not when its stop comes.
+      this.finalWrite ??= this.storage.prepareWrite(this.path).catch(() => undefined);
       return written + 1;
     });
   }
@@ -103,7 +107,9 @@ export class ChunklistFile {
   async finish(head: string): Promise<number> {
     const bytes = await this.guard(async () => {
       const text = Buffer.from(renderFinal(head, await this.segmentLines()), 'utf8');
-      await this.storage.writeFile(this.path, text);
+      const prepared = await this.takeFinalWrite();
+      if (prepared) await prepared.commit(text);
+      else await this.storage.writeFile(this.path, text);
       return text.byteLength;
     });
     await this.release();
@@ -112,12 +118,26 @@ export class ChunklistFile {
 
   /** Releases the file; it stays as it is on disk (a suspended dump's next owner continues it). */
   async close(): Promise<void> {
+    await (await this.takeFinalWrite())?.discard().catch(() => undefined);
     await this.release();
+  }
+
+  private async takeFinalWrite(): Promise<PreparedWrite | undefined> {
+    const prepared = await this.finalWrite;
+    this.finalWrite = undefined;
+    return prepared;
   }
 
   /** Every complete segment's lines: the resumed ones, or those on disk without comments or a torn tail. */
   private async segmentLines(): Promise<string> {
     if (this.segments !== undefined) return this.segments;
+    // Through the file held open, whose size is known while no write failed: one read instead of an
+    // open by name, a stat, a read and a close.
+    const file = this.file;
+    if (file !== undefined && !this.dirty) {
+      const bytes = await file.read(this.segmentsOffset, this.size - this.segmentsOffset);
+      return completeSegments(bytes.toString('utf8'));
+    }
     const bytes = await this.storage.readFile(this.path);
     return completeSegments(bytes.toString('utf8', this.segmentsOffset));
   }

@@ -559,6 +559,8 @@ export class HlsDump {
     // Fenced again: the file's write can outlast the ownership that let it start, and two
     // writers of one infoFile would tear it.
     const seq = await this.fenced(async () => this.infoFile?.append(path));
+    // Once the dump records, its infoFile's final version gets its file ahead of the stop.
+    if (kind === 'segment') this.infoFile?.prepareFinish();
     this.filesWritten++;
     this.bytesWritten += bytes;
     this.emitFile({ file: path, kind, bytes }, seq);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage, StorageError } from '@hlsdump/storage';
@@ -219,6 +219,42 @@ describe('InfoFileWriter', () => {
         w.finish('Completed', undefined, [{ file: 'relative.m3u8', time: at }]),
       ),
     ).rejects.toThrow(/absolute path/);
+  });
+
+  it("prepareFinish makes the final version's file ahead: finish renames it into place, close removes it", async () => {
+    const writer = await InfoFileWriter.create(storage, path, { stream: '/v/a/s' });
+    await writer.append('/seg/0.ts');
+    writer.prepareFinish();
+    writer.prepareFinish(); // once: a second call makes nothing more
+    await expect.poll(async () => (await readdir(dir)).length).toBe(2);
+    const temporary = (await readdir(dir)).find((name) => name !== 'info.xml')!;
+    expect(temporary).toMatch(/^\.info\.xml\.[0-9a-f]{12}\.tmp$/);
+    const { ino } = await stat(join(dir, temporary));
+    await writer.append('/seg/1.ts');
+    await writer.finish('Completed', undefined, [
+      { file: '/out/r0.m3u8', time: new Date('2026-11-22T04:28:11.500Z') },
+    ]);
+    expect((await stat(path)).ino).toBe(ino);
+    expect(await readdir(dir)).toEqual(['info.xml']);
+    const { text, doc } = await readChecked();
+    expect(doc).toMatchObject({
+      status: 'Completed',
+      items: [
+        { seq: 0, file: '/seg/0.ts' },
+        { seq: 1, file: '/seg/1.ts' },
+        { seq: 2, file: '/out/r0.m3u8' },
+      ],
+    });
+    expect(text).not.toContain('<!--');
+
+    // A writer that hands its file off unfinished leaves only the Running file.
+    const other = join(dir, 'other.xml');
+    const suspended = await InfoFileWriter.create(storage, other, { stream: '/v/a/s' });
+    await suspended.append('/seg/0.ts');
+    suspended.prepareFinish();
+    await suspended.close();
+    expect((await readdir(dir)).sort()).toEqual(['info.xml', 'other.xml']);
+    expect(parseInfoFile(await readFile(other, 'latin1')).status).toBe('Running');
   });
 
   it('finish Error writes the reason', async () => {

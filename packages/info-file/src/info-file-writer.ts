@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import type { DumpStorage, PatchableFile } from '@hlsdump/storage';
+import type { DumpStorage, PatchableFile, PreparedWrite } from '@hlsdump/storage';
 import { formatItemTime } from './format-item-time.js';
 import type { InfoFileHeader, InfoFileStatus } from './info-file-document.js';
 import {
@@ -54,6 +54,8 @@ export class InfoFileWriter {
   private padLength = 0;
   /** A patch or rewrite failed half-way: the next append rewrites the whole file first. */
   private dirty = false;
+  /** The final version's temporary file, once prepareFinish made it. */
+  private finalWrite: Promise<PreparedWrite | undefined> | undefined;
   private finishing = false;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -214,13 +216,9 @@ export class InfoFileWriter {
         );
         if (rendered.length > 0) items += itemIndent + rendered.join(itemIndent);
         const { text } = renderDocument(this.head(status, error), items, undefined);
-        await this.storage.writeFile(this.path, text);
-        const final = await this.storage.openPatchable(this.path, { create: 'existing' });
-        try {
-          await final.sync();
-        } finally {
-          await final.close();
-        }
+        const prepared = await this.takeFinalWrite();
+        if (prepared) await prepared.commit(text, { durable: true });
+        else await this.storage.writeFile(this.path, text, { durable: true });
       } catch (failure) {
         this.finishing = false;
         throw failure;
@@ -232,11 +230,27 @@ export class InfoFileWriter {
     });
   }
 
+  /**
+   * Creates the final version's file now (DumpStorage.prepareWrite), so that finish, which comes
+   * with a stop and often with many stops at once, creates none. Once; later calls do nothing.
+   */
+  prepareFinish(): void {
+    if (this.finalWrite !== undefined || this.finishing || this.closed) return;
+    this.finalWrite = this.storage.prepareWrite(this.path).catch(() => undefined);
+  }
+
   /** Waits for queued work and releases the file; without finish the file stays Running. */
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
+    await (await this.takeFinalWrite())?.discard().catch(() => undefined);
     await this.releaseFile();
+  }
+
+  private async takeFinalWrite(): Promise<PreparedWrite | undefined> {
+    const prepared = await this.finalWrite;
+    this.finalWrite = undefined;
+    return prepared;
   }
 
   /** Writes every waiting Item, with consecutive Seq in call order, in one patch or rewrite. */
@@ -311,9 +325,13 @@ export class InfoFileWriter {
   /** Every Item line, indented, as the file holds them between its head and the padding. */
   private async itemsText(): Promise<string> {
     if (this.itemsToRender !== undefined) return this.itemsToRender;
-    const bytes = await this.storage.readFile(this.path);
+    const start = renderHead(this.head('Running')).length;
+    // Through the file this writer holds open, when it does: one read instead of an open by name.
+    const bytes = this.file
+      ? await this.file.read(start, this.padOffset - start)
+      : (await this.storage.readFile(this.path)).subarray(start, this.padOffset);
     // The file is pure ASCII (renderItem and renderHead escape everything else), so latin1 is exact.
-    return bytes.toString('latin1', renderHead(this.head('Running')).length, this.padOffset);
+    return bytes.toString('latin1');
   }
 
   private head(status: InfoFileStatus, error?: string): InfoFileHead {

@@ -14,13 +14,21 @@ export interface DumpStorage {
    * Writes a whole file atomically (temporary file + rename). Returns the bytes written.
    * `exclusive: true` fails with StorageError STORAGE_EXISTS instead of replacing an existing file,
    * still atomically: the file appears complete or not at all (the infoFile's first version must be
-   * valid XML for a reader that polls it from the first instant).
+   * valid XML for a reader that polls it from the first instant). `durable: true` flushes the bytes
+   * to stable storage before the file takes its name (the infoFile's final version).
    */
   writeFile(
     path: string,
     data: string | Uint8Array,
-    options?: { exclusive?: boolean },
+    options?: { exclusive?: boolean; durable?: boolean },
   ): Promise<number>;
+  /**
+   * Creates now the temporary file of a later whole-file write of `path`, so that write creates
+   * no file when it comes: a dump's final chunklists and infoFile, written when a burst of stops
+   * arrives, where a file's creation is the costliest step (a network file system's round trip).
+   * Until committed or discarded it is a temporary like any other (removeTemporaries removes it).
+   */
+  prepareWrite(path: string): Promise<PreparedWrite>;
   /**
    * Streams a body to a temporary file and renames it into place once the body ended.
    * Aborting the signal, or an error of the body, removes the temporary file. Returns the bytes written.
@@ -56,7 +64,20 @@ export interface PatchableFile {
    * may extend the file.
    */
   write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Reads `length` bytes from `offset` through the open file: what this writer wrote, without
+   * opening the file again by name. Fewer bytes only where the file ends.
+   */
+  read(offset: number, length: number): Promise<Buffer>;
   /** Flushes data to stable storage. */
   sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A whole-file write of one path whose temporary file already exists (DumpStorage.prepareWrite). */
+export interface PreparedWrite {
+  /** Writes the whole file as writeFile does, through the prepared temporary. Once only. */
+  commit(data: string | Uint8Array, options?: { durable?: boolean }): Promise<number>;
+  /** Removes the temporary unwritten; nothing else is left of it. */
+  discard(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,6 +44,17 @@ describe('LocalStorage.writeFile', () => {
     expect(await storage.writeFile(path, new Uint8Array([1, 2, 3]))).toBe(3);
     expect([...(await readFile(path))]).toEqual([1, 2, 3]);
     expect(await readdir(dir)).toEqual(['a.ts']);
+  });
+
+  it('durable: the same atomic replace, with the bytes flushed before the name shows them', async () => {
+    const path = join(dir, 'info.xml');
+    await writeFile(path, 'old');
+    expect(await storage.writeFile(path, '<final/>', { durable: true })).toBe(8);
+    expect(await readFile(path, 'utf8')).toBe('<final/>');
+    expect(
+      await storage.writeFile(join(dir, 'new.xml'), 'x', { durable: true, exclusive: true }),
+    ).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual(['info.xml', 'new.xml']);
   });
 
   it('never lets a concurrent reader see a partial file', async () => {
@@ -319,6 +330,7 @@ describe('LocalStorage.openPatchable', () => {
     for (const call of [
       () => file.write(0, Buffer.from('Z')),
       () => file.size(),
+      () => file.read(0, 1),
       () => file.sync(),
     ]) {
       const error = await rejection(call());
@@ -331,6 +343,23 @@ describe('LocalStorage.openPatchable', () => {
     await file.close(); // twice is fine
   });
 
+  it('reads back through the open file: a range, short where the file ends, the file it opened', async () => {
+    const path = join(dir, 'chunklist.m3u8');
+    await writeFile(path, 'head\nsegments\n');
+    const file = await storage.openPatchable(path, { create: 'existing' });
+    try {
+      await file.write(14, Buffer.from('more\n'));
+      expect((await file.read(5, 9)).toString()).toBe('segments\n');
+      expect((await file.read(5, 100)).toString()).toBe('segments\nmore\n');
+      expect((await file.read(100, 10)).length).toBe(0);
+      // Replaced by name since it was opened: the open file is still the one this writer holds.
+      await storage.writeFile(path, 'other');
+      expect((await file.read(0, 4)).toString()).toBe('head');
+    } finally {
+      await file.close();
+    }
+  });
+
   it('a full device gives STORAGE_FULL', async () => {
     const file = await storage.openPatchable('/dev/full', { create: 'existing' });
     try {
@@ -340,6 +369,47 @@ describe('LocalStorage.openPatchable', () => {
     } finally {
       await file.close();
     }
+  });
+});
+
+describe('LocalStorage.prepareWrite', () => {
+  it('makes the temporary now; commit fills it and renames it into place, once', async () => {
+    const path = join(dir, 'final.m3u8');
+    await writeFile(path, 'live');
+    const prepared = await storage.prepareWrite(path);
+    const [temporary] = (await readdir(dir)).filter((name) => name !== 'final.m3u8');
+    expect(temporary).toMatch(/^\.final\.m3u8\.[0-9a-f]{12}\.tmp$/);
+    const { ino } = await stat(join(dir, temporary!));
+    expect(await prepared.commit('final form', { durable: true })).toBe(10);
+    expect(await readFile(path, 'utf8')).toBe('final form');
+    expect((await stat(path)).ino).toBe(ino);
+    expect(await readdir(dir)).toEqual(['final.m3u8']);
+    await expect(prepared.commit('again')).rejects.toBeInstanceOf(StorageError);
+    expect(await readFile(path, 'utf8')).toBe('final form');
+  });
+
+  it('discard removes the temporary; removeTemporaries counts an unused one as a temporary', async () => {
+    const discarded = await storage.prepareWrite(join(dir, 'a.xml'));
+    await discarded.discard();
+    expect(await readdir(dir)).toEqual([]);
+    await storage.prepareWrite(join(dir, 'b.xml'));
+    expect(await storage.removeTemporaries(dir, 'b.xml')).toHaveLength(1);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a commit whose temporary is gone fails naming the file, and leaves nothing', async () => {
+    const path = join(dir, 'c.m3u8');
+    const prepared = await storage.prepareWrite(path);
+    await storage.removeTemporaries(dir);
+    const error = await rejection(prepared.commit('x'));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+    expect((error as Error).message).toContain(path);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails with the storage error where the file cannot be made', async () => {
+    const error = await rejection(storage.prepareWrite(join(dir, 'missing', 'd.m3u8')));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
   });
 });
 

@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/prom
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { DumpStorage, PatchableFile } from './dump-storage.js';
+import type { DumpStorage, PatchableFile, PreparedWrite } from './dump-storage.js';
 import { toStorageError } from './storage-error.js';
 
 /**
@@ -13,7 +13,7 @@ import { toStorageError } from './storage-error.js';
  * Whole-file writes go to `.<basename>.<random>.tmp` in the target directory (same file system, so
  * the final rename is atomic) and are renamed into place. They are deliberately not fsynced: a dump
  * writes several files a second and an fsync each would cost more than the write itself; after a
- * crash the dump is restarted anyway. The infoFile, which must survive, calls PatchableFile.sync().
+ * crash the dump is restarted anyway. The infoFile, which must survive, asks for `durable` writes.
  */
 export class LocalStorage implements DumpStorage {
   async ensureDir(dir: string): Promise<void> {
@@ -27,17 +27,12 @@ export class LocalStorage implements DumpStorage {
   async writeFile(
     path: string,
     data: string | Uint8Array,
-    options?: { exclusive?: boolean },
+    options?: { exclusive?: boolean; durable?: boolean },
   ): Promise<number> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const temp = tempPathFor(path);
     try {
-      const fd = await openFd(temp, 'wx');
-      try {
-        await writeAllFd(fd, bytes, 0);
-      } finally {
-        await closeFd(fd);
-      }
+      await fillTemporary(temp, 'wx', bytes, options?.durable === true);
       if (options?.exclusive) await linkExclusive(temp, path, bytes);
       else await renameAsync(temp, path);
     } catch (error) {
@@ -111,6 +106,16 @@ export class LocalStorage implements DumpStorage {
     }
   }
 
+  async prepareWrite(path: string): Promise<PreparedWrite> {
+    const temp = tempPathFor(path);
+    try {
+      await closeFd(await openFd(temp, 'wx'));
+    } catch (error) {
+      throw toStorageError(error, 'write', path);
+    }
+    return new LocalPreparedWrite(path, temp);
+  }
+
   async removeTemporaries(dir: string, name?: string): Promise<string[]> {
     let entries: string[];
     try {
@@ -157,6 +162,56 @@ export class LocalStorage implements DumpStorage {
   }
 }
 
+/** The temporary file is made and closed; a commit opens it again, which creates nothing. */
+class LocalPreparedWrite implements PreparedWrite {
+  private used = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly temp: string,
+  ) {}
+
+  async commit(data: string | Uint8Array, options?: { durable?: boolean }): Promise<number> {
+    this.use('write');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      await fillTemporary(this.temp, 'r+', bytes, options?.durable === true);
+      await renameAsync(this.temp, this.path);
+    } catch (error) {
+      await removeQuietly(this.temp);
+      throw toStorageError(error, 'write', this.path);
+    }
+    return bytes.byteLength;
+  }
+
+  async discard(): Promise<void> {
+    this.use('discard');
+    await removeQuietly(this.temp);
+  }
+
+  private use(action: string): void {
+    if (this.used)
+      throw toStorageError(new Error('the prepared write is already used'), action, this.path);
+    this.used = true;
+  }
+}
+
+/** Writes a whole temporary file from its start; `durable` flushes it before it is renamed. */
+async function fillTemporary(
+  temp: string,
+  flags: 'wx' | 'r+',
+  bytes: Uint8Array,
+  durable: boolean,
+): Promise<void> {
+  const fd = await openFd(temp, flags);
+  try {
+    await writeAllFd(fd, bytes, 0);
+    if (durable) await fsyncFd(fd);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
 /**
  * A file kept open for patches (a chunklist, an infoFile), by its plain descriptor rather than a
  * FileHandle: Node ends the process when it garbage-collects a FileHandle left open, and one dump
@@ -199,6 +254,22 @@ class LocalPatchableFile implements PatchableFile {
     }
   }
 
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.assertOpen('read');
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const { bytesRead } = await readFd(this.fd, buffer, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch (error) {
+      throw toStorageError(error, 'read', this.path);
+    }
+    return buffer.subarray(0, done);
+  }
+
   async sync(): Promise<void> {
     this.assertOpen('sync');
     try {
@@ -228,6 +299,7 @@ const openFd = promisify(fs.open);
 const renameAsync = promisify(fs.rename);
 const fstatFd = promisify(fs.fstat);
 const fsyncFd = promisify(fs.fsync);
+const readFd = promisify(fs.read);
 const closeFd = promisify(fs.close);
 
 /** How much of a streamed body is gathered before it is written. */
