@@ -26,7 +26,8 @@ export interface DumpStorage {
    * Creates now the temporary file of a later whole-file write of `path`, so that write creates
    * no file when it comes: a dump's final chunklists and infoFile, written when a burst of stops
    * arrives, where a file's creation is the costliest step (a network file system's round trip).
-   * Until committed or discarded it is a temporary like any other (removeTemporaries removes it).
+   * Until committed or discarded, this storage's removeTemporaries leaves it; to any other (a
+   * dump's next owner) it is a temporary like any other.
    */
   prepareWrite(path: string): Promise<PreparedWrite>;
   /**

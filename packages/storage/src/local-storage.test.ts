@@ -388,19 +388,23 @@ describe('LocalStorage.prepareWrite', () => {
     expect(await readFile(path, 'utf8')).toBe('final form');
   });
 
-  it('discard removes the temporary; removeTemporaries counts an unused one as a temporary', async () => {
+  it('discard removes the temporary; only another storage (a next owner) takes one held for later', async () => {
     const discarded = await storage.prepareWrite(join(dir, 'a.xml'));
     await discarded.discard();
     expect(await readdir(dir)).toEqual([]);
-    await storage.prepareWrite(join(dir, 'b.xml'));
-    expect(await storage.removeTemporaries(dir, 'b.xml')).toHaveLength(1);
-    expect(await readdir(dir)).toEqual([]);
+    const held = await storage.prepareWrite(join(dir, 'b.xml'));
+    expect(await storage.removeTemporaries(dir, 'b.xml')).toEqual([]);
+    expect(await storage.removeTemporaries(dir)).toEqual([]);
+    expect(await held.commit('b')).toBe(1);
+    await storage.prepareWrite(join(dir, 'c.xml'));
+    expect(await new LocalStorage().removeTemporaries(dir, 'c.xml')).toHaveLength(1);
+    expect(await readdir(dir)).toEqual(['b.xml']);
   });
 
   it('a commit whose temporary is gone fails naming the file, and leaves nothing', async () => {
     const path = join(dir, 'c.m3u8');
     const prepared = await storage.prepareWrite(path);
-    await storage.removeTemporaries(dir);
+    await new LocalStorage().removeTemporaries(dir);
     const error = await rejection(prepared.commit('x'));
     expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
     expect((error as Error).message).toContain(path);

@@ -16,6 +16,9 @@ import { toStorageError } from './storage-error.js';
  * crash the dump is restarted anyway. The infoFile, which must survive, asks for `durable` writes.
  */
 export class LocalStorage implements DumpStorage {
+  /** The temporaries of this storage's prepared writes not yet committed or discarded. */
+  private readonly prepared = new Set<string>();
+
   async ensureDir(dir: string): Promise<void> {
     try {
       await mkdir(dir, { recursive: true });
@@ -113,7 +116,8 @@ export class LocalStorage implements DumpStorage {
     } catch (error) {
       throw toStorageError(error, 'write', path);
     }
-    return new LocalPreparedWrite(path, temp);
+    this.prepared.add(temp);
+    return new LocalPreparedWrite(path, temp, () => this.prepared.delete(temp));
   }
 
   async removeTemporaries(dir: string, name?: string): Promise<string[]> {
@@ -129,6 +133,7 @@ export class LocalStorage implements DumpStorage {
       const match = TEMPORARY_NAME.exec(entry);
       if (!match || (name !== undefined && match[1] !== name)) continue;
       const path = join(dir, entry);
+      if (this.prepared.has(path)) continue; // held for a write to come, not left behind
       try {
         await unlink(path);
         removed.push(path);
@@ -169,6 +174,7 @@ class LocalPreparedWrite implements PreparedWrite {
   constructor(
     private readonly path: string,
     private readonly temp: string,
+    private readonly released: () => void,
   ) {}
 
   async commit(data: string | Uint8Array, options?: { durable?: boolean }): Promise<number> {
@@ -193,6 +199,7 @@ class LocalPreparedWrite implements PreparedWrite {
     if (this.used)
       throw toStorageError(new Error('the prepared write is already used'), action, this.path);
     this.used = true;
+    this.released();
   }
 }
 
