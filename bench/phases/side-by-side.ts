@@ -2,6 +2,7 @@
 // side for T seconds: CPU per media-hour, lag, memory per dump, origin requests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +20,7 @@ import {
   readSegmentItems,
   type ItemCounts,
 } from '../lib/dump-files.ts';
+import { fileCreationCostUs } from '../lib/file-creation-cost.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
 import type { RequestCounts } from '../lib/origin-process.ts';
 import { liveBytes, probeHeap, type HeapReport } from '../../test/support/heap-probe.ts';
@@ -55,6 +57,8 @@ export interface SideBySideResult {
     growthPerHourPerDump: number;
   };
   requestCounts: RequestCounts;
+  /** Kernel CPU per file created, µs: on the output's file system, and on tmpfs beside it. */
+  fileCreationUs: { output: number; tmpfs: number | undefined };
   starts: Summary;
   stops: Summary;
   ffmpeg:
@@ -79,6 +83,10 @@ export async function runSideBySide(
   const K = options.streams;
   const dumps = cluster.mainStreams.map((s) => run.dumpSpec(s, 'main'));
   const workerPids = workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  const fileCreationUs = {
+    output: fileCreationCostUs(run.outputRoot),
+    tmpfs: existsSync('/dev/shm') ? fileCreationCostUs('/dev/shm') : undefined,
+  };
   await sleep(2_000);
   const baseHeap = await probeAll(run, workerPids);
   const baseRss = workerPids.map((pid) => rssBytes(pid));
@@ -157,6 +165,7 @@ export async function runSideBySide(
       growthPerHourPerDump: ((sumLive(heapB) - sumLive(heapA)) / K) * (3600 / windowS),
     },
     requestCounts,
+    fileCreationUs,
     starts: summary(starts.map((r) => r.ms)),
     stops: summary(stops.map((r) => r.ms)),
     ffmpeg: options.ffmpeg
@@ -280,6 +289,11 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
     `- Other processes in the window: origin ${fmt(x.originCpu, 1)} CPU s (serving hlsdump and ffmpeg), gateway + Redis ${fmt(x.gatewayAndRedisCpu, 1)} CPU s.`,
     `- Starts with ${x.K} in flight: p50 ${ms(x.starts.p50)} ms, p99 ${ms(x.starts.p99)} ms; stops: p50 ${ms(x.stops.p50)} ms, p99 ${ms(x.stops.p99)} ms.`,
     `- infoFiles: ${JSON.stringify(x.counts.status)}, ${x.counts.items} Items (${x.counts.segments} segments, ${x.counts.chunklists} chunklist updates, ${x.counts.other} init/master).`,
+  );
+  const segmentsPerHour = (rc.hlsdump?.segment ?? 0) / x.mediaHours;
+  const creationS = (segmentsPerHour * x.fileCreationUs.output) / 1e6;
+  L.push(
+    `- Creating a file costs ${fmt(x.fileCreationUs.output, 0)} µs of kernel CPU on the output's file system${x.fileCreationUs.tmpfs === undefined ? '' : ` (tmpfs on this machine: ${fmt(x.fileCreationUs.tmpfs, 0)} µs)`}. hlsdump writes each segment as a file of its own, as OME's dump does (${fmt(segmentsPerHour, 0)} per media-hour per rendition): about ${fmt(creationS, 2)} of its ${fmt(x.cpuPerMediaHour, 2)} CPU s per media-hour per rendition is the kernel creating them. The ffmpeg peer writes one MPEG-TS file per stream.`,
   );
   if (f) L.push(`- ffmpeg exits: ${JSON.stringify(f.exits)}.`);
   L.push('');
