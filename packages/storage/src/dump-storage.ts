@@ -26,8 +26,9 @@ export interface DumpStorage {
    * Creates now the temporary file of a later whole-file write of `path`, so that write creates
    * no file when it comes: a dump's final chunklists and infoFile, written when a burst of stops
    * arrives, where a file's creation is the costliest step (a network file system's round trip).
-   * Until committed or discarded, this storage's removeTemporaries leaves it; to any other (a
-   * dump's next owner) it is a temporary like any other.
+   * Until committed or discarded, this storage's removeTemporaries leaves it; to any other it is
+   * a temporary like any other. So a storage serves one dump run: a dump's next owner, even in
+   * the same process, removes what the former one prepared.
    */
   prepareWrite(path: string): Promise<PreparedWrite>;
   /**

@@ -35,18 +35,19 @@ export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => D
 
 /**
  * The real engine. Each dump gets its own OriginClient: its connection pool must not be shared
- * with other dumps' held blocking playlist requests.
+ * with other dumps' held blocking playlist requests. And its own LocalStorage: the writes it
+ * prepared for its end are its own, while a former run of the same dump in this process (taken
+ * over after it lost Redis) left temporaries that are leftovers to it like any other owner's.
  */
 export function engineDumpFactory(
   limits: Partial<DumpLimits> = {},
   /** Observability hooks of every dump's origin client (metrics). */
   observe: Pick<OriginClientOptions, 'onRequest' | 'onRetry'> = {},
 ): CreateDump {
-  const storage = new LocalStorage();
   return (request, options) => {
     const client = originClientFor(request, observe);
     const dump = new HlsDump(request, {
-      storage,
+      storage: new LocalStorage(),
       client,
       limits,
       beforeWrite: options.beforeWrite,
