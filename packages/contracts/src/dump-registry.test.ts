@@ -1,8 +1,11 @@
+import { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DumpRegistry } from './dump-registry.js';
 import { dumpKeyOf, jobIdFor, newRunId } from './dump-identity.js';
 import { DuplicateIdError, DuplicateInfoFileError } from './errors.js';
 import { newRunIdentity } from './run-identity.js';
+import { KEY_PART_LUA } from './keys.js';
+import { dumpEventSchema, workerControlSchema } from './messages.js';
 import type { DumpStartParams } from './dump-record.js';
 import { useRedisPerFile } from '../../../test/support/redis-per-file.js';
 import { uniqueName } from '../../../test/support/unique-name.js';
@@ -289,6 +292,113 @@ describe('requestStop and suspend', () => {
     if (claim.ok) {
       expect(claim.record.stopRequested).toBe(true);
       expect(JSON.parse(claim.record.checkpoint ?? '')).toEqual(checkpoint);
+    }
+  });
+});
+
+describe('stopAndTell', () => {
+  /** The messages published on `channel` while `act` runs, each with the record as it was then. */
+  async function heard(channel: string, dumpKey: string, act: () => Promise<unknown>) {
+    const subscriber = new Redis(db.server.url);
+    const messages: { message: unknown; stopRequested: boolean | undefined }[] = [];
+    const received: Promise<void>[] = [];
+    subscriber.on('message', (_channel: string, payload: string) => {
+      received.push(
+        registry.get(dumpKey).then((record) => {
+          messages.push({ message: JSON.parse(payload), stopRequested: record?.stopRequested });
+        }),
+      );
+    });
+    try {
+      await subscriber.subscribe(channel);
+      const result = await act();
+      // A round trip on the subscriber's socket: whatever was published before it has arrived.
+      await subscriber.ping();
+      await Promise.all(received);
+      return { result, messages };
+    } finally {
+      subscriber.disconnect();
+    }
+  }
+
+  it('records the stop of a running dump and tells its owner, on the channel keys.ts names', async () => {
+    // A worker id with what the channel name encodes: separators, quotes, %, non-ASCII.
+    const owner = "gw/1:a b%c'(x)*!~-_.é😀";
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, newRunIdentity(owner));
+    const { result, messages } = await heard(registry.keys.worker(owner), r.dumpKey, () =>
+      registry.stopAndTell(r.dumpKey, r, { ifActive: true }),
+    );
+    expect(result).toEqual({ outcome: 'REQUESTED', runId: r.runId, jobId: r.jobId, owner });
+    // Told once, after the durable flag was written.
+    expect(messages).toEqual([
+      { message: { type: 'stop', dumpKey: r.dumpKey, runId: r.runId }, stopRequested: true },
+    ]);
+    expect(workerControlSchema.parse(messages[0]?.message)).toBeDefined();
+  });
+
+  it('withdraws a Queued dump nobody took and tells its waiting start request', async () => {
+    const r = await reserve();
+    const { result, messages } = await heard(registry.keys.events(r.dumpKey), r.dumpKey, () =>
+      registry.stopAndTell(r.dumpKey, r, { ifActive: true }),
+    );
+    expect(result).toEqual({ outcome: 'STOPPED_QUEUED', runId: r.runId, jobId: r.jobId });
+    expect(messages).toEqual([
+      { message: { type: 'withdrawn', dumpKey: r.dumpKey, runId: r.runId }, stopRequested: true },
+    ]);
+    expect(dumpEventSchema.parse(messages[0]?.message)).toBeDefined();
+    expect(await registry.get(r.dumpKey)).toMatchObject({ state: 'Withdrawn' });
+  });
+
+  it('tells no one about a handed-off dump: whoever resumes it sees the flag', async () => {
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.markRunning(r.dumpKey, r.runId, 'w1');
+    await registry.suspend(r.dumpKey, r.runId, 'w1', { version: 1 });
+    const { result, messages } = await heard(registry.keys.worker('w1'), r.dumpKey, () =>
+      registry.stopAndTell(r.dumpKey, r, { ifActive: true }),
+    );
+    expect(result).toEqual({ outcome: 'PENDING', runId: r.runId, jobId: r.jobId });
+    expect(messages).toEqual([]);
+    expect(await registry.get(r.dumpKey)).toMatchObject({ state: 'Queued', stopRequested: true });
+  });
+
+  it('with ifActive, answers INACTIVE for an id that is not active, and changes nothing', async () => {
+    const unknown = params({ id: 'never' });
+    const unknownKey = dumpKeyOf(unknown);
+    expect(await registry.stopAndTell(unknownKey, unknown, { ifActive: true })).toEqual({
+      outcome: 'INACTIVE',
+    });
+    expect(await registry.stopAndTell(unknownKey, unknown)).toEqual({ outcome: 'GONE' });
+
+    const r = await reserve();
+    await registry.claim(r.dumpKey, r.runId, 'w1');
+    await registry.finish(r.dumpKey, r.runId, 'w1', 'Completed');
+    const before = await registry.get(r.dumpKey);
+    expect(await registry.stopAndTell(r.dumpKey, r, { ifActive: true })).toEqual({
+      outcome: 'INACTIVE',
+    });
+    expect(await registry.get(r.dumpKey)).toEqual(before);
+    // Without it (ids just listed as active), as requestStop answers.
+    expect(await registry.stopAndTell(r.dumpKey, r)).toEqual({
+      outcome: 'ENDED',
+      runId: r.runId,
+      state: 'Completed',
+    });
+  });
+
+  it('encodes a channel name in Lua exactly as keys.ts does', async () => {
+    const names = [
+      '',
+      'plain-Id_1.2~3',
+      "!'()*",
+      'a/b:c d?e#f&g=h+i%j',
+      'é😀中\t\n"',
+      String.fromCharCode(...Array.from({ length: 127 }, (_, i) => i + 1)),
+    ];
+    for (const name of names) {
+      const encoded = await db.redis.eval(`${KEY_PART_LUA}\nreturn keyPart(ARGV[1])`, 0, name);
+      expect(`${registry.keys.worker('')}${String(encoded)}`).toBe(registry.keys.worker(name));
     }
   });
 });

@@ -23,6 +23,7 @@ import {
   reserveScript,
   restoreScript,
   saveCheckpointScript,
+  stopAndTellScript,
   suspendScript,
   withdrawScript,
   type ScriptDefinition,
@@ -30,6 +31,7 @@ import {
 import { clearCrashesScript } from './crash-count-scripts.js';
 import { outboxArgument, type EventBatch } from './event-outbox.js';
 import { holderOf } from './run-identity.js';
+import type { DumpIdentity } from './dump-identity.js';
 
 type ScriptReply = string | (string | null)[];
 
@@ -56,6 +58,7 @@ const SCRIPTS = {
   hlsdumpMarkStopping: markStoppingScript,
   hlsdumpFinish: finishScript,
   hlsdumpRequestStop: requestStopScript,
+  hlsdumpStopAndTell: stopAndTellScript,
   hlsdumpSuspend: suspendScript,
   hlsdumpSaveCheckpoint: saveCheckpointScript,
   hlsdumpRestore: restoreScript,
@@ -97,6 +100,9 @@ export type RequestStopResult =
   | { outcome: 'REQUESTED'; runId: string; jobId: string; owner: string }
   | { outcome: 'ENDED'; runId: string; state: DumpState }
   | { outcome: 'GONE' };
+
+/** stopAndTell's answer: requestStop's, or INACTIVE (the id was not active; nothing was done). */
+export type StopAndTellResult = RequestStopResult | { outcome: 'INACTIVE' };
 
 export type FinishResult = 'OK' | 'GONE' | 'STALE' | 'LOST' | 'ALREADY';
 
@@ -426,28 +432,46 @@ export class DumpRegistry {
 
   /** Records a stop durably; the caller then tells the owner (REQUESTED) or is done (the rest). */
   async requestStop(dumpKey: string): Promise<RequestStopResult> {
-    const [outcome, a, b, c] = asArray(
+    return requestStopResult(
+      asArray(
+        await this.run(
+          'hlsdumpRequestStop',
+          this.keys.dump(dumpKey),
+          this.keys.infoFiles(),
+          this.now(),
+          this.ttl,
+          dumpKey,
+        ),
+      ),
+    );
+  }
+
+  /**
+   * The gateway's stop in one round trip: requestStop, and in the same atomic step, after the
+   * durable write, whoever waits on the dump is told: a REQUESTED dump's owner gets its `stop`
+   * control message, a STOPPED_QUEUED dump's start request its `withdrawn` event. `ifActive`:
+   * only if `dump.id` is active on its output stream (isActive), else INACTIVE and nothing done.
+   */
+  async stopAndTell(
+    dumpKey: string,
+    dump: DumpIdentity,
+    { ifActive = false }: { ifActive?: boolean } = {},
+  ): Promise<StopAndTellResult> {
+    const reply = asArray(
       await this.run(
-        'hlsdumpRequestStop',
+        'hlsdumpStopAndTell',
         this.keys.dump(dumpKey),
         this.keys.infoFiles(),
+        this.keys.active(dump.vhost, dump.app, dump.outputStreamName),
         this.now(),
         this.ttl,
         dumpKey,
+        ifActive ? dump.id : '',
+        this.keys.worker(''),
+        this.keys.events(dumpKey),
       ),
     );
-    const runId = a ?? '';
-    switch (outcome) {
-      case 'STOPPED_QUEUED':
-      case 'PENDING':
-        return { outcome, runId, jobId: b ?? '' };
-      case 'REQUESTED':
-        return { outcome, runId, jobId: b ?? '', owner: c ?? '' };
-      case 'ENDED':
-        return { outcome, runId, state: b as DumpState };
-      default:
-        return { outcome: 'GONE' };
-    }
+    return reply[0] === 'INACTIVE' ? { outcome: 'INACTIVE' } : requestStopResult(reply);
   }
 
   /** Hand-off: back to Queued with the checkpoint, for the next worker to resume. */
@@ -533,6 +557,22 @@ export class DumpRegistry {
 
   async workerGone(workerId: string): Promise<void> {
     await this.redis.zrem(this.keys.workers(), workerId);
+  }
+}
+
+/** A requestStop script's reply. */
+function requestStopResult([outcome, a, b, c]: (string | undefined)[]): RequestStopResult {
+  const runId = a ?? '';
+  switch (outcome) {
+    case 'STOPPED_QUEUED':
+    case 'PENDING':
+      return { outcome, runId, jobId: b ?? '' };
+    case 'REQUESTED':
+      return { outcome, runId, jobId: b ?? '', owner: c ?? '' };
+    case 'ENDED':
+      return { outcome, runId, state: b as DumpState };
+    default:
+      return { outcome: 'GONE' };
   }
 }
 

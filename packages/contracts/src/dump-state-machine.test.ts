@@ -66,6 +66,7 @@ const SCRIPTS: Record<string, (dumpKey: string, runId: string) => Promise<unknow
   finishError: (k, r) => registry.finish(k, r, OWNER, 'Error'),
   finishWithdrawn: (k, r) => registry.finish(k, r, OWNER, 'Withdrawn'),
   requestStop: (k) => registry.requestStop(k),
+  stopAndTell: async (k) => registry.stopAndTell(k, (await registry.get(k))!, { ifActive: true }),
   suspend: (k, r) => registry.suspend(k, r, OWNER, {}),
   saveCheckpoint: (k, r) => registry.saveCheckpoint(k, r, OWNER, {}),
   clearCrashes: (k, r) => registry.clearCrashes(k, r, OWNER),

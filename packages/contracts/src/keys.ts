@@ -25,6 +25,19 @@ export interface RegistryKeys {
 // Names come from URLs and may contain `/` or `:`; encoding keeps (a/b, c) and (a, b/c) apart.
 const part = (value: string): string => encodeURIComponent(value);
 
+/**
+ * `part` in Lua, for a script that names a channel from what a record holds (a worker's control
+ * channel, `keys.worker('')` followed by `keyPart(owner)`): encodeURIComponent of the UTF-8
+ * bytes, byte for byte.
+ */
+export const KEY_PART_LUA = `
+local function keyPart(value)
+  return (string.gsub(value, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(c)
+    return string.format('%%%02X', string.byte(c))
+  end))
+end
+`;
+
 export function registryKeys(prefix: string = DEFAULT_REDIS_PREFIX): RegistryKeys {
   return {
     prefix,

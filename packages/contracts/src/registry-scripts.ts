@@ -1,6 +1,7 @@
 import { OUTBOX_PUSH_LUA } from './event-outbox.js';
 import { STATE_PREDICATES_LUA } from './state-lua.js';
 import { RUN_IDENTITY_LUA } from './run-identity.js';
+import { KEY_PART_LUA } from './keys.js';
 
 /**
  * The registry's state transitions as Lua scripts: each runs atomically in Redis, so two parties
@@ -334,27 +335,62 @@ return 'OK'
 };
 
 /**
- * Records a stop durably. KEYS: dump hash, infofiles hash. ARGV: now, ttl, dumpKey.
+ * `requestStop(now, ttl, dumpKey)`: records a stop on KEYS[1] (KEYS[2]: the infofiles hash).
  * → {'STOPPED_QUEUED', runId, jobId} (nobody had it: ended here, released)
  *   | {'PENDING', runId, jobId} (handed off, waiting for a worker: whoever resumes it finalizes)
  *   | {'REQUESTED', runId, jobId, owner} | {'ENDED', runId, state} | {'GONE'}
  */
+const REQUEST_STOP = `${FINALIZE}
+local function requestStop(now, ttl, dumpKey)
+  local state = redis.call('HGET', KEYS[1], 'state')
+  if not state then return {'GONE'} end
+  local runId = redis.call('HGET', KEYS[1], 'runId')
+  local jobId = redis.call('HGET', KEYS[1], 'jobId')
+  if isFinal(state) then return {'ENDED', runId, state} end
+  redis.call('HSET', KEYS[1], 'stopRequested', '1', 'updatedAt', now)
+  if state == 'Queued' then
+    local checkpoint = redis.call('HGET', KEYS[1], 'checkpoint')
+    if checkpoint and checkpoint ~= '' then return {'PENDING', runId, jobId} end
+    finalize(KEYS[1], KEYS[2], dumpKey, 'Withdrawn', now, ttl)
+    return {'STOPPED_QUEUED', runId, jobId}
+  end
+  return {'REQUESTED', runId, jobId, redis.call('HGET', KEYS[1], 'owner') or ''}
+end
+`;
+
+/**
+ * Records a stop durably, telling no one. KEYS: dump hash, infofiles hash. ARGV: now, ttl, dumpKey.
+ * → requestStop's reply.
+ */
 export const requestStopScript: ScriptDefinition = {
   numberOfKeys: 2,
-  lua: `${FINALIZE}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {'GONE'} end
-local runId = redis.call('HGET', KEYS[1], 'runId')
-local jobId = redis.call('HGET', KEYS[1], 'jobId')
-if isFinal(state) then return {'ENDED', runId, state} end
-redis.call('HSET', KEYS[1], 'stopRequested', '1', 'updatedAt', ARGV[1])
-if state == 'Queued' then
-  local checkpoint = redis.call('HGET', KEYS[1], 'checkpoint')
-  if checkpoint and checkpoint ~= '' then return {'PENDING', runId, jobId} end
-  finalize(KEYS[1], KEYS[2], ARGV[3], 'Withdrawn', ARGV[1], ARGV[2])
-  return {'STOPPED_QUEUED', runId, jobId}
+  lua: `${REQUEST_STOP}
+return requestStop(ARGV[1], ARGV[2], ARGV[3])
+`,
+};
+
+/**
+ * The gateway's stop: records it (requestStop), then, in the same atomic step, tells whoever waits
+ * on the dump: a REQUESTED dump's owner gets its `stop` on its control channel (ARGV[5] followed
+ * by the owner as keys.ts encodes it), a STOPPED_QUEUED dump's start request its `withdrawn` on
+ * the dump's event channel (ARGV[6]). With an id (ARGV[4]), only if that id is in its output
+ * stream's active set (KEYS[3]); otherwise nothing is recorded or told.
+ * KEYS: dump hash, infofiles hash, active set.
+ * ARGV: now, ttl, dumpKey, id ('' = no check), worker channel prefix, event channel.
+ * → {'INACTIVE'} | requestStop's reply.
+ */
+export const stopAndTellScript: ScriptDefinition = {
+  numberOfKeys: 3,
+  lua: `${REQUEST_STOP}${KEY_PART_LUA}
+if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then return {'INACTIVE'} end
+local reply = requestStop(ARGV[1], ARGV[2], ARGV[3])
+if reply[1] == 'REQUESTED' and reply[4] ~= '' then
+  redis.call('PUBLISH', ARGV[5] .. keyPart(reply[4]),
+    cjson.encode({type = 'stop', dumpKey = ARGV[3], runId = reply[2]}))
+elseif reply[1] == 'STOPPED_QUEUED' then
+  redis.call('PUBLISH', ARGV[6], cjson.encode({type = 'withdrawn', dumpKey = ARGV[3], runId = reply[2]}))
 end
-return {'REQUESTED', runId, jobId, redis.call('HGET', KEYS[1], 'owner') or ''}
+return reply
 `,
 };
 

@@ -170,33 +170,38 @@ export class DumpService {
     const { vhost, app, outputStreamName } = target;
     const streamPath = `${vhost}/${app}/${outputStreamName}`;
     const label = target.id === undefined ? streamPath : `${streamPath}/${target.id}`;
-    // One id: its channel is subscribed while the registry is asked whether it is active.
-    const early =
+    // One id: whether it is active is asked in the same step that records its stop (stopAndTell).
+    const ids =
       target.id === undefined
-        ? undefined
-        : events.watch([dumpKeyOf({ vhost, app, outputStreamName, id: target.id })]);
-    early?.catch(() => {}); // thrown where it is awaited
-    let ids: string[];
+        ? await registry.activeIds(vhost, app, outputStreamName)
+        : [target.id];
+    if (ids.length === 0) throw new NoActiveDumpError(label);
+    const dumps = ids.map((id) => {
+      const identity = { vhost, app, outputStreamName, id };
+      return { identity, dumpKey: dumpKeyOf(identity) };
+    });
+    const deadline = Date.now() + this.o.stopTimeoutMs;
+    // Listening before any owner is told, so no acknowledgement slips past.
+    let watch: EventWatch;
     try {
-      ids =
-        target.id === undefined
-          ? await registry.activeIds(vhost, app, outputStreamName)
-          : (await registry.isActive(vhost, app, outputStreamName, target.id))
-            ? [target.id]
-            : [];
-      if (ids.length === 0) throw new NoActiveDumpError(label);
+      watch = await events.watch(dumps.map((d) => d.dumpKey));
     } catch (error) {
-      void early?.then((unused) => unused.close()).catch(() => {});
+      // A dump that is not active is a 404 whether or not the events can be heard.
+      if (
+        target.id !== undefined &&
+        !(await registry.isActive(vhost, app, outputStreamName, target.id))
+      )
+        throw new NoActiveDumpError(label);
       throw error;
     }
-    const dumpKeys = ids.map((id) => dumpKeyOf({ vhost, app, outputStreamName, id }));
-    const deadline = Date.now() + this.o.stopTimeoutMs;
-    const watch = await (early ?? events.watch(dumpKeys));
     try {
       const pending = new Map<string, string>();
       let matched = 0;
-      for (const dumpKey of dumpKeys) {
-        const result = await registry.requestStop(dumpKey);
+      for (const { identity, dumpKey } of dumps) {
+        const result = await registry.stopAndTell(dumpKey, identity, {
+          ifActive: target.id !== undefined,
+        });
+        if (result.outcome === 'INACTIVE') continue;
         this.o.logger.info({ dumpKey, outcome: result.outcome }, 'stop requested');
         switch (result.outcome) {
           case 'GONE':
@@ -205,29 +210,15 @@ export class DumpService {
             matched++;
             break;
           case 'STOPPED_QUEUED':
+            // Its waiting start request was told; the job goes only to save a worker the trip.
             matched++;
             await queue.remove(result.jobId).catch(() => {});
-            // A start request still waiting on this dump learns it will not run.
-            await publishDumpEvent(registry.redis, registry.keys, {
-              type: 'withdrawn',
-              dumpKey,
-              runId: result.runId,
-            });
             break;
           case 'PENDING':
-            matched++;
-            pending.set(dumpKey, result.runId);
-            break;
           case 'REQUESTED':
+            // REQUESTED: its owner was told; PENDING: whoever resumes it finalizes it.
             matched++;
             pending.set(dumpKey, result.runId);
-            if (result.owner) {
-              await publishWorkerControl(registry.redis, registry.keys, result.owner, {
-                type: 'stop',
-                dumpKey,
-                runId: result.runId,
-              });
-            }
             break;
         }
       }
