@@ -146,6 +146,27 @@ describe('ChunklistFile', () => {
     );
   });
 
+  it('an end that fails leaves no temporary beside the chunklist', async () => {
+    const folder = join(dir, 'failing-end');
+    await storage.ensureDir(folder);
+    // The disk fails the read back of the segments (an injected fault).
+    const failingReads = new (class extends LocalStorage {
+      override async openPatchable(path: string, mode: { create: 'exclusive' | 'existing' }) {
+        const file = await super.openPatchable(path, mode);
+        return Object.assign(Object.create(file) as typeof file, {
+          read: () => Promise.reject(new Error('EIO: the disk failed the read')),
+        });
+      }
+    })();
+    const list = new Chunklist({ targetDuration: 2, independentSegments: false });
+    const file = new ChunklistFile(failingReads, join(folder, 'c.m3u8'));
+    await file.rewrite(list.head());
+    await file.append(...next(list, { file: 'a.ts', duration: 2, discontinuity: false }));
+    await expect.poll(async () => (await readdir(folder)).length).toBe(2);
+    await expect(file.finish(list.head())).rejects.toThrow(/EIO/);
+    expect(await readdir(folder)).toEqual(['c.m3u8']);
+  });
+
   it('fails with the storage error and recovers with a whole rewrite', async () => {
     const list = new Chunklist({ targetDuration: 2, independentSegments: false });
     const file = new ChunklistFile(storage, join(dir, 'missing-dir', 'c.m3u8'));

@@ -105,13 +105,20 @@ export class ChunklistFile {
    * is written after this. Returns the bytes written.
    */
   async finish(head: string): Promise<number> {
-    const bytes = await this.guard(async () => {
-      const text = Buffer.from(renderFinal(head, await this.segmentLines()), 'utf8');
-      const prepared = await this.takeFinalWrite();
-      if (prepared) await prepared.commit(text);
-      else await this.storage.writeFile(this.path, text);
-      return text.byteLength;
-    });
+    const prepared = await this.takeFinalWrite();
+    let bytes: number;
+    try {
+      bytes = await this.guard(async () => {
+        const text = Buffer.from(renderFinal(head, await this.segmentLines()), 'utf8');
+        if (prepared) await prepared.commit(text);
+        else await this.storage.writeFile(this.path, text);
+        return text.byteLength;
+      });
+    } catch (error) {
+      // Nothing of an end that failed stays beside the dump (a failed commit removed its own).
+      await prepared?.discard().catch(() => undefined);
+      throw error;
+    }
     await this.release();
     return bytes;
   }

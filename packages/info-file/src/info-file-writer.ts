@@ -209,6 +209,7 @@ export class InfoFileWriter {
     this.finishing = true;
     return this.enqueue(async () => {
       const first = this.seq;
+      const prepared = await this.takeFinalWrite();
       try {
         let items = await this.itemsText();
         const rendered = lastItems.map((item, i) =>
@@ -216,10 +217,11 @@ export class InfoFileWriter {
         );
         if (rendered.length > 0) items += itemIndent + rendered.join(itemIndent);
         const { text } = renderDocument(this.head(status, error), items, undefined);
-        const prepared = await this.takeFinalWrite();
         if (prepared) await prepared.commit(text, { durable: true });
         else await this.storage.writeFile(this.path, text, { durable: true });
       } catch (failure) {
+        // Nothing of a finish that failed stays beside the file (a failed commit removed its own).
+        await prepared?.discard().catch(() => undefined);
         this.finishing = false;
         throw failure;
       }
