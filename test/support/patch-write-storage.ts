@@ -25,7 +25,6 @@ export class PatchWriteStorage extends LocalStorage {
       path: file.path,
       size: () => file.size(),
       read: (offset, length) => file.read(offset, length),
-      sync: () => file.sync(),
       close: () => file.close(),
       write: (offset, data) => hook(() => file.write(offset, data), file),
     };

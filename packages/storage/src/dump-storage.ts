@@ -71,8 +71,6 @@ export interface PatchableFile {
    * opening the file again by name. Fewer bytes only where the file ends.
    */
   read(offset: number, length: number): Promise<Buffer>;
-  /** Flushes data to stable storage. */
-  sync(): Promise<void>;
   close(): Promise<void>;
 }
 

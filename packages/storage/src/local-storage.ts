@@ -277,15 +277,6 @@ class LocalPatchableFile implements PatchableFile {
     return buffer.subarray(0, done);
   }
 
-  async sync(): Promise<void> {
-    this.assertOpen('sync');
-    try {
-      await fsyncFd(this.fd);
-    } catch (error) {
-      throw toStorageError(error, 'sync', this.path);
-    }
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
