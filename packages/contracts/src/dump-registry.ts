@@ -430,7 +430,10 @@ export class DumpRegistry {
     return reply as FinishResult;
   }
 
-  /** Records a stop durably; the caller then tells the owner (REQUESTED) or is done (the rest). */
+  /**
+   * Records a stop durably and tells no one: the stop as the record alone carries it, when its
+   * message is lost (the owner finds it in a heartbeat's answer). The gateway's stop is stopAndTell.
+   */
   async requestStop(dumpKey: string): Promise<RequestStopResult> {
     return requestStopResult(
       asArray(
