@@ -13,6 +13,8 @@ export {
 } from './origin-errors.js';
 export type { OriginAnswerCode } from './origin-errors.js';
 export { DEFAULT_MAX_PLAYLIST_BYTES, OriginClient } from './origin-client.js';
+export { OriginConnections } from './origin-connections.js';
+export type { ConnectionSettings } from './origin-connections.js';
 export type {
   DownloadInfo,
   GetTextOptions,

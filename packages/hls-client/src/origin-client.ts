@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import * as tls from 'node:tls';
-import { Agent, errors } from 'undici';
+import { errors, type Agent } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
   MEDIA_ACCEPT_ENCODING,
@@ -14,6 +13,12 @@ import {
   refuseHtmlPlaylist,
 } from './origin-answer.js';
 import type { OriginBody } from './origin-body.js';
+import { InFlightRequests } from './in-flight-requests.js';
+import {
+  originAgent,
+  type ConnectionSettings,
+  type OriginConnections,
+} from './origin-connections.js';
 import { dispatchGet } from './origin-dispatch.js';
 import {
   OriginAnswerError,
@@ -37,12 +42,7 @@ export interface RetryEvent {
   error: unknown;
 }
 
-export interface OriginClientOptions {
-  connectTimeoutMs?: number;
-  /** Time to wait for response headers; a blocking playlist reload may ask for more per request. */
-  headersTimeoutMs?: number;
-  /** Longest silence allowed between two body chunks (a stalled body). */
-  bodyTimeoutMs?: number;
+export interface OriginClientOptions extends ConnectionSettings {
   /**
    * Longest time a whole body may take once its headers arrived: a body dripping a byte at a time
    * never trips bodyTimeoutMs, and would hold a segment forever.
@@ -52,9 +52,6 @@ export interface OriginClientOptions {
   playlistDeadlineMs?: number;
   /** A playlist body larger than this (after decoding) is refused. */
   maxPlaylistBytes?: number;
-  /** A response header block larger than this is refused. */
-  maxHeaderBytes?: number;
-  connectionsPerOrigin?: number;
   retry?: RetryPolicy;
   userAgent?: string;
   /** Observability hook, called before each backoff wait. */
@@ -65,6 +62,12 @@ export interface OriginClientOptions {
   headers?: Record<string, string>;
   /** PEM certificates trusted for an HTTPS origin, besides the system's. */
   ca?: string;
+  /**
+   * Connections shared with other clients (a worker's dumps). Their connect and silence timeouts,
+   * header size and connection limit are the shared ones'; without them the client has an Agent
+   * of its own, at most `connectionsPerOrigin` (16) connections per origin.
+   */
+  connections?: OriginConnections;
 }
 
 /** Part of a resource (EXT-X-BYTERANGE): `length` bytes from `offset`. */
@@ -119,8 +122,8 @@ const TRANSPORT_ERROR_CODES = new Set([
 ]);
 
 /**
- * HTTP access to the origin. Owns one undici Agent: keep-alive connections, no pipelining
- * (a held blocking playlist request must never queue a segment download behind it).
+ * HTTP access to the origin, through an undici Agent of its own or one it shares with other
+ * clients (`OriginConnections`).
  */
 export class OriginClient {
   readonly connectTimeoutMs: number;
@@ -135,6 +138,10 @@ export class OriginClient {
   private readonly onRequest: ((event: OriginRequestEvent) => void) | undefined;
   private readonly headers: Record<string, string>;
   private readonly agent: Agent;
+  /** Set when the agent is shared: this client's requests, which its close ends. */
+  private readonly shared:
+    { connections: OriginConnections; inFlight: InFlightRequests } | undefined;
+  private readonly ca: string | undefined;
   private closed = false;
 
   constructor(options: OriginClientOptions = {}) {
@@ -149,17 +156,17 @@ export class OriginClient {
     this.onRetry = options.onRetry;
     this.onRequest = options.onRequest;
     this.headers = { ...options.headers };
-    this.agent = new Agent({
-      connect: {
-        timeout: this.connectTimeoutMs,
-        ...(options.ca !== undefined ? { ca: [...tls.rootCertificates, options.ca] } : {}),
-      },
-      headersTimeout: this.headersTimeoutMs,
-      bodyTimeout: this.bodyTimeoutMs,
-      maxHeaderSize: options.maxHeaderBytes ?? 64 * 1024,
-      connections: options.connectionsPerOrigin ?? 16,
-      pipelining: 1,
-    });
+    this.ca = options.ca;
+    if (options.connections !== undefined) {
+      this.agent = options.connections.acquire(options.ca);
+      this.shared = { connections: options.connections, inFlight: new InFlightRequests() };
+    } else {
+      this.agent = originAgent(
+        { ...options, connectionsPerOrigin: options.connectionsPerOrigin ?? 16 },
+        options.ca,
+      );
+      this.shared = undefined;
+    }
   }
 
   /** GET a text body (playlists). Retries per policy; 4xx thrown at once unless retryOn404. */
@@ -267,6 +274,11 @@ export class OriginClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.shared !== undefined) {
+      await this.shared.inFlight.drain(CLOSE_GRACE_MS, new Error('OriginClient is closed'));
+      this.shared.connections.release(this.ca);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
@@ -344,6 +356,7 @@ export class OriginClient {
             ...(range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
           },
           signal,
+          inFlight: this.shared?.inFlight,
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
         response = { ...res, url: current };

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { abortReason } from './abortable-delay.js';
+import type { InFlightRequests } from './in-flight-requests.js';
 import { OriginBody } from './origin-body.js';
 import type { BodyController } from './origin-body.js';
 
@@ -12,6 +13,8 @@ export interface DispatchedResponse {
 export interface DispatchOptions {
   headers: Record<string, string>;
   signal: AbortSignal | undefined;
+  /** Where the request is counted while it runs, for its client's close to end it. */
+  inFlight?: InFlightRequests | undefined;
   headersTimeout?: number;
 }
 
@@ -37,16 +40,21 @@ export function dispatchGet(
     let answered = false;
     let abortedWith: Error | undefined;
 
-    const onAbort = (): void => {
-      abortedWith = abortReason(signal!) as Error;
+    const cancel = (reason: Error): void => {
+      abortedWith = reason;
       if (!answered) {
         answered = true;
-        reject(abortedWith);
+        reject(reason);
       }
-      controller?.abort(abortedWith);
+      controller?.abort(reason);
     };
-    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    const onAbort = (): void => cancel(abortReason(signal!) as Error);
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      options.inFlight?.delete(cancel);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    options.inFlight?.add(cancel);
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(requestController) {

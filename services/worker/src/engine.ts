@@ -7,7 +7,7 @@ import {
   type DumpRequest,
   originClientFor,
 } from '@hlsdump/dump-engine';
-import type { OriginClientOptions } from '@hlsdump/hls-client';
+import { OriginConnections, type OriginClientOptions } from '@hlsdump/hls-client';
 import { LocalStorage } from '@hlsdump/storage';
 
 /** What the worker needs of a dump: the engine's HlsDump, or a stand-in in tests. */
@@ -34,18 +34,21 @@ export interface CreateDumpOptions {
 export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => DumpHandle;
 
 /**
- * The real engine. Each dump gets its own OriginClient: its connection pool must not be shared
- * with other dumps' held blocking playlist requests. And its own LocalStorage: the writes it
- * prepared for its end are its own, while a former run of the same dump in this process (taken
- * over after it lost Redis) left temporaries that are leftovers to it like any other owner's.
+ * The real engine. Each dump gets its own OriginClient (its app's headers and CA, its requests
+ * ended by its close) over the connections every dump of the worker shares: a connection one
+ * dump leaves idle is another's before the origin's keep-alive ends it. And its own
+ * LocalStorage: the writes it prepared for its end are its own, while a former run of the same
+ * dump in this process (taken over after it lost Redis) left temporaries that are leftovers to it
+ * like any other owner's.
  */
 export function engineDumpFactory(
   limits: Partial<DumpLimits> = {},
   /** Observability hooks of every dump's origin client (metrics). */
   observe: Pick<OriginClientOptions, 'onRequest' | 'onRetry'> = {},
 ): CreateDump {
+  const connections = new OriginConnections();
   return (request, options) => {
-    const client = originClientFor(request, observe);
+    const client = originClientFor(request, { ...observe, connections });
     const dump = new HlsDump(request, {
       storage: new LocalStorage(),
       client,

@@ -1,0 +1,30 @@
+/**
+ * The requests one client has in flight on connections it shares with others: its close ends
+ * these and only these, where a client with an Agent of its own would close the Agent.
+ */
+export class InFlightRequests {
+  private readonly cancels = new Set<(reason: Error) => void>();
+  private onEmpty: (() => void) | undefined;
+
+  add(cancel: (reason: Error) => void): void {
+    this.cancels.add(cancel);
+  }
+
+  delete(cancel: (reason: Error) => void): void {
+    if (this.cancels.delete(cancel) && this.cancels.size === 0) this.onEmpty?.();
+  }
+
+  /** Waits up to `graceMs` for the requests in flight to end, then cancels those still running. */
+  async drain(graceMs: number, reason: Error): Promise<void> {
+    if (this.cancels.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onEmpty = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+      this.onEmpty = undefined;
+    }
+    for (const cancel of [...this.cancels]) cancel(reason);
+  }
+}

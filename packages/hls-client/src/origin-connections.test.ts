@@ -1,0 +1,142 @@
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OriginClient } from './origin-client.js';
+import { OriginConnections } from './origin-connections.js';
+import { startTestServer, type TestServer } from './http-server.test-support.js';
+
+let server: TestServer | undefined;
+const clients: OriginClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await server?.close();
+  server = undefined;
+});
+
+/** A server that counts the connections it accepted and those still open. */
+async function countingServer(handler: Parameters<typeof startTestServer>[0]) {
+  const s = await startTestServer(handler);
+  const counts = { accepted: 0, open: 0 };
+  s.server.on('connection', (socket) => {
+    counts.accepted++;
+    counts.open++;
+    socket.on('close', () => counts.open--);
+  });
+  return { s, counts };
+}
+
+function clientOn(connections: OriginConnections | undefined, headers?: Record<string, string>) {
+  const client = new OriginClient({
+    retry: { maxRetries: 0, retryDelayMs: 1, maxRetryDelayMs: 1, backoff: 'linear' },
+    ...(connections ? { connections } : {}),
+    ...(headers ? { headers } : {}),
+  });
+  clients.push(client);
+  return client;
+}
+
+async function until(check: () => boolean, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('OriginConnections', () => {
+  it("lets one client's idle connection carry another client's request, each with its own headers", async () => {
+    const seen: (string | undefined)[] = [];
+    const { s, counts } = await countingServer((req, res) => {
+      seen.push(req.headers['x-app'] as string | undefined);
+      res.end('#EXTM3U\n');
+    });
+    server = s;
+    const connections = new OriginConnections();
+    const a = clientOn(connections, { 'x-app': 'a' });
+    const b = clientOn(connections, { 'x-app': 'b' });
+    // undici hands a connection back to its pool a tick after the answer's end: the requests
+    // here follow each other as a live stream's do, not within one tick.
+    for (const [client, name] of [
+      [a, 'a'],
+      [b, 'b'],
+      [a, 'a'],
+    ] as const) {
+      await client.getText(`${s.origin}/${name}.m3u8`);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(seen).toEqual(['a', 'b', 'a']);
+    expect(counts.accepted).toBe(1);
+
+    // The same requests through clients of their own open a connection each.
+    for (const client of [clientOn(undefined), clientOn(undefined)]) {
+      await client.getText(`${s.origin}/c.m3u8`);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(counts.accepted).toBe(3);
+  });
+
+  it("never makes a request wait for a connection another client's held request occupies", async () => {
+    const held: ServerResponse[] = [];
+    const { s } = await countingServer((req, res) => {
+      if (req.url?.startsWith('/held')) held.push(res);
+      else res.end('#EXTM3U\n');
+    });
+    server = s;
+    const connections = new OriginConnections();
+    const holders = Array.from({ length: 20 }, () => clientOn(connections));
+    const pending = holders.map((h, i) => h.getText(`${s.origin}/held-${i}.m3u8`));
+    await until(() => held.length === 20);
+    const answer = await clientOn(connections).getText(`${s.origin}/now.m3u8`);
+    expect(answer.text).toBe('#EXTM3U\n');
+    for (const res of held) res.end('#EXTM3U\n');
+    expect((await Promise.all(pending)).map((r) => r.status)).toEqual(Array(20).fill(200));
+  });
+
+  it("ends only the closing client's requests, and closes the connections with the last client", async () => {
+    const held: ServerResponse[] = [];
+    const { s, counts } = await countingServer((req, res) => {
+      if (req.url?.startsWith('/held')) held.push(res);
+      else res.end('#EXTM3U\n');
+    });
+    server = s;
+    const connections = new OriginConnections();
+    const a = clientOn(connections);
+    const b = clientOn(connections);
+    const heldA = a.getText(`${s.origin}/held-a.m3u8`);
+    const heldB = b.getText(`${s.origin}/held-b.m3u8`);
+    await until(() => held.length === 2);
+
+    const closedA = a.close();
+    await expect(heldA).rejects.toThrow(/closed/);
+    await closedA;
+    await expect(a.getText(`${s.origin}/x.m3u8`)).rejects.toThrow(/closed/);
+
+    // b's held request still runs, and b still reaches the origin.
+    expect((await b.getText(`${s.origin}/y.m3u8`)).text).toBe('#EXTM3U\n');
+    held[1]!.end('#EXTM3U\nheld-b\n');
+    expect((await heldB).text).toBe('#EXTM3U\nheld-b\n');
+    expect(counts.open).toBeGreaterThan(0);
+
+    await b.close();
+    await until(() => counts.open === 0);
+
+    // A client after that opens connections afresh.
+    const c = clientOn(connections);
+    const accepted = counts.accepted;
+    expect((await c.getText(`${s.origin}/z.m3u8`)).status).toBe(200);
+    expect(counts.accepted).toBe(accepted + 1);
+  });
+
+  it('keeps clients that trust other certificates on connections of their own', async () => {
+    const { s, counts } = await countingServer((_req, res) => res.end('#EXTM3U\n'));
+    server = s;
+    const connections = new OriginConnections();
+    const plain = clientOn(connections);
+    const withCa = new OriginClient({ connections, ca: 'not a certificate, unused over http' });
+    clients.push(withCa);
+    for (const client of [plain, withCa, plain, withCa]) {
+      await client.getText(`${s.origin}/a.m3u8`);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(counts.accepted).toBe(2);
+  });
+});

@@ -1,0 +1,64 @@
+import * as tls from 'node:tls';
+import { Agent } from 'undici';
+
+/** How connections to an origin are made and how long their answers may stay silent. */
+export interface ConnectionSettings {
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers; a blocking playlist reload may ask for more per request. */
+  headersTimeoutMs?: number;
+  /** Longest silence allowed between two body chunks (a stalled body). */
+  bodyTimeoutMs?: number;
+  /** A response header block larger than this is refused. */
+  maxHeaderBytes?: number;
+  /** At most this many connections per origin; none when unset. */
+  connectionsPerOrigin?: number;
+}
+
+/** Keep-alive connections, no pipelining: a held blocking playlist request must never queue a segment download behind it. */
+export function originAgent(settings: ConnectionSettings, ca: string | undefined): Agent {
+  return new Agent({
+    connect: {
+      timeout: settings.connectTimeoutMs ?? 5_000,
+      ...(ca !== undefined ? { ca: [...tls.rootCertificates, ca] } : {}),
+    },
+    headersTimeout: settings.headersTimeoutMs ?? 10_000,
+    bodyTimeout: settings.bodyTimeoutMs ?? 10_000,
+    maxHeaderSize: settings.maxHeaderBytes ?? 64 * 1024,
+    connections: settings.connectionsPerOrigin ?? null,
+    pipelining: 1,
+  });
+}
+
+/**
+ * Origin connections shared by every dump of a process: one Agent per set of trusted
+ * certificates, closed when its last client is. A dump's own pool idles between its segments and
+ * loses its connections to the origin's keep-alive timeout (segments of 4 s against Node's 5 s
+ * less undici's margin: a new TCP connection per segment); shared, the connection one rendition
+ * leaves idle is the next one's. No limit per origin by default, so that a segment never waits for
+ * a connection held by another dump's blocking playlist request.
+ */
+export class OriginConnections {
+  private readonly agents = new Map<string, { agent: Agent; clients: number }>();
+
+  constructor(private readonly settings: ConnectionSettings = {}) {}
+
+  acquire(ca: string | undefined): Agent {
+    const key = ca ?? '';
+    let entry = this.agents.get(key);
+    if (entry === undefined) {
+      entry = { agent: originAgent(this.settings, ca), clients: 0 };
+      this.agents.set(key, entry);
+    }
+    entry.clients++;
+    return entry.agent;
+  }
+
+  release(ca: string | undefined): void {
+    const key = ca ?? '';
+    const entry = this.agents.get(key);
+    if (entry === undefined || --entry.clients > 0) return;
+    this.agents.delete(key);
+    // Its clients have drained their requests: only idle connections are left to close.
+    entry.agent.close().catch(() => entry.agent.destroy().catch(() => undefined));
+  }
+}
