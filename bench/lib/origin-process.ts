@@ -73,7 +73,7 @@ const ops = {
     }
     return out;
   },
-  /** Requests by client and kind over [sinceMs, untilMs]. */
+  /** Requests by client and kind over [sinceMs, untilMs], and the TCP connections opened. */
   requestCounts({
     streams: names,
     sinceMs,
@@ -84,12 +84,29 @@ const ops = {
     untilMs: number;
   }) {
     const counts: RequestCounts = {};
+    // A connection counts as opened in the window when its first request (to any stream) is.
+    const firstRequest = new Map<number, number>();
+    for (const control of streams.values()) {
+      for (const r of control.requests) {
+        if (r.connection === undefined) continue;
+        const first = firstRequest.get(r.connection);
+        if (first === undefined || (r.wallMs ?? 0) < first)
+          firstRequest.set(r.connection, r.wallMs ?? 0);
+      }
+    }
+    const counted = new Set<number>();
     for (const name of names) {
       for (const r of streams.get(name)?.requests ?? []) {
         if ((r.wallMs ?? 0) < sinceMs || (r.wallMs ?? 0) > untilMs) continue;
         const client = (r.userAgent ?? 'unknown').split('/')[0]!;
         const byKind = (counts[client] ??= {});
         byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
+        if (r.connection !== undefined && !counted.has(r.connection)) {
+          counted.add(r.connection);
+          if (firstRequest.get(r.connection)! >= sinceMs) {
+            byKind['connections opened'] = (byKind['connections opened'] ?? 0) + 1;
+          }
+        }
       }
     }
     return counts;

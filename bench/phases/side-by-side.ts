@@ -285,6 +285,7 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
   const rc = x.requestCounts;
   L.push(
     `| Origin requests per media-hour per rendition: playlists / segments | ${perHour(rc.hlsdump?.chunklist)} / ${perHour(rc.hlsdump?.segment)} | ${perHour(rc.Lavf?.chunklist)} / ${perHour(rc.Lavf?.segment)} |`,
+    `| TCP connections opened per media-hour per rendition | ${perHour(rc.hlsdump?.['connections opened'])} | ${perHour(rc.Lavf?.['connections opened'])} |`,
     '',
     `- Other processes in the window: origin ${fmt(x.originCpu, 1)} CPU s (serving hlsdump and ffmpeg), gateway + Redis ${fmt(x.gatewayAndRedisCpu, 1)} CPU s.`,
     `- Starts with ${x.K} in flight: p50 ${ms(x.starts.p50)} ms, p99 ${ms(x.starts.p99)} ms; stops: p50 ${ms(x.stops.p50)} ms, p99 ${ms(x.stops.p99)} ms.`,

@@ -65,6 +65,8 @@ export interface RequestRecord {
   readonly wallMs?: number;
   /** The client's User-Agent header, when it sent one (tells peers apart in benchmarks). */
   readonly userAgent?: string;
+  /** The arrival-order number of the TCP connection the request came on. */
+  readonly connection?: number;
 }
 
 export interface Reply {
@@ -373,7 +375,7 @@ export class LiveStream implements StreamControl {
 
   // ---- request log ----
 
-  record(path: string, kind: RequestKind, userAgent?: string): RequestRecord {
+  record(path: string, kind: RequestKind, userAgent?: string, connection?: number): RequestRecord {
     const record: RequestRecord = {
       path,
       kind,
@@ -381,6 +383,7 @@ export class LiveStream implements StreamControl {
       at: this.#clock.now(),
       wallMs: Date.now(),
       ...(userAgent !== undefined ? { userAgent } : {}),
+      ...(connection !== undefined ? { connection } : {}),
     };
     this.requests.push(record);
     return record;

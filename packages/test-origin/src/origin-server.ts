@@ -1,7 +1,7 @@
 // The LL-HLS test origin: node:http on loopback, serving any number of live streams
 // at /{app}/{stream}/... in OvenMediaEngine's layout.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { loadFixtures } from './fixtures.js';
 import { createStreamClock, type StreamClock } from './stream-clock.js';
 import { LiveStream, type StreamControl, type StreamOptions } from './live-stream.js';
@@ -36,6 +36,9 @@ export async function createTestOrigin(options: TestOriginOptions = {}): Promise
   const streams = new Map<string, LiveStream>();
   const keyOf = (app: string, stream: string): string => `${app}\u0000${stream}`;
 
+  // Each TCP connection's arrival-order number, so that a request log tells reuse from reconnects.
+  const connectionIds = new WeakMap<Socket, number>();
+  let connections = 0;
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
@@ -45,6 +48,8 @@ export async function createTestOrigin(options: TestOriginOptions = {}): Promise
       }
     });
   });
+
+  server.on('connection', (socket: Socket) => connectionIds.set(socket, ++connections));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://origin');
@@ -65,7 +70,12 @@ export async function createTestOrigin(options: TestOriginOptions = {}): Promise
       return;
     }
     const ref = parseResourceName(file, live.streamKey);
-    const record = live.record(url.pathname, ref.kind, req.headers['user-agent']);
+    const record = live.record(
+      url.pathname,
+      ref.kind,
+      req.headers['user-agent'],
+      connectionIds.get(req.socket),
+    );
 
     await abortableDelay(live.faults.latencyMs, closing.signal);
     const failure = live.faults.takeFailure(url.pathname);
