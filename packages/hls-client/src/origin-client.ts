@@ -15,6 +15,7 @@ import {
 import type { OriginBody } from './origin-body.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
   originAgent,
   type ConnectionSettings,
   type OriginConnections,
@@ -63,9 +64,9 @@ export interface OriginClientOptions extends ConnectionSettings {
   /** PEM certificates trusted for an HTTPS origin, besides the system's. */
   ca?: string;
   /**
-   * Connections shared with other clients (a worker's dumps). Their connect and silence timeouts,
-   * header size and connection limit are the shared ones'; without them the client has an Agent
-   * of its own, at most `connectionsPerOrigin` (16) connections per origin.
+   * Connections shared with other clients (a worker's dumps). The connection settings above are
+   * then the shared ones'; without them the client has an Agent of its own, at most
+   * `connectionsPerOrigin` (16) connections per origin.
    */
   connections?: OriginConnections;
 }
@@ -126,9 +127,8 @@ const TRANSPORT_ERROR_CODES = new Set([
  * clients (`OriginConnections`).
  */
 export class OriginClient {
-  readonly connectTimeoutMs: number;
+  /** Time its connections wait for response headers; a held blocking reload asks for more. */
   readonly headersTimeoutMs: number;
-  readonly bodyTimeoutMs: number;
   readonly bodyDeadlineMs: number;
   readonly playlistDeadlineMs: number;
   readonly maxPlaylistBytes: number;
@@ -138,16 +138,15 @@ export class OriginClient {
   private readonly onRequest: ((event: OriginRequestEvent) => void) | undefined;
   private readonly headers: Record<string, string>;
   private readonly agent: Agent;
-  /** Set when the agent is shared: this client's requests, which its close ends. */
-  private readonly shared:
-    { connections: OriginConnections; inFlight: InFlightRequests } | undefined;
-  private readonly ca: string | undefined;
+  /** Set when the agent is shared: this client's requests, which its close ends, and its lease. */
+  private readonly shared: { inFlight: InFlightRequests; release: () => void } | undefined;
   private closed = false;
 
   constructor(options: OriginClientOptions = {}) {
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    this.headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+    this.headersTimeoutMs =
+      options.connections?.headersTimeoutMs ??
+      options.headersTimeoutMs ??
+      DEFAULT_HEADERS_TIMEOUT_MS;
     this.bodyDeadlineMs = options.bodyDeadlineMs ?? 30_000;
     this.playlistDeadlineMs = options.playlistDeadlineMs ?? 10_000;
     this.maxPlaylistBytes = options.maxPlaylistBytes ?? DEFAULT_MAX_PLAYLIST_BYTES;
@@ -156,10 +155,10 @@ export class OriginClient {
     this.onRetry = options.onRetry;
     this.onRequest = options.onRequest;
     this.headers = { ...options.headers };
-    this.ca = options.ca;
     if (options.connections !== undefined) {
-      this.agent = options.connections.acquire(options.ca);
-      this.shared = { connections: options.connections, inFlight: new InFlightRequests() };
+      const lease = options.connections.acquire(options.ca);
+      this.agent = lease.agent;
+      this.shared = { inFlight: new InFlightRequests(), release: lease.release };
     } else {
       this.agent = originAgent(
         { ...options, connectionsPerOrigin: options.connectionsPerOrigin ?? 16 },
@@ -276,7 +275,7 @@ export class OriginClient {
     this.closed = true;
     if (this.shared !== undefined) {
       await this.shared.inFlight.drain(CLOSE_GRACE_MS, new Error('OriginClient is closed'));
-      this.shared.connections.release(this.ca);
+      this.shared.release();
       return;
     }
     let timer: NodeJS.Timeout | undefined;

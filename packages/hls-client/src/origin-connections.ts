@@ -14,6 +14,14 @@ export interface ConnectionSettings {
   connectionsPerOrigin?: number;
 }
 
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/** A client's use of shared connections: the Agent, given back with `release`. */
+export interface ConnectionsLease {
+  agent: Agent;
+  release(): void;
+}
+
 /** Keep-alive connections, no pipelining: a held blocking playlist request must never queue a segment download behind it. */
 export function originAgent(settings: ConnectionSettings, ca: string | undefined): Agent {
   return new Agent({
@@ -21,7 +29,7 @@ export function originAgent(settings: ConnectionSettings, ca: string | undefined
       timeout: settings.connectTimeoutMs ?? 5_000,
       ...(ca !== undefined ? { ca: [...tls.rootCertificates, ca] } : {}),
     },
-    headersTimeout: settings.headersTimeoutMs ?? 10_000,
+    headersTimeout: settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     bodyTimeout: settings.bodyTimeoutMs ?? 10_000,
     maxHeaderSize: settings.maxHeaderBytes ?? 64 * 1024,
     connections: settings.connectionsPerOrigin ?? null,
@@ -38,11 +46,15 @@ export function originAgent(settings: ConnectionSettings, ca: string | undefined
  * a connection held by another dump's blocking playlist request.
  */
 export class OriginConnections {
+  /** Time the shared connections wait for response headers: every client on them counts with it. */
+  readonly headersTimeoutMs: number;
   private readonly agents = new Map<string, { agent: Agent; clients: number }>();
 
-  constructor(private readonly settings: ConnectionSettings = {}) {}
+  constructor(private readonly settings: ConnectionSettings = {}) {
+    this.headersTimeoutMs = settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  }
 
-  acquire(ca: string | undefined): Agent {
+  acquire(ca: string | undefined): ConnectionsLease {
     const key = ca ?? '';
     let entry = this.agents.get(key);
     if (entry === undefined) {
@@ -50,13 +62,12 @@ export class OriginConnections {
       this.agents.set(key, entry);
     }
     entry.clients++;
-    return entry.agent;
+    const taken = entry;
+    return { agent: taken.agent, release: () => this.release(key, taken) };
   }
 
-  release(ca: string | undefined): void {
-    const key = ca ?? '';
-    const entry = this.agents.get(key);
-    if (entry === undefined || --entry.clients > 0) return;
+  private release(key: string, entry: { agent: Agent; clients: number }): void {
+    if (--entry.clients > 0) return;
     this.agents.delete(key);
     // Its clients have drained their requests: only idle connections are left to close.
     entry.agent.close().catch(() => entry.agent.destroy().catch(() => undefined));
