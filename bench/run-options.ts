@@ -28,6 +28,8 @@ export interface RunOptions {
   aligned: boolean;
   heapSnapshots: boolean;
   profile: boolean;
+  /** Node flags for the workers of the side-by-side and api phases (`--worker-flag`, repeated). */
+  workerFlags: string[];
   keep: boolean;
   skip: Set<string>;
   results: string;
@@ -98,7 +100,7 @@ export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
   [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
-  [--heap-snapshots] [--profile] [--keep] [--results FILE]`;
+  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
 export function parseRunOptions(argv: string[], defaultResults: string): RunOptions | undefined {
@@ -113,6 +115,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       aligned: { type: 'boolean', default: false },
       'heap-snapshots': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'worker-flag': { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
       results: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -125,7 +128,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
   const presetName = String(values.preset);
   const preset = PRESETS[presetName];
   if (!preset) throw new Error(`unknown preset ${presetName}\n${USAGE}`);
-  const given = values as Record<string, string | boolean | undefined>;
+  const given = values as Record<string, string | boolean | string[] | undefined>;
   const num = (name: keyof Preset, min = 0): number => {
     const n = Number(given[name] ?? preset[name]);
     if (!Number.isFinite(n) || n < min)
@@ -163,6 +166,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     aligned: Boolean(values.aligned),
     heapSnapshots: Boolean(values['heap-snapshots']),
     profile: Boolean(values.profile),
+    workerFlags: values['worker-flag'],
     keep: Boolean(values.keep),
     skip,
     results: typeof values.results === 'string' ? values.results : defaultResults,

@@ -105,9 +105,12 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
     if (!options.skip.has('main') || !options.skip.has('api')) {
       const concurrency = options.apiStarts + options.streams;
       // --profile: these workers too, over their whole life (the api phase's burst included).
-      const nodeArgs = options.profile
-        ? ['--cpu-prof', `--cpu-prof-dir=${join(run.dir, 'cpu-profile-main')}`]
-        : [];
+      const nodeArgs = [
+        ...(options.profile
+          ? ['--cpu-prof', `--cpu-prof-dir=${join(run.dir, 'cpu-profile-main')}`]
+          : []),
+        ...options.workerFlags,
+      ];
       const workers = await run.startWorkers(options.workers, concurrency, nodeArgs);
       try {
         if (!options.skip.has('main')) {

@@ -29,6 +29,9 @@ async function readLogs(runDir: string): Promise<LogLine[]> {
 interface Moments {
   d: BenchDump;
   enqueued?: number;
+  /** The worker's fetch that took the job left (BullMQ's processedOn), and reached the processor. */
+  fetchedAt?: number;
+  jobTaken?: number;
   workerStarting?: number;
   workerRunning?: number;
   stopRequested?: number;
@@ -47,20 +50,26 @@ export async function breakdown(runDir: string, dumps: readonly BenchDump[]): Pr
   const byId = new Map<string, Moments>(dumps.map((d) => [d.id, { d }]));
   const runToId = new Map<unknown, string>();
   const keyToId = new Map<unknown, string>();
+  const jobToId = new Map<unknown, string>();
   for (const l of logs) {
     const e = typeof l.dumpId === 'string' ? byId.get(l.dumpId) : undefined;
     if (l.msg === 'dump enqueued' && e) {
       e.enqueued = l.time;
       runToId.set(l.runId, e.d.id);
       keyToId.set(l.dumpKey, e.d.id);
+      jobToId.set(l.jobId, e.d.id);
     }
   }
   for (const l of logs) {
-    const id = runToId.get(l.runId) ?? keyToId.get(l.dumpKey);
+    const id = runToId.get(l.runId) ?? keyToId.get(l.dumpKey) ?? jobToId.get(l.jobId);
     const e = id === undefined ? undefined : byId.get(id);
     if (!e) continue;
     if (l.name === 'hlsdump-worker') {
-      if (l.msg === 'starting dump') e.workerStarting = l.time;
+      if (l.msg === 'job taken' && e.jobTaken === undefined) {
+        // The first take: a job refused over the fair share is taken again elsewhere.
+        e.jobTaken = l.time;
+        if (typeof l.fetchedAt === 'number') e.fetchedAt = l.fetchedAt;
+      } else if (l.msg === 'starting dump') e.workerStarting = l.time;
       else if (l.msg === 'dump running') e.workerRunning = l.time;
       else if (l.msg === 'control message' && l.type === 'stop') e.workerStop = l.time;
       else if (l.msg === 'dump ended') e.workerEnded = l.time;
@@ -78,6 +87,18 @@ export async function breakdown(runDir: string, dumps: readonly BenchDump[]): Pr
       [
         'enqueued → worker starting (BullMQ hand-over, claim)',
         pick((e) => n(e.workerStarting) - n(e.enqueued)),
+      ],
+      [
+        "… of which enqueued → the worker's fetch of the job leaves (BullMQ processedOn)",
+        pick((e) => n(e.fetchedAt) - n(e.enqueued)),
+      ],
+      [
+        '… of which the fetch leaves → the processor has the job',
+        pick((e) => n(e.jobTaken) - n(e.fetchedAt)),
+      ],
+      [
+        '… of which the processor has the job → starting (fair share, claim)',
+        pick((e) => n(e.workerStarting) - n(e.jobTaken)),
       ],
       [
         'worker starting → running (engine start: origin loads, files, infoFile, registry)',

@@ -160,6 +160,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     token?: string,
     signal?: AbortSignal,
   ): Promise<RunResult> => {
+    // When the fetch that took the job left (BullMQ's processedOn) and when it reached the
+    // processor: how a start's hand-over divides between the queue and this worker's loop.
+    log.info({ jobId: job.id, fetchedAt: job.processedOn }, 'job taken');
     if (closing) {
       // Fetched while shutting down: untouched, straight back for another worker.
       await job.moveToDelayed(Date.now(), token);
