@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { errors, type Agent } from 'undici';
+import { errors } from 'undici';
 import { abortReason, abortableDelay, throwIfAborted } from './abortable-delay.js';
 import {
   MEDIA_ACCEPT_ENCODING,
@@ -16,8 +16,9 @@ import type { OriginBody } from './origin-body.js';
 import { InFlightRequests } from './in-flight-requests.js';
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
-  originAgent,
+  ownConnections,
   type ConnectionSettings,
+  type ConnectionsLease,
   type OriginConnections,
 } from './origin-connections.js';
 import { dispatchGet } from './origin-dispatch.js';
@@ -137,9 +138,10 @@ export class OriginClient {
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
   private readonly onRequest: ((event: OriginRequestEvent) => void) | undefined;
   private readonly headers: Record<string, string>;
-  private readonly agent: Agent;
-  /** Set when the agent is shared: this client's requests, which its close ends, and its lease. */
-  private readonly shared: { inFlight: InFlightRequests; release: () => void } | undefined;
+  /** Its connections: an Agent of its own or a share of `options.connections`. */
+  private readonly lease: ConnectionsLease;
+  /** This client's requests, which its close ends (and only these, on shared connections). */
+  private readonly inFlight = new InFlightRequests();
   private closed = false;
 
   constructor(options: OriginClientOptions = {}) {
@@ -155,17 +157,12 @@ export class OriginClient {
     this.onRetry = options.onRetry;
     this.onRequest = options.onRequest;
     this.headers = { ...options.headers };
-    if (options.connections !== undefined) {
-      const lease = options.connections.acquire(options.ca);
-      this.agent = lease.agent;
-      this.shared = { inFlight: new InFlightRequests(), release: lease.release };
-    } else {
-      this.agent = originAgent(
+    this.lease =
+      options.connections?.acquire(options.ca) ??
+      ownConnections(
         { ...options, connectionsPerOrigin: options.connectionsPerOrigin ?? 16 },
         options.ca,
       );
-      this.shared = undefined;
-    }
   }
 
   /** GET a text body (playlists). Retries per policy; 4xx thrown at once unless retryOn404. */
@@ -269,25 +266,12 @@ export class OriginClient {
     });
   }
 
-  /** Graceful close; in-flight requests still running after a short grace are destroyed. */
+  /** Graceful close; in-flight requests still running after a short grace are cancelled. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.shared !== undefined) {
-      await this.shared.inFlight.drain(CLOSE_GRACE_MS, new Error('OriginClient is closed'));
-      this.shared.release();
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
-    });
-    try {
-      const outcome = await Promise.race([this.agent.close().then(() => 'closed' as const), grace]);
-      if (outcome === 'timeout') await this.agent.destroy();
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.inFlight.drain(CLOSE_GRACE_MS, new Error('OriginClient is closed'));
+    await this.lease.release();
   }
 
   private async withRetries<T>(
@@ -347,7 +331,7 @@ export class OriginClient {
       visited.add(current);
       let response: OpenResponse;
       try {
-        const res = await dispatchGet(this.agent, current, {
+        const res = await dispatchGet(this.lease.agent, current, {
           headers: {
             ...this.headers,
             'user-agent': this.userAgent,
@@ -355,7 +339,7 @@ export class OriginClient {
             ...(range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
           },
           signal,
-          inFlight: this.shared?.inFlight,
+          inFlight: this.inFlight,
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
         response = { ...res, url: current };

@@ -16,14 +16,14 @@ export interface ConnectionSettings {
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
-/** A client's use of shared connections: the Agent, given back with `release`. */
+/** A client's use of connections: the Agent, given back with `release` once its requests ended. */
 export interface ConnectionsLease {
   agent: Agent;
-  release(): void;
+  release(): Promise<void>;
 }
 
 /** Keep-alive connections, no pipelining: a held blocking playlist request must never queue a segment download behind it. */
-export function originAgent(settings: ConnectionSettings, ca: string | undefined): Agent {
+function originAgent(settings: ConnectionSettings, ca: string | undefined): Agent {
   return new Agent({
     connect: {
       timeout: settings.connectTimeoutMs ?? 5_000,
@@ -35,6 +35,20 @@ export function originAgent(settings: ConnectionSettings, ca: string | undefined
     connections: settings.connectionsPerOrigin ?? null,
     pipelining: 1,
   });
+}
+
+/** An Agent of one client's own, closed with it. */
+export function ownConnections(
+  settings: ConnectionSettings,
+  ca: string | undefined,
+): ConnectionsLease {
+  const agent = originAgent(settings, ca);
+  return { agent, release: () => closeIdle(agent) };
+}
+
+/** Closes an Agent whose requests have ended: only idle connections are left to close. */
+function closeIdle(agent: Agent): Promise<void> {
+  return agent.close().catch(() => agent.destroy().catch(() => undefined));
 }
 
 /**
@@ -56,20 +70,15 @@ export class OriginConnections {
 
   acquire(ca: string | undefined): ConnectionsLease {
     const key = ca ?? '';
-    let entry = this.agents.get(key);
-    if (entry === undefined) {
-      entry = { agent: originAgent(this.settings, ca), clients: 0 };
-      this.agents.set(key, entry);
-    }
+    const entry = this.agents.get(key) ?? { agent: originAgent(this.settings, ca), clients: 0 };
+    this.agents.set(key, entry);
     entry.clients++;
-    const taken = entry;
-    return { agent: taken.agent, release: () => this.release(key, taken) };
+    return { agent: entry.agent, release: () => this.release(key, entry) };
   }
 
-  private release(key: string, entry: { agent: Agent; clients: number }): void {
+  private async release(key: string, entry: { agent: Agent; clients: number }): Promise<void> {
     if (--entry.clients > 0) return;
     this.agents.delete(key);
-    // Its clients have drained their requests: only idle connections are left to close.
-    entry.agent.close().catch(() => entry.agent.destroy().catch(() => undefined));
+    await closeIdle(entry.agent);
   }
 }
