@@ -369,6 +369,8 @@ export class DumpRun {
     );
     if (kept) this.hooks?.recorded(gaps);
     log.info({ kept }, 'dump suspended for hand-off');
+    // Taken over meanwhile (a Redis failover can make a live owner look dead): said as any loss is.
+    if (!kept) log.error('dump lost at its hand-off: another owner or no record; stopped writing');
     return kept ? { outcome: 'suspended' } : { outcome: 'lost' };
   }
 
