@@ -171,5 +171,11 @@ export interface DumpDependencies {
    * wait for it). Awaited; a failure (Redis away) does not stop the dump.
    */
   onCheckpoint?: (checkpoint: DumpCheckpoint) => Promise<void> | void;
+  /**
+   * Awaited once the dump runs, before its first files and segments; settles (never rejects) by
+   * the signal's abort at the latest. The worker holds a new dump here while its other starts
+   * are still on their way to an answer.
+   */
+  beforeRecording?: (signal: AbortSignal) => Promise<void>;
   now?: () => Date;
 }

@@ -309,6 +309,7 @@ export class HlsDump {
     const startMsn = this.startMsnOf(this.renditions.flatMap((r) => (r.first ? [r.first] : [])));
     let fatal: unknown;
     const firstFiles = firstCheckpoint
+      .then(() => this.deps.beforeRecording?.(this.abort.signal))
       .then(() => this.writeFirstFiles())
       .catch((error: unknown) => {
         fatal = error;

@@ -20,6 +20,7 @@ import { writePathCall } from './registry-call.js';
 import { checkpointOf, checkpointSaver, CheckpointInvalidError } from './run-checkpoints.js';
 import { RunHeartbeat } from './run-heartbeat.js';
 import type { RunHooks, RunHooksFactory } from './run-hooks.js';
+import type { StartsInProgress } from './starts-in-progress.js';
 
 export interface RunContext {
   registry: DumpRegistry;
@@ -46,6 +47,8 @@ export interface RunContext {
   crashesClearedAfterMs?: number;
   /** Told of the run's state changes (events for receivers, releases). */
   hooks?: RunHooksFactory;
+  /** The worker's starts on their way to an answer: a dump that runs records once they are. */
+  starts?: StartsInProgress;
 }
 
 /** How a run ended, as the BullMQ job's return value. */
@@ -153,6 +156,16 @@ export class DumpRun {
 
   /** Claim, start, acknowledge, then run until the dump ends, is stopped, handed off or lost. */
   async run(): Promise<RunResult> {
+    const startEnded = this.ctx.starts?.begin();
+    try {
+      return await this.startAndRun(startEnded);
+    } finally {
+      startEnded?.();
+    }
+  }
+
+  /** `startEnded`: told once the start has its answer (running, or not). */
+  private async startAndRun(startEnded: (() => void) | undefined): Promise<RunResult> {
     const claimed = await this.claim();
     if ('outcome' in claimed) return claimed;
     const { record, resumeFrom } = claimed;
@@ -177,6 +190,7 @@ export class DumpRun {
       }
       const notRunning = await this.acknowledge(dump, log);
       if (notRunning) return notRunning;
+      startEnded?.();
       return await this.runUntilEnd(dump, log);
     } finally {
       await dump.dispose?.().catch(() => {});
@@ -312,6 +326,9 @@ export class DumpRun {
     const dump = this.ctx.createDump(dumpRequestOf(record), {
       ...(resumeFrom && { resumeFrom }),
       beforeWrite: () => this.lease.fence(),
+      ...(this.ctx.starts && {
+        beforeRecording: (signal: AbortSignal) => this.ctx.starts!.settled(signal),
+      }),
       onCheckpoint: checkpointSaver({
         registry,
         dumpKey: this.dumpKey,

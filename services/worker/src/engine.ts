@@ -29,6 +29,8 @@ export interface CreateDumpOptions {
   beforeWrite: () => void | Promise<void>;
   /** Persists the checkpoint as the dump advances. */
   onCheckpoint?: (checkpoint: DumpCheckpoint) => Promise<void>;
+  /** Awaited once the dump runs, before it records (starts-in-progress.ts). */
+  beforeRecording?: (signal: AbortSignal) => Promise<void>;
 }
 
 export type CreateDump = (request: DumpRequest, options: CreateDumpOptions) => DumpHandle;
@@ -55,6 +57,7 @@ export function engineDumpFactory(
       limits,
       beforeWrite: options.beforeWrite,
       ...(options.onCheckpoint && { onCheckpoint: options.onCheckpoint }),
+      ...(options.beforeRecording && { beforeRecording: options.beforeRecording }),
       ...(options.resumeFrom && { resumeFrom: options.resumeFrom }),
     });
     return Object.assign(dump, { dispose: () => client.close() }) satisfies DumpHandle;

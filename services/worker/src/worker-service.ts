@@ -26,6 +26,7 @@ import { trackReadySince } from './redis-ready-since.js';
 import type { RunHooksFactory } from './run-hooks.js';
 import { WebhookDeliverer, type WebhookDelivererOptions } from './webhook-deliverer.js';
 import { TimerGrid } from './aligned-timer.js';
+import { StartsInProgress } from './starts-in-progress.js';
 
 export interface WorkerServiceOptions {
   /** A redis:// URL or a Sentinel-monitored master. */
@@ -131,6 +132,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   };
   const hooks = options.decorateRunHooks?.(told) ?? told;
   const runs = new Map<string, DumpRun>();
+  const starts = new StartsInProgress();
   /** Jobs fetched whose admission (options.admit) is still being judged. */
   let judging = 0;
   let closing = false;
@@ -215,6 +217,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
           crashesClearedAfterMs: options.crashesClearedAfterMs,
         }),
         hooks,
+        starts,
       },
       dumpKey,
       runId,
