@@ -429,7 +429,10 @@ export class HlsDump {
   ): Promise<void> {
     this.endReason = reason;
     // Whatever a former owner that came back too late left behind goes before the end is told.
-    await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
+    // A dump that never changed hands had no former owner: its end lists no folder (the
+    // infoFile's may hold every dump's infoFile, thousands of names, at each stop).
+    if (this.deps.resumeFrom)
+      await this.fenced(() => this.removeTemporaries()).catch(() => undefined);
     // The final chunklists' Items go into the infoFile's final rewrite, not each patched in first.
     const infoFile = this.infoFile;
     const last: LastItem[] = [];
