@@ -47,7 +47,7 @@ export interface RunContext {
   crashesClearedAfterMs?: number;
   /** Told of the run's state changes (events for receivers, releases). */
   hooks?: RunHooksFactory;
-  /** The worker's starts on their way to an answer: a dump that runs records once they are. */
+  /** The worker's starts on their way to an answer: a new dump that runs records once they are. */
   starts?: StartsInProgress;
 }
 
@@ -326,9 +326,11 @@ export class DumpRun {
     const dump = this.ctx.createDump(dumpRequestOf(record), {
       ...(resumeFrom && { resumeFrom }),
       beforeWrite: () => this.lease.fence(),
-      ...(this.ctx.starts && {
-        beforeRecording: (signal: AbortSignal) => this.ctx.starts!.settled(signal),
-      }),
+      // A resumed dump records at once: its outage has already eaten into the origin's window.
+      ...(this.ctx.starts &&
+        !resumeFrom && {
+          beforeRecording: (signal: AbortSignal) => this.ctx.starts!.settled(signal),
+        }),
       onCheckpoint: checkpointSaver({
         registry,
         dumpKey: this.dumpKey,

@@ -5,9 +5,10 @@ export const STARTS_FIRST_MAX_WAIT_MS = 2_000;
  * A start is answered once its dump runs; its first files and segments can wait a moment. In a
  * burst of starts they cannot wait for free: each dump that runs would otherwise fetch its init
  * and first segments and create a dozen files while the others of the burst still wait for their
- * answers, on the same event loop and the same origin. So a dump that runs begins recording once
- * no start of this worker is in progress any more, or after `maxWaitMs`, whichever comes first:
- * the live edge it starts from is still in the origin's window a few seconds on.
+ * answers, on the same event loop and the same origin. So a new dump that runs begins recording
+ * once no start of this worker is in progress any more, or after `maxWaitMs`, whichever comes
+ * first: the live edge it starts from is still in the origin's window a few seconds on. A resumed
+ * dump does not wait (dump-run.ts): its outage has already eaten into that window.
  */
 export class StartsInProgress {
   private inProgress = 0;

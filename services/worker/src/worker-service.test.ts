@@ -257,9 +257,12 @@ describe('a dump job', () => {
 describe('shutdown', () => {
   it('hands a running dump to another worker, which resumes it from the checkpoint', async () => {
     const engineA = new FakeEngine();
+    const fresh = engineA.nextDump();
     const a = await startWorker(engineA, 'w-old');
     const { dumpKey, runId } = await enqueue('handoff', { infoFile: join(tmp, 'handoff.xml') });
     await nextEvent((e) => e.runId === runId && e.type === 'running' && e.owner === 'w-old');
+    // A new dump records once the worker's other starts are answered (starts-in-progress.ts).
+    expect((await fresh).options.beforeRecording).toBeTypeOf('function');
 
     const report = await a.shutdown.close();
     expect(report).toEqual({
@@ -286,6 +289,8 @@ describe('shutdown', () => {
       version: 2,
       renditions: [{ entryCount: 1 }],
     });
+    // A resumed one at once: its hand-off has already eaten into the origin's window.
+    expect((await resumed).options.beforeRecording).toBeUndefined();
     expect(await registry.get(dumpKey)).toMatchObject({ state: 'Running', owner: 'w-new' });
   });
 
