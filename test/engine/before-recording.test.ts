@@ -41,10 +41,11 @@ function hold(): {
   };
 }
 
-it('held, a running dump writes nothing; released, it records every segment from its start on, byte for byte', async () => {
-  const stream = origin.addStream('app', 'held', { windowSegments: 8 });
-  const outputPath = join(dir.path, 'held');
-  const infoFile = join(dir.path, 'held.xml');
+/** A dump of a new live stream `name`, held before it records. */
+async function startHeld(name: string) {
+  const stream = origin.addStream('app', name, { windowSegments: 8 });
+  const outputPath = join(dir.path, name);
+  const infoFile = join(dir.path, `${name}.xml`);
   const gate = hold();
   const run = await startDump(
     {
@@ -52,10 +53,15 @@ it('held, a running dump writes nothing; released, it records every segment from
       playlists: ['llhls.m3u8'],
       outputPath,
       infoFile,
-      streamName: '/default/app/held',
+      streamName: `/default/app/${name}`,
     },
     { beforeRecording: gate.wait },
   );
+  return { stream, outputPath, infoFile, gate, run };
+}
+
+it('held, a running dump writes nothing; released, it records every segment from its start on, byte for byte', async () => {
+  const { stream, outputPath, infoFile, gate, run } = await startHeld('held');
   const fileEvents = () => run.events.filter((e) => e.type === 'file').length;
   // Three segments' time at the origin (0.5 s each at speed 8) while held.
   const heldFrom = stream.status('video_0').completeSegments - 1;
@@ -89,20 +95,7 @@ it('held, a running dump writes nothing; released, it records every segment from
 });
 
 it('a dump stopped while held ends at once, Completed, its files final', async () => {
-  const stream = origin.addStream('app', 'stopped-held', { windowSegments: 8 });
-  const outputPath = join(dir.path, 'stopped-held');
-  const infoFile = join(dir.path, 'stopped-held.xml');
-  const gate = hold();
-  const run = await startDump(
-    {
-      originBaseUrl: new URL('.', stream.masterUrl).href,
-      playlists: ['llhls.m3u8'],
-      outputPath,
-      infoFile,
-      streamName: '/default/app/stopped-held',
-    },
-    { beforeRecording: gate.wait },
-  );
+  const { stream, outputPath, infoFile, gate, run } = await startHeld('stopped-held');
   await delay(200);
   const stoppedAt = performance.now();
   const result = await run.dump.stop();
