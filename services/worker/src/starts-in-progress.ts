@@ -1,4 +1,4 @@
-/** How long a dump that runs waits at most for the worker's other starts before it records. */
+/** How long a new dump that runs waits at most for the worker's other starts before it records. */
 export const STARTS_FIRST_MAX_WAIT_MS = 2_000;
 
 /**
@@ -15,10 +15,6 @@ export class StartsInProgress {
   private readonly waiting = new Set<() => void>();
 
   constructor(private readonly maxWaitMs = STARTS_FIRST_MAX_WAIT_MS) {}
-
-  get count(): number {
-    return this.inProgress;
-  }
 
   /** A start begins; the function returned ends it (once, whatever the outcome). */
   begin(): () => void {
