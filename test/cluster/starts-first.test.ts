@@ -32,9 +32,9 @@ async function segmentFiles(dir: string): Promise<string[]> {
 it('a dump answered while another start of its worker is in progress records once that start is answered', async () => {
   const quick = origin.addStream('app', 'quick', { windowSegments: 12 });
   const slow = origin.addStream('app', 'slow', { windowSegments: 12 });
-  // Every answer about the slow stream takes 0.7 s: the gateway's probe, then the worker's master
+  // Every answer about the slow stream takes 1 s: the gateway's probe, then the worker's master
   // and its chunklists, in sequence.
-  slow.setLatency(700);
+  slow.setLatency(1_000);
 
   const slowStarted = cluster.startDump({ stream: 'slow', id: 'slow' }).then((result) => ({
     result,
