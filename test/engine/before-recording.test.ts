@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestOrigin, type RenditionId, type TestOrigin } from '@hlsdump/test-origin';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
+import { readInfoFile } from '../support/info-file-check.js';
 
 // A dump held before it records (the worker does so while its other starts are in progress,
 // services/worker/src/starts-in-progress.ts) writes nothing meanwhile, then records from the live
@@ -91,7 +92,7 @@ it('held, a running dump writes nothing; released, it records every segment from
       expect(bytes.equals(stream.segmentBytes(id, firstMsn + index))).toBe(true);
     }
   }
-  expect(await readFile(infoFile, 'utf8')).toContain('<Status>Completed</Status>');
+  expect((await readInfoFile(infoFile)).status).toBe('Completed');
 });
 
 it('a dump stopped while held ends at once, Completed, its files final', async () => {
@@ -105,7 +106,7 @@ it('a dump stopped while held ends at once, Completed, its files final', async (
   expect(gate.calls[0]?.aborted).toBe(true);
   expect(result.status).toBe('Completed');
   expect(stopMs).toBeLessThan(2_000);
-  expect(await readFile(infoFile, 'utf8')).toContain('<Status>Completed</Status>');
+  expect((await readInfoFile(infoFile)).status).toBe('Completed');
   for (const rendition of stream.renditions) {
     const { details } = await readChunklist(
       join(outputPath, baseName(stream.chunklistUrl(rendition.id))),

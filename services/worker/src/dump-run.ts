@@ -322,15 +322,13 @@ export class DumpRun {
     resumeFrom: DumpCheckpoint | undefined,
     log: Logger,
   ): DumpHandle {
-    const { registry } = this.ctx;
+    const { registry, starts } = this.ctx;
     const dump = this.ctx.createDump(dumpRequestOf(record), {
       ...(resumeFrom && { resumeFrom }),
       beforeWrite: () => this.lease.fence(),
       // A resumed dump records at once: its outage has already eaten into the origin's window.
-      ...(this.ctx.starts &&
-        !resumeFrom && {
-          beforeRecording: (signal: AbortSignal) => this.ctx.starts!.settled(signal),
-        }),
+      ...(starts &&
+        !resumeFrom && { beforeRecording: (signal: AbortSignal) => starts.settled(signal) }),
       onCheckpoint: checkpointSaver({
         registry,
         dumpKey: this.dumpKey,
