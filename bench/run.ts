@@ -125,9 +125,10 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
         await run.stopWorkers(workers);
       }
     }
-    if (!options.skip.has('limit')) sections.push(limitSection(await runLimit(run, cluster), main));
-    if (!options.skip.has('capacity'))
-      sections.push(capacitySection(await runCapacity(run, cluster)));
+    const limit = options.skip.has('limit') ? undefined : await runLimit(run, cluster);
+    const capacity = options.skip.has('capacity') ? undefined : await runCapacity(run, cluster);
+    if (limit) sections.push(limitSection(limit, main, capacity));
+    if (capacity) sections.push(capacitySection(capacity));
     if (!options.skip.has('memory')) sections.push(memorySection(await runMemory(run, cluster)));
   } finally {
     await run.services.close();

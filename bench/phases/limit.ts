@@ -10,6 +10,7 @@ import { cpuSeconds } from '../../test/support/proc-stats.ts';
 import type { SimpleCopyJob, SimpleCopyReport } from '../lib/simple-copy.ts';
 import { fmt, mb } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';
+import type { CapacityResult } from './capacity.ts';
 import type { SideBySideResult } from './side-by-side.ts';
 
 const SIMPLE_COPY = fileURLToPath(new URL('../lib/simple-copy.ts', import.meta.url));
@@ -43,7 +44,11 @@ export async function runLimit(run: BenchRun, cluster: ClusterContext): Promise<
   };
 }
 
-export function limitSection(l: LimitResult, main: SideBySideResult | undefined): Section {
+export function limitSection(
+  l: LimitResult,
+  main: SideBySideResult | undefined,
+  capacity: CapacityResult | undefined,
+): Section {
   const kbitS = (l.avgSegmentBytes * 8) / SEGMENT_SECONDS / 1000;
   const L = [
     '### Limit: the simplest fetch-and-write loop over the same bytes',
@@ -65,6 +70,17 @@ export function limitSection(l: LimitResult, main: SideBySideResult | undefined)
       measured: `×${fmt(times, 2)} (${mb(main.bytesPerCpuS, 2)} vs ${mb(l.bytesPerCpuS, 2)} MB per CPU s, at these streams' ${fmt(kbitS, 0)} kbit/s)`,
       met: times <= 2,
     });
+  }
+  // The capacity phase counts no bytes; its streams serve the same fixture, so its CPU per
+  // media-hour per rendition meets what the loop spends on the bytes a rendition carries in one.
+  const largest = capacity?.windows
+    .filter((w) => w.realTime && w.cpuPerMediaHour !== undefined)
+    .at(-1);
+  if (largest?.cpuPerMediaHour !== undefined) {
+    const loopPerMediaHour = (3600 * l.avgSegmentBytes) / SEGMENT_SECONDS / l.bytesPerCpuS;
+    L.push(
+      `- At ${largest.renditions} renditions in one worker (the capacity phase's largest step carried in real time) hlsdump spends ${fmt(largest.cpuPerMediaHour, 2)} CPU s per media-hour per rendition; the loop spends ${fmt(loopPerMediaHour, 2)} on a rendition's bytes: ×${fmt(largest.cpuPerMediaHour / loopPerMediaHour, 2)} the loop's CPU per byte.`,
+    );
   }
   L.push('');
   return { lines: L, targets };

@@ -25,7 +25,7 @@ import type { OriginHost } from '../lib/origin-host.ts';
 import type { RequestCounts } from '../lib/origin-process.ts';
 import { liveBytes, probeHeap, type HeapReport } from '../../test/support/heap-probe.ts';
 import { cpuSeconds, rssBytes, totalCpu } from '../../test/support/proc-stats.ts';
-import { groupCpu, startSampler } from '../lib/proc-sampler.ts';
+import { groupCpu, startSampler, type Sampler } from '../lib/proc-sampler.ts';
 import { fmt, mb, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';
 
@@ -57,6 +57,8 @@ export interface SideBySideResult {
     growthPerHourPerDump: number;
   };
   requestCounts: RequestCounts;
+  /** The window cut in slices: whether a worker's cost per segment falls as its code warms up. */
+  slices: CpuSlice[];
   /** Kernel CPU per file created, µs: on the output's file system, and on tmpfs beside it. */
   fileCreationUs: { output: number; tmpfs: number | undefined };
   starts: Summary;
@@ -72,6 +74,18 @@ export interface SideBySideResult {
       }
     | undefined;
 }
+
+/** CPU s per media-hour per rendition over one slice of the measured window. */
+interface CpuSlice {
+  fromS: number;
+  toS: number;
+  hlsdump: number;
+  ffmpeg: number | undefined;
+}
+
+/** Slices of at least 30 s, at most 6 of them. */
+const SLICE_MIN_S = 30;
+const SLICES_MAX = 6;
 
 export async function runSideBySide(
   run: BenchRun,
@@ -90,8 +104,10 @@ export async function runSideBySide(
   await sleep(2_000);
   const baseHeap = await probeAll(run, workerPids);
   const baseRss = workerPids.map((pid) => rssBytes(pid));
+  let peers: Peer[] = [];
   const sampler = startSampler(() => ({
     workers: workerPids,
+    ffmpeg: peers.map((p) => p.pid).filter((pid): pid is number => pid !== undefined),
     origin: [origin.pid],
     gateway: run.cluster.gateway.pid === undefined ? [] : [run.cluster.gateway.pid],
     redis: run.cluster.redis.process?.pid === undefined ? [] : [run.cluster.redis.process.pid],
@@ -99,7 +115,7 @@ export async function runSideBySide(
   run.log(
     `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}`,
   );
-  const peers = options.ffmpeg ? await startFfmpegPeers(run, origin, cluster.mainStreams) : [];
+  peers = options.ffmpeg ? await startFfmpegPeers(run, origin, cluster.mainStreams) : [];
   const starts = await run.startDumps(dumps, K);
   await sleep(options.warmup * 1000);
   const heapA = await probeAll(run, workerPids);
@@ -165,6 +181,7 @@ export async function runSideBySide(
       growthPerHourPerDump: ((sumLive(heapB) - sumLive(heapA)) / K) * (3600 / windowS),
     },
     requestCounts,
+    slices: cpuSlices(sampler, a.at, b.at, (renditions * options.speed) / 3600, options.ffmpeg),
     fileCreationUs,
     starts: summary(starts.map((r) => r.ms)),
     stops: summary(stops.map((r) => r.ms)),
@@ -179,6 +196,30 @@ export async function runSideBySide(
         }
       : undefined,
   };
+}
+
+function cpuSlices(
+  sampler: Sampler,
+  from: number,
+  to: number,
+  mediaHoursPerSecond: number,
+  withFfmpeg: boolean,
+): CpuSlice[] {
+  const windowS = (to - from) / 1000;
+  const count = Math.max(1, Math.min(SLICES_MAX, Math.floor(windowS / SLICE_MIN_S)));
+  const sliceMs = (to - from) / count;
+  return Array.from({ length: count }, (_, i) => {
+    const a = from + i * sliceMs;
+    const b = a + sliceMs;
+    const perHour = (group: string) =>
+      groupCpu(sampler, group, a, b) / ((mediaHoursPerSecond * (b - a)) / 1000);
+    return {
+      fromS: (a - from) / 1000,
+      toS: (b - from) / 1000,
+      hlsdump: perHour('workers'),
+      ffmpeg: withFfmpeg ? perHour('ffmpeg') : undefined,
+    };
+  });
 }
 
 function probeAll(run: BenchRun, pids: number[]): Promise<(HeapReport | undefined)[]> {
@@ -298,6 +339,19 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
   );
   if (f) L.push(`- ffmpeg exits: ${JSON.stringify(f.exits)}.`);
   L.push('');
+  if (x.slices.length > 1) {
+    L.push(
+      'CPU s per media-hour per rendition, slice by slice of the window (from the 1 s samples; a falling figure is code still warming up):',
+      '',
+      '| Slice (s into the window) | hlsdump | ffmpeg | ratio |',
+      '| --- | ---: | ---: | ---: |',
+      ...x.slices.map(
+        (c) =>
+          `| ${fmt(c.fromS, 0)}–${fmt(c.toS, 0)} | ${fmt(c.hlsdump, 2)} | ${c.ffmpeg === undefined ? 'n/a' : fmt(c.ffmpeg, 2)} | ${c.ffmpeg ? `×${fmt(c.hlsdump / c.ffmpeg, 2)}` : 'n/a'} |`,
+      ),
+      '',
+    );
+  }
   if (f) {
     const ratio = x.cpuPerMediaHour / f.cpuPerMediaHour;
     targets.push({
