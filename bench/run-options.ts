@@ -79,7 +79,9 @@ const PRESETS: Record<string, Preset> = {
   full: {
     streams: 20,
     workers: 2,
-    seconds: 300,
+    // Long enough for the workers' per-segment code to reach its steady state (about 10 minutes
+    // at 12 renditions per worker) and stay there.
+    seconds: 1200,
     warmup: 20,
     speed: 1,
     'api-starts': 100,
