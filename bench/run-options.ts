@@ -79,8 +79,8 @@ const PRESETS: Record<string, Preset> = {
   full: {
     streams: 20,
     workers: 2,
-    // Long enough for the workers' per-segment code to reach its steady state (about 10 minutes
-    // at 12 renditions per worker) and stay there.
+    // Long enough for the workers' cost per segment to settle: it falls for about 10 minutes at
+    // 12 renditions per worker, then holds.
     seconds: 1200,
     warmup: 20,
     speed: 1,

@@ -57,7 +57,7 @@ export interface SideBySideResult {
     growthPerHourPerDump: number;
   };
   requestCounts: RequestCounts;
-  /** The window cut in slices: whether a worker's cost per segment falls as its code warms up. */
+  /** The window cut in slices: how a worker's cost moves over its first minutes, beside ffmpeg's. */
   slices: CpuSlice[];
   /** Kernel CPU per file created, µs: on the output's file system, and on tmpfs beside it. */
   fileCreationUs: { output: number; tmpfs: number | undefined };
@@ -341,7 +341,7 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
   L.push('');
   if (x.slices.length > 1) {
     L.push(
-      'CPU s per media-hour per rendition, slice by slice of the window (from the 1 s samples; a falling figure is code still warming up):',
+      'CPU s per media-hour per rendition, slice by slice of the window (from the 1 s samples: how the cost moves as the processes run):',
       '',
       '| Slice (s into the window) | hlsdump | ffmpeg | ratio |',
       '| --- | ---: | ---: | ---: |',
