@@ -73,9 +73,7 @@ export function limitSection(
   }
   // The capacity phase counts no bytes; its streams serve the same fixture, so its CPU per
   // media-hour per rendition meets what the loop spends on the bytes a rendition carries in one.
-  const largest = capacity?.windows
-    .filter((w) => w.realTime && w.cpuPerMediaHour !== undefined)
-    .at(-1);
+  const largest = capacity?.windows.find((w) => w.realTime && w.renditions === capacity.carried);
   if (largest?.cpuPerMediaHour !== undefined) {
     const loopPerMediaHour = (3600 * l.avgSegmentBytes) / SEGMENT_SECONDS / l.bytesPerCpuS;
     L.push(
