@@ -30,6 +30,11 @@ export interface RunOptions {
   profile: boolean;
   /** Node flags for the workers of the side-by-side and api phases (`--worker-flag`, repeated). */
   workerFlags: string[];
+  /**
+   * Node flags for the second half of the main phase's workers only (`--worker-b-flag`, repeated):
+   * a V8 setting measured against none, side by side on the same streams in one run.
+   */
+  workerBFlags: string[];
   keep: boolean;
   skip: Set<string>;
   results: string;
@@ -102,7 +107,7 @@ export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
   [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
-  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--keep] [--results FILE]`;
+  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-b-flag FLAG ...] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
 export function parseRunOptions(argv: string[], defaultResults: string): RunOptions | undefined {
@@ -118,6 +123,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       'heap-snapshots': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'worker-flag': { type: 'string', multiple: true, default: [] },
+      'worker-b-flag': { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
       results: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -169,11 +175,14 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     heapSnapshots: Boolean(values['heap-snapshots']),
     profile: Boolean(values.profile),
     workerFlags: values['worker-flag'],
+    workerBFlags: values['worker-b-flag'],
     keep: Boolean(values.keep),
     skip,
     results: typeof values.results === 'string' ? values.results : defaultResults,
     hardLimitS: 0,
   };
+  if (o.workerBFlags.length > 0 && o.workers < 2)
+    throw new Error(`--worker-b-flag needs --workers 2 or more\n${USAGE}`);
   // Every phase's own duration plus generous slack for starts and stops.
   o.hardLimitS = Math.ceil(
     120 +
@@ -187,6 +196,11 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       600,
   );
   return o;
+}
+
+/** How many of the main phase's workers run without `--worker-b-flag` (the first ones). */
+export function workersA(o: RunOptions): number {
+  return o.workerBFlags.length > 0 ? Math.ceil(o.workers / 2) : o.workers;
 }
 
 /** Where a phase's figures are written when --results is not given. */

@@ -15,6 +15,7 @@ import {
 import type { ClusterWorker } from '../../test/support/cluster.ts';
 import {
   addCompletion,
+  type BenchDump,
   completed,
   fileBytes,
   readSegmentItems,
@@ -28,6 +29,7 @@ import { cpuSeconds, rssBytes, totalCpu } from '../../test/support/proc-stats.ts
 import { groupCpu, startSampler, type Sampler } from '../lib/proc-sampler.ts';
 import { fmt, mb, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';
+import { workersA } from '../run-options.ts';
 
 type Peer = ChildProcess & { stream: string; stderrTail(): string };
 
@@ -59,6 +61,8 @@ export interface SideBySideResult {
   requestCounts: RequestCounts;
   /** The window cut in slices: how a worker's cost moves over its first minutes, beside ffmpeg's. */
   slices: CpuSlice[];
+  /** `--worker-b-flag`: the workers without and with those flags, apart. */
+  ab: WorkerAb | undefined;
   /** Kernel CPU per file created, µs: on the output's file system, and on tmpfs beside it. */
   fileCreationUs: { output: number; tmpfs: number | undefined };
   starts: Summary;
@@ -83,6 +87,19 @@ interface CpuSlice {
   ffmpeg: number | undefined;
 }
 
+/** Two kinds of workers on the same streams in one window: CPU s per media-hour per rendition. */
+interface WorkerAb {
+  flags: string[];
+  /** Renditions each kind recorded, by the dumps' owners at the window's end. */
+  renditionsA: number;
+  renditionsB: number;
+  /** Some dump changed owner between the window's start and end (the figures then mix). */
+  moved: boolean;
+  wholeA: number;
+  wholeB: number;
+  slices: { fromS: number; toS: number; a: number; b: number }[];
+}
+
 /** Slices of at least 30 s, at most 6 of them. */
 const SLICE_MIN_S = 30;
 const SLICES_MAX = 6;
@@ -97,6 +114,10 @@ export async function runSideBySide(
   const K = options.streams;
   const dumps = cluster.mainStreams.map((s) => run.dumpSpec(s, 'main'));
   const workerPids = workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  const pidsOf = (some: ClusterWorker[]) =>
+    some.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  const kindA = workers.slice(0, workersA(options));
+  const kindB = workers.slice(workersA(options));
   const fileCreationUs = {
     output: fileCreationCostUs(run.outputRoot),
     tmpfs: existsSync('/dev/shm') ? fileCreationCostUs('/dev/shm') : undefined,
@@ -111,6 +132,8 @@ export async function runSideBySide(
     origin: [origin.pid],
     gateway: run.cluster.gateway.pid === undefined ? [] : [run.cluster.gateway.pid],
     redis: run.cluster.redis.process?.pid === undefined ? [] : [run.cluster.redis.process.pid],
+    workersA: pidsOf(kindA),
+    workersB: pidsOf(kindB),
   }));
   run.log(
     `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}`,
@@ -120,8 +143,10 @@ export async function runSideBySide(
   await sleep(options.warmup * 1000);
   const heapA = await probeAll(run, workerPids);
   const a = snapshot(workerPids, peers, origin);
+  const ownersA = kindB.length > 0 ? await owners(run, dumps) : [];
   await sleep(options.seconds * 1000);
   const b = snapshot(workerPids, peers, origin);
+  const ownersB = kindB.length > 0 ? await owners(run, dumps) : [];
   const heapB = await probeAll(run, workerPids);
   const stops = await run.stopDumps(dumps, K);
   const exits = await stopFfmpegPeers(run, peers);
@@ -182,6 +207,14 @@ export async function runSideBySide(
     },
     requestCounts,
     slices: cpuSlices(sampler, a.at, b.at, (renditions * options.speed) / 3600, options.ffmpeg),
+    ab:
+      kindB.length > 0
+        ? workerAb(sampler, a.at, b.at, options.speed, options.workerBFlags, {
+            a: kindA.map((w) => w.id),
+            ownersA,
+            ownersB,
+          })
+        : undefined,
     fileCreationUs,
     starts: summary(starts.map((r) => r.ms)),
     stops: summary(stops.map((r) => r.ms)),
@@ -205,12 +238,7 @@ function cpuSlices(
   mediaHoursPerSecond: number,
   withFfmpeg: boolean,
 ): CpuSlice[] {
-  const windowS = (to - from) / 1000;
-  const count = Math.max(1, Math.min(SLICES_MAX, Math.floor(windowS / SLICE_MIN_S)));
-  const sliceMs = (to - from) / count;
-  return Array.from({ length: count }, (_, i) => {
-    const a = from + i * sliceMs;
-    const b = a + sliceMs;
+  return sliceBounds(from, to).map(([a, b]) => {
     const perHour = (group: string) =>
       groupCpu(sampler, group, a, b) / ((mediaHoursPerSecond * (b - a)) / 1000);
     return {
@@ -220,6 +248,51 @@ function cpuSlices(
       ffmpeg: withFfmpeg ? perHour('ffmpeg') : undefined,
     };
   });
+}
+
+/** The window cut in equal slices (SLICE_MIN_S, SLICES_MAX): [from, to) moments. */
+function sliceBounds(from: number, to: number): [number, number][] {
+  const count = Math.max(1, Math.min(SLICES_MAX, Math.floor((to - from) / 1000 / SLICE_MIN_S)));
+  const sliceMs = (to - from) / count;
+  return Array.from({ length: count }, (_, i) => [from + i * sliceMs, from + (i + 1) * sliceMs]);
+}
+
+/** Each dump's owner (a worker id), in the order of `dumps`. */
+async function owners(run: BenchRun, dumps: BenchDump[]): Promise<(string | undefined)[]> {
+  return Promise.all(
+    dumps.map(
+      async (d) => (await run.cluster.status('default', d.app, d.stream, d.id)).dump?.owner,
+    ),
+  );
+}
+
+function workerAb(
+  sampler: Sampler,
+  from: number,
+  to: number,
+  speed: number,
+  flags: string[],
+  kinds: { a: string[]; ownersA: (string | undefined)[]; ownersB: (string | undefined)[] },
+): WorkerAb {
+  const ofA = kinds.ownersB.filter((o) => o !== undefined && kinds.a.includes(o)).length;
+  const renditionsA = ofA * RENDITIONS_PER_STREAM;
+  const renditionsB = (kinds.ownersB.length - ofA) * RENDITIONS_PER_STREAM;
+  const perHour = (group: string, renditions: number, a: number, b: number) =>
+    groupCpu(sampler, group, a, b) / ((renditions * speed * (b - a)) / 1000 / 3600);
+  return {
+    flags,
+    renditionsA,
+    renditionsB,
+    moved: kinds.ownersA.some((o, i) => o !== kinds.ownersB[i]),
+    wholeA: perHour('workersA', renditionsA, from, to),
+    wholeB: perHour('workersB', renditionsB, from, to),
+    slices: sliceBounds(from, to).map(([a, b]) => ({
+      fromS: (a - from) / 1000,
+      toS: (b - from) / 1000,
+      a: perHour('workersA', renditionsA, a, b),
+      b: perHour('workersB', renditionsB, a, b),
+    })),
+  };
 }
 
 function probeAll(run: BenchRun, pids: number[]): Promise<(HeapReport | undefined)[]> {
@@ -352,6 +425,7 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
       '',
     );
   }
+  if (x.ab) L.push(...abLines(x.ab));
   if (f) {
     const ratio = x.cpuPerMediaHour / f.cpuPerMediaHour;
     targets.push({
@@ -366,4 +440,20 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
     met: (x.lag.p99 ?? Infinity) <= 1000,
   });
   return { lines: L, targets };
+}
+
+function abLines(ab: WorkerAb): string[] {
+  const flags = ab.flags.map((flag) => `\`${flag}\``).join(' ');
+  return [
+    `Workers with ${flags} (B, ${ab.renditionsB} renditions) beside workers without (A, ${ab.renditionsA} renditions), on the same streams in the same window: CPU s per media-hour per rendition${ab.moved ? ' (some dump changed owner in the window: the figures mix the two)' : ''}:`,
+    '',
+    '| Slice (s into the window) | A | B | B / A |',
+    '| --- | ---: | ---: | ---: |',
+    ...ab.slices.map(
+      (c) =>
+        `| ${fmt(c.fromS, 0)}–${fmt(c.toS, 0)} | ${fmt(c.a, 2)} | ${fmt(c.b, 2)} | ×${fmt(c.b / c.a, 2)} |`,
+    ),
+    `| whole window | ${fmt(ab.wholeA, 2)} | ${fmt(ab.wholeB, 2)} | ×${fmt(ab.wholeB / ab.wholeA, 2)} |`,
+    '',
+  ];
 }
