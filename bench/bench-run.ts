@@ -84,11 +84,15 @@ export class BenchRun {
     count: number,
     concurrency: number,
     nodeArgs: string[] = [],
+    main?: string,
   ): Promise<ClusterWorker[]> {
     const started: ClusterWorker[] = [];
     for (let i = 0; i < count; i++)
       started.push(
-        await this.cluster.addWorker({ WORKER_CONCURRENCY: String(concurrency) }, { nodeArgs }),
+        await this.cluster.addWorker(
+          { WORKER_CONCURRENCY: String(concurrency) },
+          { nodeArgs, ...(main !== undefined && { main }) },
+        ),
       );
     return started;
   }

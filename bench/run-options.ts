@@ -1,5 +1,6 @@
 // The bench's flags and presets (see bench/README.md).
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const PHASES = ['info', 'main', 'api', 'limit', 'capacity', 'memory'] as const;
@@ -35,6 +36,8 @@ export interface RunOptions {
    * a V8 setting measured against none, side by side on the same streams in one run.
    */
   workerBFlags: string[];
+  /** `--worker-b-tree`: the second half of those workers run this tree's build (a worktree). */
+  workerBTree: string | undefined;
   keep: boolean;
   skip: Set<string>;
   results: string;
@@ -107,7 +110,7 @@ export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
   [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
-  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-b-flag FLAG ...] [--keep] [--results FILE]`;
+  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-b-flag FLAG ...] [--worker-b-tree PATH] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
 export function parseRunOptions(argv: string[], defaultResults: string): RunOptions | undefined {
@@ -124,6 +127,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       profile: { type: 'boolean', default: false },
       'worker-flag': { type: 'string', multiple: true, default: [] },
       'worker-b-flag': { type: 'string', multiple: true, default: [] },
+      'worker-b-tree': { type: 'string' },
       keep: { type: 'boolean', default: false },
       results: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -176,13 +180,18 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     profile: Boolean(values.profile),
     workerFlags: values['worker-flag'],
     workerBFlags: values['worker-b-flag'],
+    workerBTree: values['worker-b-tree'],
     keep: Boolean(values.keep),
     skip,
     results: typeof values.results === 'string' ? values.results : defaultResults,
     hardLimitS: 0,
   };
-  if (o.workerBFlags.length > 0 && o.workers < 2)
-    throw new Error(`--worker-b-flag needs --workers 2 or more\n${USAGE}`);
+  if (o.workerBTree !== undefined && !existsSync(workerMainOf(o.workerBTree)))
+    throw new Error(
+      `--worker-b-tree: ${workerMainOf(o.workerBTree)} is missing: build that tree first`,
+    );
+  if (hasKindB(o) && o.workers < 2)
+    throw new Error(`--worker-b-flag and --worker-b-tree need --workers 2 or more\n${USAGE}`);
   // Every phase's own duration plus generous slack for starts and stops.
   o.hardLimitS = Math.ceil(
     120 +
@@ -198,9 +207,19 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
   return o;
 }
 
-/** How many of the main phase's workers run without `--worker-b-flag` (the first ones). */
+/** Whether some workers run with `--worker-b-flag` or `--worker-b-tree` (kind B). */
+export function hasKindB(o: RunOptions): boolean {
+  return o.workerBFlags.length > 0 || o.workerBTree !== undefined;
+}
+
+/** A tree's built worker entry point. */
+export function workerMainOf(tree: string): string {
+  return resolve(tree, 'services/worker/dist/main.js');
+}
+
+/** How many of the main phase's workers are of kind A, as given (the first ones). */
 export function workersA(o: RunOptions): number {
-  return o.workerBFlags.length > 0 ? Math.ceil(o.workers / 2) : o.workers;
+  return hasKindB(o) ? Math.ceil(o.workers / 2) : o.workers;
 }
 
 /** Where a phase's figures are written when --results is not given. */

@@ -22,7 +22,7 @@ import { limitSection, runLimit } from './phases/limit.ts';
 import { memorySection, runMemory } from './phases/memory.ts';
 import { runSideBySide, sideBySideSection, type SideBySideResult } from './phases/side-by-side.ts';
 import { buildReport, type Section } from './report.ts';
-import { defaultResultsFile, parseRunOptions, workersA } from './run-options.ts';
+import { defaultResultsFile, parseRunOptions, workerMainOf, workersA } from './run-options.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -111,15 +111,17 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
           : []),
         ...options.workerFlags,
       ];
-      // --worker-b-flag: the last workers also run with those flags; the main phase reports the
-      // two kinds apart.
+      // --worker-b-flag, --worker-b-tree: the last workers run with those flags or that build;
+      // the main phase reports the two kinds apart.
       const countA = workersA(options);
       const workers = [
         ...(await run.startWorkers(countA, concurrency, nodeArgs)),
-        ...(await run.startWorkers(options.workers - countA, concurrency, [
-          ...nodeArgs,
-          ...options.workerBFlags,
-        ])),
+        ...(await run.startWorkers(
+          options.workers - countA,
+          concurrency,
+          [...nodeArgs, ...options.workerBFlags],
+          options.workerBTree === undefined ? undefined : workerMainOf(options.workerBTree),
+        )),
       ];
       try {
         if (!options.skip.has('main')) {

@@ -90,6 +90,7 @@ interface CpuSlice {
 /** Two kinds of workers on the same streams in one window: CPU s per media-hour per rendition. */
 interface WorkerAb {
   flags: string[];
+  tree: string | undefined;
   /** Renditions each kind recorded, by the dumps' owners at the window's end. */
   renditionsA: number;
   renditionsB: number;
@@ -209,7 +210,7 @@ export async function runSideBySide(
     slices: cpuSlices(sampler, a.at, b.at, (renditions * options.speed) / 3600, options.ffmpeg),
     ab:
       kindB.length > 0
-        ? workerAb(sampler, a.at, b.at, options.speed, options.workerBFlags, {
+        ? workerAb(sampler, a.at, b.at, options.speed, options.workerBFlags, options.workerBTree, {
             a: kindA.map((w) => w.id),
             ownersA,
             ownersB,
@@ -272,6 +273,7 @@ function workerAb(
   to: number,
   speed: number,
   flags: string[],
+  tree: string | undefined,
   kinds: { a: string[]; ownersA: (string | undefined)[]; ownersB: (string | undefined)[] },
 ): WorkerAb {
   const ofA = kinds.ownersB.filter((o) => o !== undefined && kinds.a.includes(o)).length;
@@ -281,6 +283,7 @@ function workerAb(
     groupCpu(sampler, group, a, b) / ((renditions * speed * (b - a)) / 1000 / 3600);
   return {
     flags,
+    tree,
     renditionsA,
     renditionsB,
     moved: kinds.ownersA.some((o, i) => o !== kinds.ownersB[i]),
@@ -444,8 +447,11 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
 
 function abLines(ab: WorkerAb): string[] {
   const flags = ab.flags.map((flag) => `\`${flag}\``).join(' ');
+  const described =
+    (ab.tree === undefined ? 'Workers' : `Workers of the build at \`${ab.tree}\``) +
+    (flags === '' ? '' : ` with ${flags}`);
   return [
-    `Workers with ${flags} (B, ${ab.renditionsB} renditions) beside workers without (A, ${ab.renditionsA} renditions), on the same streams in the same window: CPU s per media-hour per rendition${ab.moved ? ' (some dump changed owner in the window: the figures mix the two)' : ''}:`,
+    `${described} (B, ${ab.renditionsB} renditions) beside workers of this build as given (A, ${ab.renditionsA} renditions), on the same streams in the same window: CPU s per media-hour per rendition${ab.moved ? ' (some dump changed owner in the window: the figures mix the two)' : ''}:`,
     '',
     '| Slice (s into the window) | A | B | B / A |',
     '| --- | ---: | ---: | ---: |',

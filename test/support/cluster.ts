@@ -184,7 +184,11 @@ export interface Cluster {
    */
   addWorker(
     env?: Record<string, string>,
-    options?: { nodeArgs?: string[] },
+    options?: {
+      nodeArgs?: string[];
+      /** The worker's entry point, when not this tree's build (another build side by side). */
+      main?: string;
+    },
   ): Promise<ClusterWorker>;
   /** Resolves once the worker process logged that it takes jobs. */
   workerReady(worker: ClusterWorker): Promise<void>;
@@ -242,12 +246,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...(options.heapProbeDir === undefined ? [] : heapProbeNodeArgs()),
     ...(options.workerNodeArgs ?? []),
   ];
-  const newWorker = (env: Record<string, string>, nodeArgs: string[] = []): ClusterWorker => {
+  const newWorker = (
+    env: Record<string, string>,
+    nodeArgs: string[] = [],
+    main = WORKER_MAIN,
+  ): ClusterWorker => {
     const id = `worker-${workers.length}`;
     const worker = Object.assign(
       new ServiceProcess(
         id,
-        WORKER_MAIN,
+        main,
         {
           ...shared,
           WORKER_ID: id,
@@ -395,8 +403,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ? { ...result, dump: result.body.response as DumpStatusBody }
           : result;
       },
-      async addWorker(env = {}, { nodeArgs } = {}) {
-        const worker = newWorker(env, nodeArgs);
+      async addWorker(env = {}, { nodeArgs, main } = {}) {
+        const worker = newWorker(env, nodeArgs, main);
         await workerReady(worker);
         return worker;
       },
