@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image recipe for every hlsdump service; compose and Kubernetes pick the service with
-# PACKAGE (the workspace to build) and ENTRY (the script node runs).
-#   docker build --build-arg PACKAGE=@hlsdump/worker --build-arg ENTRY=services/worker/dist/main.js .
+# PACKAGE (the workspace to build), ENTRY (the script node runs) and NODE_FLAGS (node's own flags).
+#   docker build --build-arg PACKAGE=@hlsdump/worker --build-arg ENTRY=services/worker/dist/main.js \
+#     --build-arg NODE_FLAGS=--single-threaded-gc .
 ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # Prune the monorepo down to PACKAGE and the workspaces it depends on.
@@ -30,6 +31,9 @@ RUN mkdir -p /dumps && chown node:node /dumps
 COPY --from=build --chown=node:node /app ./
 ARG ENTRY
 ENV ENTRY=${ENTRY}
+# Node's own flags for the service, read by V8 as it starts (the worker's: its node-flags.ts).
+ARG NODE_FLAGS=""
+ENV NODE_FLAGS=${NODE_FLAGS}
 USER node
 STOPSIGNAL SIGTERM
-CMD ["sh", "-c", "exec node \"$ENTRY\""]
+CMD ["sh", "-c", "exec node $NODE_FLAGS \"$ENTRY\""]

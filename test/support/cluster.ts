@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WORKER_NODE_FLAGS } from '@hlsdump/worker/node-flags';
 import { startTestRedis, type TestRedis } from './redis-server.ts';
 import { uniqueName } from './unique-name.ts';
 import { tempDir } from './dump-kit.ts';
@@ -272,7 +273,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ...options.workerEnv,
           ...env,
         },
-        { nodeArgs: [...workerNodeArgs, ...nodeArgs], logDir: options.logDir },
+        // As the worker ships (node-flags.ts), then the test's own flags.
+        {
+          nodeArgs: [...WORKER_NODE_FLAGS, ...workerNodeArgs, ...nodeArgs],
+          logDir: options.logDir,
+        },
       ),
       { id },
     );

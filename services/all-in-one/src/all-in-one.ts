@@ -12,6 +12,7 @@ import {
   type LocalRedisServer,
   type ShutdownLogger,
 } from '@hlsdump/contracts';
+import { WORKER_NODE_FLAGS } from '@hlsdump/worker/node-flags';
 import { spawnService, type ChildService } from './child-service.js';
 import type { AllInOneConfig } from './config.js';
 import { DEMO_APP, DEMO_STREAM, DEMO_VHOST, startDemoOrigin } from './demo-origin.js';
@@ -130,6 +131,7 @@ export async function startAllInOne(
         METRICS_PORT: process.env.METRICS_PORT ?? '0',
       },
       join(logDir, 'worker.log'),
+      WORKER_NODE_FLAGS,
     );
     track(worker.process);
     say(`gateway and worker starting; logs in ${logDir}`);

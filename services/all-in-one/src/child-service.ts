@@ -25,9 +25,10 @@ export function spawnService(
   entry: string,
   env: NodeJS.ProcessEnv,
   logFile: string,
+  nodeFlags: readonly string[] = [],
 ): ChildService {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...nodeFlags, entry], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it in order.

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WORKER_NODE_FLAGS } from './node-flags.js';
+
+const REPO = new URL('../../../', import.meta.url);
+const read = (path: string): string => readFileSync(new URL(path, REPO), 'utf8');
+
+/**
+ * Allocates objects that live long enough to reach the old generation, then prints the CPU ticks
+ * V8's helper threads spent (from /proc) while it went on doing so for a second and a half: after
+ * a warm-up, so that compiling the loop (also their work) is over.
+ */
+const ALLOCATE_THEN_REPORT = `
+const fs = require('node:fs');
+const helperTicks = () => {
+  let ticks = 0;
+  for (const task of fs.readdirSync('/proc/self/task')) {
+    if (fs.readFileSync('/proc/self/task/' + task + '/comm', 'utf8').trim() !== 'node-V8Worker') continue;
+    const stat = fs.readFileSync('/proc/self/task/' + task + '/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+};
+let kept = [];
+const allocate = (ms) => {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    for (let i = 0; i < 1000; i++) kept.push({ i, text: 'x' + i });
+    if (kept.length > 300000) kept = kept.slice(150000);
+  }
+};
+allocate(500);
+const before = helperTicks();
+allocate(1500);
+console.log(helperTicks() - before);
+`;
+
+function helperThreadTicks(flags: readonly string[]): number {
+  const out = execFileSync(process.execPath, [...flags, '-e', ALLOCATE_THEN_REPORT], {
+    encoding: 'utf8',
+  });
+  return Number(out.trim());
+}
+
+describe("the worker's Node flags", () => {
+  it('every way of starting the worker passes them', () => {
+    const flags = WORKER_NODE_FLAGS.join(' ');
+    expect(flags).not.toBe('');
+    const rootPackage = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(rootPackage.scripts['start:worker']).toBe(`node ${flags} services/worker/dist/main.js`);
+    // The image's command takes them from its NODE_FLAGS build argument.
+    expect(read('Dockerfile')).toContain('exec node $NODE_FLAGS \\"$ENTRY\\"');
+    const composeWorker = /\n {2}worker:\n(?: {4}.*\n|\n)*/.exec(read('docker-compose.yml'))?.[0];
+    expect(composeWorker).toContain(`NODE_FLAGS: ${flags}\n`);
+    expect(read('deploy/kubernetes/README.md')).toContain(
+      `--build-arg ENTRY=services/worker/dist/main.js --build-arg NODE_FLAGS=${flags} `,
+    );
+  });
+
+  it('keep the garbage collector on the JavaScript thread', () => {
+    // Without them V8 marks, sweeps and scavenges on its helper threads; with them those threads
+    // are left with compiling, which the warm-up has done.
+    const without = helperThreadTicks([]);
+    const withFlags = helperThreadTicks(WORKER_NODE_FLAGS);
+    expect(without).toBeGreaterThan(10);
+    expect(withFlags).toBeLessThan(without / 5);
+  });
+});
