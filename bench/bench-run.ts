@@ -5,7 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Cluster, ClusterWorker } from '../test/support/cluster.ts';
+import type { Cluster, ClusterWorker, WorkerBuild } from '../test/support/cluster.ts';
 import type { BenchDump } from './lib/dump-files.ts';
 import { inFlight } from './lib/in-flight.ts';
 import type { OriginHost } from './lib/origin-host.ts';
@@ -84,14 +84,14 @@ export class BenchRun {
     count: number,
     concurrency: number,
     nodeArgs: string[] = [],
-    main?: string,
+    build?: WorkerBuild,
   ): Promise<ClusterWorker[]> {
     const started: ClusterWorker[] = [];
     for (let i = 0; i < count; i++)
       started.push(
         await this.cluster.addWorker(
           { WORKER_CONCURRENCY: String(concurrency) },
-          { nodeArgs, ...(main !== undefined && { main }) },
+          { nodeArgs, ...(build !== undefined && { build }) },
         ),
       );
     return started;

@@ -5,13 +5,12 @@
 //
 //   node bench/idle-worker.ts --seconds 25 --rounds 4 /work/wt/base /work/wt/new
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { cpuSeconds } from '../test/support/proc-stats.ts';
 import { startTestRedis } from '../test/support/redis-server.ts';
+import { workerBuildOf } from './lib/worker-build.ts';
 
 const { values: opts, positionals: trees } = parseArgs({
   options: {
@@ -29,21 +28,18 @@ const results = new Map<string, number[]>(trees.map((tree) => [tree, []]));
 for (let round = 0; round < Number(opts.rounds); round++) {
   for (const tree of trees) {
     const redis = await startTestRedis();
-    // Each build as it ships: its own node-flags.js where it has one.
-    const worker = spawn(
-      process.execPath,
-      [...(await nodeFlagsOf(tree)), `${tree}/services/worker/dist/main.js`],
-      {
-        env: {
-          ...process.env,
-          REDIS_URL: redis.url,
-          WORKER_ID: `idle-${round}`,
-          METRICS_PORT: '0',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
+    // Each build as it ships (its own Node flags).
+    const build = await workerBuildOf(tree);
+    const worker = spawn(process.execPath, [...build.nodeFlags, build.main], {
+      env: {
+        ...process.env,
+        REDIS_URL: redis.url,
+        WORKER_ID: `idle-${round}`,
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'warn',
       },
-    );
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await sleep(Number(opts.settle) * 1000);
     const cpu0 = cpuSeconds(worker.pid) ?? 0;
     const t0 = performance.now();
@@ -65,14 +61,4 @@ for (const [tree, values] of results) {
   console.log(
     `${tree}: median ${median.toFixed(2)} ms CPU/s [${values.map((v) => v.toFixed(2)).join(', ')}]`,
   );
-}
-
-/** The worker's Node flags as the build in `tree` ships them (none before node-flags.ts). */
-async function nodeFlagsOf(tree: string): Promise<readonly string[]> {
-  const module = resolve(tree, 'services/worker/dist/node-flags.js');
-  if (!existsSync(module)) return [];
-  const { WORKER_NODE_FLAGS } = (await import(pathToFileURL(module).href)) as {
-    WORKER_NODE_FLAGS: readonly string[];
-  };
-  return WORKER_NODE_FLAGS;
 }

@@ -1,6 +1,5 @@
 // The bench's flags and presets (see bench/README.md).
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const PHASES = ['info', 'main', 'api', 'limit', 'capacity', 'memory'] as const;
@@ -186,10 +185,6 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     results: typeof values.results === 'string' ? values.results : defaultResults,
     hardLimitS: 0,
   };
-  if (o.workerBTree !== undefined && !existsSync(workerMainOf(o.workerBTree)))
-    throw new Error(
-      `--worker-b-tree: ${workerMainOf(o.workerBTree)} is missing: build that tree first`,
-    );
   if (hasKindB(o) && o.workers < 2)
     throw new Error(`--worker-b-flag and --worker-b-tree need --workers 2 or more\n${USAGE}`);
   // Every phase's own duration plus generous slack for starts and stops.
@@ -210,11 +205,6 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
 /** Whether some workers run with `--worker-b-flag` or `--worker-b-tree` (kind B). */
 export function hasKindB(o: RunOptions): boolean {
   return o.workerBFlags.length > 0 || o.workerBTree !== undefined;
-}
-
-/** A tree's built worker entry point. */
-export function workerMainOf(tree: string): string {
-  return resolve(tree, 'services/worker/dist/main.js');
 }
 
 /** How many of the main phase's workers are of kind A, as given (the first ones). */

@@ -15,6 +15,7 @@ import { originsFor, startCluster } from '../test/support/cluster.ts';
 import { machine } from '../test/support/machine.ts';
 import { BenchRun, type ClusterContext } from './bench-run.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
+import { workerBuildOf } from './lib/worker-build.ts';
 import { apiLatencySection, runApiLatency } from './phases/api-latency.ts';
 import { capacitySection, runCapacity } from './phases/capacity.ts';
 import { infoFileSection, runInfoFile } from './phases/info-file.ts';
@@ -22,7 +23,7 @@ import { limitSection, runLimit } from './phases/limit.ts';
 import { memorySection, runMemory } from './phases/memory.ts';
 import { runSideBySide, sideBySideSection, type SideBySideResult } from './phases/side-by-side.ts';
 import { buildReport, type Section } from './report.ts';
-import { defaultResultsFile, parseRunOptions, workerMainOf, workersA } from './run-options.ts';
+import { defaultResultsFile, parseRunOptions, workersA } from './run-options.ts';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -120,7 +121,7 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
           options.workers - countA,
           concurrency,
           [...nodeArgs, ...options.workerBFlags],
-          options.workerBTree === undefined ? undefined : workerMainOf(options.workerBTree),
+          options.workerBTree === undefined ? undefined : await workerBuildOf(options.workerBTree),
         )),
       ];
       try {

@@ -146,6 +146,12 @@ export interface StartedDump {
   infoFile?: string;
 }
 
+/** A built worker: its entry point and the Node flags it ships with (node-flags.ts). */
+export interface WorkerBuild {
+  main: string;
+  nodeFlags: readonly string[];
+}
+
 export interface ClusterWorker extends ServiceProcess {
   readonly id: string;
 }
@@ -187,8 +193,11 @@ export interface Cluster {
     env?: Record<string, string>,
     options?: {
       nodeArgs?: string[];
-      /** The worker's entry point, when not this tree's build (another build side by side). */
-      main?: string;
+      /**
+       * The worker build to run when not this tree's (another build side by side): its entry
+       * point and the Node flags it ships with.
+       */
+      build?: WorkerBuild;
     },
   ): Promise<ClusterWorker>;
   /** Resolves once the worker process logged that it takes jobs. */
@@ -250,13 +259,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const newWorker = (
     env: Record<string, string>,
     nodeArgs: string[] = [],
-    main = WORKER_MAIN,
+    build: WorkerBuild = { main: WORKER_MAIN, nodeFlags: WORKER_NODE_FLAGS },
   ): ClusterWorker => {
     const id = `worker-${workers.length}`;
     const worker = Object.assign(
       new ServiceProcess(
         id,
-        main,
+        build.main,
         {
           ...shared,
           WORKER_ID: id,
@@ -275,7 +284,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         },
         // As the worker ships (node-flags.ts), then the test's own flags.
         {
-          nodeArgs: [...WORKER_NODE_FLAGS, ...workerNodeArgs, ...nodeArgs],
+          nodeArgs: [...build.nodeFlags, ...workerNodeArgs, ...nodeArgs],
           logDir: options.logDir,
         },
       ),
@@ -408,8 +417,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ? { ...result, dump: result.body.response as DumpStatusBody }
           : result;
       },
-      async addWorker(env = {}, { nodeArgs, main } = {}) {
-        const worker = newWorker(env, nodeArgs, main);
+      async addWorker(env = {}, { nodeArgs, build } = {}) {
+        const worker = newWorker(env, nodeArgs, build);
         await workerReady(worker);
         return worker;
       },

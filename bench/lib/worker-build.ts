@@ -1,0 +1,18 @@
+// A built worker in some tree (this one, or a `git worktree` of another commit): its entry point
+// and the Node flags that build ships with, so that builds are compared as each ships.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { WorkerBuild } from '../../test/support/cluster.ts';
+
+export async function workerBuildOf(tree: string): Promise<WorkerBuild> {
+  const main = resolve(tree, 'services/worker/dist/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build that tree first`);
+  // A build from before node-flags.ts ships none.
+  const flagsModule = resolve(tree, 'services/worker/dist/node-flags.js');
+  if (!existsSync(flagsModule)) return { main, nodeFlags: [] };
+  const { WORKER_NODE_FLAGS } = (await import(pathToFileURL(flagsModule).href)) as {
+    WORKER_NODE_FLAGS: readonly string[];
+  };
+  return { main, nodeFlags: WORKER_NODE_FLAGS };
+}
