@@ -61,7 +61,7 @@ export interface SideBySideResult {
   requestCounts: RequestCounts;
   /** The window cut in slices: how a worker's cost moves over its first minutes, beside ffmpeg's. */
   slices: CpuSlice[];
-  /** `--worker-b-flag`: the workers without and with those flags, apart. */
+  /** `--worker-b-flag`, `--worker-b-tree`: the two kinds of worker, apart. */
   ab: WorkerAb | undefined;
   /** Kernel CPU per file created, µs: on the output's file system, and on tmpfs beside it. */
   fileCreationUs: { output: number; tmpfs: number | undefined };
