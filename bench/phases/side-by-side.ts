@@ -114,11 +114,12 @@ export async function runSideBySide(
   const { options } = run;
   const K = options.streams;
   const dumps = cluster.mainStreams.map((s) => run.dumpSpec(s, 'main'));
-  const workerPids = workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   const pidsOf = (some: ClusterWorker[]) =>
     some.flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
-  const kindA = workers.slice(0, workersA(options));
-  const kindB = workers.slice(workersA(options));
+  const workerPids = pidsOf(workers);
+  const countA = workersA(options);
+  const kindA = workers.slice(0, countA);
+  const kindB = workers.slice(countA);
   const fileCreationUs = {
     output: fileCreationCostUs(run.outputRoot),
     tmpfs: existsSync('/dev/shm') ? fileCreationCostUs('/dev/shm') : undefined,
@@ -144,10 +145,10 @@ export async function runSideBySide(
   await sleep(options.warmup * 1000);
   const heapA = await probeAll(run, workerPids);
   const a = snapshot(workerPids, peers, origin);
-  const ownersA = kindB.length > 0 ? await owners(run, dumps) : [];
+  const ownersAtStart = kindB.length > 0 ? await owners(run, dumps) : [];
   await sleep(options.seconds * 1000);
   const b = snapshot(workerPids, peers, origin);
-  const ownersB = kindB.length > 0 ? await owners(run, dumps) : [];
+  const ownersAtEnd = kindB.length > 0 ? await owners(run, dumps) : [];
   const heapB = await probeAll(run, workerPids);
   const stops = await run.stopDumps(dumps, K);
   const exits = await stopFfmpegPeers(run, peers);
@@ -211,9 +212,9 @@ export async function runSideBySide(
     ab:
       kindB.length > 0
         ? workerAb(sampler, a.at, b.at, options.speed, options.workerBFlags, options.workerBTree, {
-            a: kindA.map((w) => w.id),
-            ownersA,
-            ownersB,
+            idsOfA: kindA.map((w) => w.id),
+            ownersAtStart,
+            ownersAtEnd,
           })
         : undefined,
     fileCreationUs,
@@ -239,16 +240,23 @@ function cpuSlices(
   mediaHoursPerSecond: number,
   withFfmpeg: boolean,
 ): CpuSlice[] {
-  return sliceBounds(from, to).map(([a, b]) => {
-    const perHour = (group: string) =>
-      groupCpu(sampler, group, a, b) / ((mediaHoursPerSecond * (b - a)) / 1000);
-    return {
-      fromS: (a - from) / 1000,
-      toS: (b - from) / 1000,
-      hlsdump: perHour('workers'),
-      ffmpeg: withFfmpeg ? perHour('ffmpeg') : undefined,
-    };
-  });
+  return sliceBounds(from, to).map(([a, b]) => ({
+    fromS: (a - from) / 1000,
+    toS: (b - from) / 1000,
+    hlsdump: cpuPerMediaHour(sampler, 'workers', a, b, mediaHoursPerSecond),
+    ffmpeg: withFfmpeg ? cpuPerMediaHour(sampler, 'ffmpeg', a, b, mediaHoursPerSecond) : undefined,
+  }));
+}
+
+/** A sampled group's CPU s between two moments, per media-hour it recorded meanwhile. */
+function cpuPerMediaHour(
+  sampler: Sampler,
+  group: string,
+  from: number,
+  to: number,
+  mediaHoursPerSecond: number,
+): number {
+  return groupCpu(sampler, group, from, to) / ((mediaHoursPerSecond * (to - from)) / 1000);
 }
 
 /** The window cut in equal slices (SLICE_MIN_S, SLICES_MAX): [from, to) moments. */
@@ -274,19 +282,24 @@ function workerAb(
   speed: number,
   flags: string[],
   tree: string | undefined,
-  kinds: { a: string[]; ownersA: (string | undefined)[]; ownersB: (string | undefined)[] },
+  dumps: {
+    idsOfA: string[];
+    ownersAtStart: (string | undefined)[];
+    ownersAtEnd: (string | undefined)[];
+  },
 ): WorkerAb {
-  const ofA = kinds.ownersB.filter((o) => o !== undefined && kinds.a.includes(o)).length;
+  const { idsOfA, ownersAtStart, ownersAtEnd } = dumps;
+  const ofA = ownersAtEnd.filter((o) => o !== undefined && idsOfA.includes(o)).length;
   const renditionsA = ofA * RENDITIONS_PER_STREAM;
-  const renditionsB = (kinds.ownersB.length - ofA) * RENDITIONS_PER_STREAM;
+  const renditionsB = (ownersAtEnd.length - ofA) * RENDITIONS_PER_STREAM;
   const perHour = (group: string, renditions: number, a: number, b: number) =>
-    groupCpu(sampler, group, a, b) / ((renditions * speed * (b - a)) / 1000 / 3600);
+    cpuPerMediaHour(sampler, group, a, b, (renditions * speed) / 3600);
   return {
     flags,
     tree,
     renditionsA,
     renditionsB,
-    moved: kinds.ownersA.some((o, i) => o !== kinds.ownersB[i]),
+    moved: ownersAtStart.some((o, i) => o !== ownersAtEnd[i]),
     wholeA: perHour('workersA', renditionsA, from, to),
     wholeB: perHour('workersB', renditionsB, from, to),
     slices: sliceBounds(from, to).map(([a, b]) => ({
