@@ -1,6 +1,7 @@
 /**
- * The requests one client has in flight on connections it shares with others: its close ends
- * these and only these, where a client with an Agent of its own would close the Agent.
+ * Requests in flight that someone may have to end: one client's on connections it shares with
+ * others (its close ends these and only these, where a client with an Agent of its own would close
+ * the Agent), or those abandoned on a set of connections (ended when the connections close).
  */
 export class InFlightRequests {
   private readonly cancels = new Set<(reason: Error) => void>();
@@ -25,6 +26,10 @@ export class InFlightRequests {
       clearTimeout(timer);
       this.onEmpty = undefined;
     }
+    this.cancelAll(reason);
+  }
+
+  cancelAll(reason: Error): void {
     for (const cancel of [...this.cancels]) cancel(reason);
   }
 }

@@ -89,6 +89,13 @@ export interface GetTextOptions {
   retryOn404?: boolean;
   /** Overrides the client's headers timeout for this request (blocking reloads hold for long). */
   headersTimeoutMs?: number;
+  /**
+   * An abort before the answer comes leaves the request running on its connection, its answer
+   * thrown away, rather than closing the connection under it (see dispatchGet's `abandonTo`): for
+   * a request the origin may hold for seconds, a blocking playlist reload. The client's close does
+   * not wait for such a request; closing the connections ends it.
+   */
+  abandonOnAbort?: boolean;
 }
 
 export interface DownloadInfo {
@@ -177,12 +184,10 @@ export class OriginClient {
       signal,
       options.retryOn404 ?? false,
       async () => {
-        const res = await this.open(
-          url,
-          signal,
-          PLAYLIST_ACCEPT_ENCODING,
-          options.headersTimeoutMs,
-        );
+        const res = await this.open(url, signal, PLAYLIST_ACCEPT_ENCODING, {
+          headersTimeoutMs: options.headersTimeoutMs,
+          abandonOnAbort: options.abandonOnAbort,
+        });
         if (res.status < 200 || res.status > 299) {
           await dumpQuietly(res.body);
           throw httpError(res);
@@ -216,7 +221,7 @@ export class OriginClient {
   ): Promise<T> {
     const { signal, range } = options;
     return this.withRetries(url, options.retry ?? this.retry, signal, false, async () => {
-      const res = await this.open(url, signal, MEDIA_ACCEPT_ENCODING, undefined, range);
+      const res = await this.open(url, signal, MEDIA_ACCEPT_ENCODING, { range });
       if (res.status < 200 || res.status > 299) {
         await dumpQuietly(res.body);
         throw httpError(res);
@@ -321,9 +326,13 @@ export class OriginClient {
     url: string,
     signal: AbortSignal | undefined,
     acceptEncoding: string,
-    headersTimeoutMs?: number,
-    range?: RequestRange,
+    request: {
+      headersTimeoutMs?: number | undefined;
+      range?: RequestRange | undefined;
+      abandonOnAbort?: boolean | undefined;
+    },
   ): Promise<OpenResponse> {
+    const { headersTimeoutMs, range, abandonOnAbort } = request;
     if (this.closed) throw new Error('OriginClient is closed');
     let current = url;
     const visited = new Set<string>();
@@ -340,6 +349,7 @@ export class OriginClient {
           },
           signal,
           inFlight: this.inFlight,
+          ...(abandonOnAbort ? { abandonTo: this.lease.abandoned } : {}),
           ...(headersTimeoutMs !== undefined ? { headersTimeout: headersTimeoutMs } : {}),
         });
         response = { ...res, url: current };

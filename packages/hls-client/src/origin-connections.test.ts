@@ -126,6 +126,65 @@ describe('OriginConnections', () => {
     expect(counts.accepted).toBe(accepted + 1);
   });
 
+  it('keeps the connection of a held request its caller gave up on, for the next request', async () => {
+    const held: ServerResponse[] = [];
+    const { s, counts } = await countingServer((req, res) => {
+      if (req.url?.startsWith('/held')) held.push(res);
+      else res.end('#EXTM3U\n');
+    });
+    server = s;
+    const connections = new OriginConnections();
+    const a = clientOn(connections);
+    const b = clientOn(connections);
+    const controller = new AbortController();
+    const heldA = a.getText(`${s.origin}/held-a.m3u8`, {
+      signal: controller.signal,
+      abandonOnAbort: true,
+    });
+    await until(() => held.length === 1);
+    const reason = new Error('the dump was stopped');
+    controller.abort(reason);
+    await expect(heldA).rejects.toBe(reason);
+
+    // a's close does not wait for it, and it still runs: nothing closed its connection.
+    await a.close();
+    expect(counts.open).toBe(1);
+    held[0]!.end('#EXTM3U\nnobody reads this\n');
+    // As a live stream's next request comes: not within the tick the answer ends in.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await b.getText(`${s.origin}/next.m3u8`)).text).toBe('#EXTM3U\n');
+    expect(counts.accepted).toBe(1);
+
+    // Without abandonOnAbort the abort closes the connection under the request.
+    const cut = new AbortController();
+    const heldB = b.getText(`${s.origin}/held-b.m3u8`, { signal: cut.signal });
+    await until(() => held.length === 2);
+    cut.abort(reason);
+    await expect(heldB).rejects.toBe(reason);
+    await until(() => counts.open === 0);
+  });
+
+  it('ends abandoned requests when the connections close: on the last client of shared ones, on the close of a client with its own', async () => {
+    const held: ServerResponse[] = [];
+    const { s, counts } = await countingServer((_req, res) => held.push(res));
+    server = s;
+    for (const connections of [new OriginConnections(), undefined]) {
+      const client = clientOn(connections);
+      const controller = new AbortController();
+      const pending = client.getText(`${s.origin}/held.m3u8`, {
+        signal: controller.signal,
+        abandonOnAbort: true,
+      });
+      await until(() => counts.open === 1);
+      controller.abort(new Error('stopped'));
+      await expect(pending).rejects.toThrow('stopped');
+      expect(counts.open).toBe(1);
+      await client.close();
+      await until(() => counts.open === 0);
+    }
+    expect(held).toHaveLength(2);
+  });
+
   it('keeps clients that trust other certificates on connections of their own', async () => {
     const { s, counts } = await countingServer((_req, res) => res.end('#EXTM3U\n'));
     server = s;

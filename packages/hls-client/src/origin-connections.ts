@@ -1,5 +1,6 @@
 import * as tls from 'node:tls';
 import { Agent } from 'undici';
+import { InFlightRequests } from './in-flight-requests.js';
 
 /** How connections to an origin are made and how long their answers may stay silent. */
 export interface ConnectionSettings {
@@ -19,6 +20,11 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** A client's use of connections: the Agent, given back with `release` once its requests ended. */
 export interface ConnectionsLease {
   agent: Agent;
+  /**
+   * Requests their clients gave up on, left to end on their own so that their connections stay
+   * open; ended when the Agent closes, since no one waits for them.
+   */
+  abandoned: InFlightRequests;
   release(): Promise<void>;
 }
 
@@ -43,11 +49,13 @@ export function ownConnections(
   ca: string | undefined,
 ): ConnectionsLease {
   const agent = originAgent(settings, ca);
-  return { agent, release: () => closeIdle(agent) };
+  const abandoned = new InFlightRequests();
+  return { agent, abandoned, release: () => closeIdle(agent, abandoned) };
 }
 
-/** Closes an Agent whose requests have ended: only idle connections are left to close. */
-function closeIdle(agent: Agent): Promise<void> {
+/** Closes an Agent whose clients' requests have ended: what is left is abandoned requests and idle connections. */
+function closeIdle(agent: Agent, abandoned: InFlightRequests): Promise<void> {
+  abandoned.cancelAll(new Error('The origin connections are closed'));
   return agent.close().catch(() => agent.destroy().catch(() => undefined));
 }
 
@@ -62,7 +70,7 @@ function closeIdle(agent: Agent): Promise<void> {
 export class OriginConnections {
   /** Time the shared connections wait for response headers: every client on them counts with it. */
   readonly headersTimeoutMs: number;
-  private readonly agents = new Map<string, { agent: Agent; clients: number }>();
+  private readonly agents = new Map<string, SharedAgent>();
 
   constructor(private readonly settings: ConnectionSettings = {}) {
     this.headersTimeoutMs = settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
@@ -70,15 +78,29 @@ export class OriginConnections {
 
   acquire(ca: string | undefined): ConnectionsLease {
     const key = ca ?? '';
-    const entry = this.agents.get(key) ?? { agent: originAgent(this.settings, ca), clients: 0 };
+    const entry = this.agents.get(key) ?? {
+      agent: originAgent(this.settings, ca),
+      abandoned: new InFlightRequests(),
+      clients: 0,
+    };
     this.agents.set(key, entry);
     entry.clients++;
-    return { agent: entry.agent, release: () => this.release(key, entry) };
+    return {
+      agent: entry.agent,
+      abandoned: entry.abandoned,
+      release: () => this.release(key, entry),
+    };
   }
 
-  private async release(key: string, entry: { agent: Agent; clients: number }): Promise<void> {
+  private async release(key: string, entry: SharedAgent): Promise<void> {
     if (--entry.clients > 0) return;
     this.agents.delete(key);
-    await closeIdle(entry.agent);
+    await closeIdle(entry.agent, entry.abandoned);
   }
+}
+
+interface SharedAgent {
+  agent: Agent;
+  abandoned: InFlightRequests;
+  clients: number;
 }

@@ -15,6 +15,12 @@ export interface DispatchOptions {
   signal: AbortSignal | undefined;
   /** Where the request is counted while it runs, for its client's close to end it. */
   inFlight?: InFlightRequests | undefined;
+  /**
+   * An abort before the answer's headers rejects at once but leaves the request running, counted
+   * here instead of in `inFlight`: its answer is read and thrown away, so that its connection stays
+   * open for the next request instead of being closed (a held blocking reload of a stopped dump).
+   */
+  abandonTo?: InFlightRequests | undefined;
   headersTimeout?: number;
 }
 
@@ -24,7 +30,8 @@ export interface DispatchOptions {
  * own, which a segment written chunk by chunk does not need.
  *
  * An abort rejects at once, even while the request still waits for a connection; the request is
- * then cancelled as soon as it starts.
+ * then cancelled as soon as it starts, or, with `abandonTo`, left to run to its end if no answer
+ * has come yet.
  */
 export function dispatchGet(
   dispatcher: Dispatcher,
@@ -39,6 +46,7 @@ export function dispatchGet(
     let controller: BodyController | undefined;
     let answered = false;
     let abortedWith: Error | undefined;
+    let abandoned = false;
 
     const cancel = (reason: Error): void => {
       abortedWith = reason;
@@ -48,10 +56,20 @@ export function dispatchGet(
       }
       controller?.abort(reason);
     };
-    const onAbort = (): void => cancel(abortReason(signal!) as Error);
+    const onAbort = (): void => {
+      const reason = abortReason(signal!) as Error;
+      const { abandonTo } = options;
+      if (abandonTo === undefined || answered || controller === undefined) return cancel(reason);
+      // Its answer, when it comes, is nobody's: read to its end and thrown away (onResponseStart).
+      abandoned = answered = true;
+      options.inFlight?.delete(cancel);
+      abandonTo.add(cancel);
+      reject(reason);
+    };
     const done = (): void => {
       signal?.removeEventListener('abort', onAbort);
       options.inFlight?.delete(cancel);
+      options.abandonTo?.delete(cancel);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     options.inFlight?.add(cancel);
@@ -63,7 +81,9 @@ export function dispatchGet(
         if (abortedWith !== undefined) requestController.abort(abortedWith);
       },
       onResponseStart(_controller, statusCode, headers) {
-        if (statusCode < 200 || answered) return;
+        if (statusCode < 200) return;
+        if (abandoned) void body.dump();
+        if (answered) return;
         answered = true;
         resolve({ status: statusCode, headers: headers as DispatchedResponse['headers'], body });
       },

@@ -46,6 +46,14 @@ async function collect(
   return { yields, newMsns };
 }
 
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_v, i) => from + i);
 
@@ -185,6 +193,48 @@ describe('RenditionLoader with CAN-BLOCK-RELOAD', () => {
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('leaves the connection of a held blocking request it gave up on open: the origin answers it, and the next request reuses it', async () => {
+    const origin = await new LiveOrigin({ lowLatency: true, tickMs: 400 }).start();
+    cleanups.push(() => origin.stop());
+    const sockets = { accepted: 0, closed: 0 };
+    origin.server.server.on('connection', (socket) => {
+      sockets.accepted++;
+      socket.on('close', () => sockets.closed++);
+    });
+    let answered = 0;
+    origin.server.server.on('request', (_req, res) => res.on('finish', () => answered++));
+    const client = newClient();
+    const controller = new AbortController();
+    const updates = new RenditionLoader(client, origin.url, {
+      signal: controller.signal,
+      limits: roomy,
+      retry: fast,
+    }).updates();
+    await updates.next();
+    const pending = updates.next();
+    await until(() => origin.server.requests.some((r) => r.url.includes('_HLS_msn')));
+    // (The first load's connection goes back to the pool a tick after its answer: the held
+    // request, asked at once, may have opened a second one.)
+    const accepted = sockets.accepted;
+    controller.abort(new Error('stop recording'));
+    await expect(pending).rejects.toThrow('stop recording');
+
+    // The origin answers the held request when its segment is complete, on the open connection.
+    await until(() => answered === 2);
+    expect(origin.server.requests).toHaveLength(2);
+    expect(sockets).toEqual({ accepted, closed: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    const next = await new RenditionLoader(client, origin.url, {
+      signal: new AbortController().signal,
+      limits: roomy,
+      retry: fast,
+    })
+      .updates()
+      .next();
+    expect(next.done).toBe(false);
+    expect(sockets).toEqual({ accepted, closed: 0 });
   });
 });
 

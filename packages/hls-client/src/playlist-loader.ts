@@ -102,6 +102,9 @@ export class RenditionLoader {
                   this.client.headersTimeoutMs,
                   current.targetDuration * 3000 + BLOCKING_SLACK_MS,
                 ),
+                // Stopped while the origin holds it: its connection is kept for the next request,
+                // not closed (every dump of a stop burst has one held per rendition).
+                abandonOnAbort: true,
               }
             : {}),
         });
