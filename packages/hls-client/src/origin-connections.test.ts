@@ -98,7 +98,7 @@ describe('OriginConnections', () => {
       else res.end('#EXTM3U\n');
     });
     server = s;
-    const connections = new OriginConnections();
+    const connections = new OriginConnections({ lingerMs: 0 });
     const a = clientOn(connections);
     const b = clientOn(connections);
     const heldA = a.getText(`${s.origin}/held-a.m3u8`);
@@ -124,6 +124,23 @@ describe('OriginConnections', () => {
     const accepted = counts.accepted;
     expect((await c.getText(`${s.origin}/z.m3u8`)).status).toBe(200);
     expect(counts.accepted).toBe(accepted + 1);
+  });
+
+  it('keeps the connections a while after their last client left, for the next one', async () => {
+    const { s, counts } = await countingServer((_req, res) => res.end('#EXTM3U\n'));
+    server = s;
+    const connections = new OriginConnections({ lingerMs: 300 });
+    const a = clientOn(connections);
+    await a.getText(`${s.origin}/a.m3u8`);
+    await a.close();
+    await new Promise((r) => setImmediate(r));
+    const b = clientOn(connections);
+    expect((await b.getText(`${s.origin}/b.m3u8`)).status).toBe(200);
+    expect(counts).toEqual({ accepted: 1, open: 1 });
+
+    await b.close();
+    expect(counts.open).toBe(1);
+    await until(() => counts.open === 0);
   });
 
   it('keeps the connection of a held request its caller gave up on, for the next request', async () => {
@@ -168,7 +185,7 @@ describe('OriginConnections', () => {
     const held: ServerResponse[] = [];
     const { s, counts } = await countingServer((_req, res) => held.push(res));
     server = s;
-    for (const connections of [new OriginConnections(), undefined]) {
+    for (const connections of [new OriginConnections({ lingerMs: 100 }), undefined]) {
       const client = clientOn(connections);
       const controller = new AbortController();
       const pending = client.getText(`${s.origin}/held.m3u8`, {

@@ -13,9 +13,15 @@ export interface ConnectionSettings {
   maxHeaderBytes?: number;
   /** At most this many connections per origin; none when unset. */
   connectionsPerOrigin?: number;
+  /**
+   * Shared connections whose last client left stay open this long for the next client (a worker
+   * whose every dump stopped, about to take new ones), as an idle connection would anyway.
+   */
+  lingerMs?: number;
 }
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_LINGER_MS = 10_000;
 
 /** A client's use of connections: the Agent, given back with `release` once its requests ended. */
 export interface ConnectionsLease {
@@ -61,7 +67,7 @@ function closeIdle(agent: Agent, abandoned: InFlightRequests): Promise<void> {
 
 /**
  * Origin connections shared by every dump of a process: one Agent per set of trusted
- * certificates, closed when its last client is. A dump's own pool idles between its segments and
+ * certificates, closed `lingerMs` after its last client left unless another came. A dump's own pool idles between its segments and
  * loses its connections to the origin's keep-alive timeout (segments of 4 s against Node's 5 s
  * less undici's margin: a new TCP connection per segment); shared, the connection one rendition
  * leaves idle is the next one's. No limit per origin by default, so that a segment never waits for
@@ -82,8 +88,11 @@ export class OriginConnections {
       agent: originAgent(this.settings, ca),
       abandoned: new InFlightRequests(),
       clients: 0,
+      closing: undefined,
     };
     this.agents.set(key, entry);
+    clearTimeout(entry.closing);
+    entry.closing = undefined;
     entry.clients++;
     return {
       agent: entry.agent,
@@ -94,8 +103,15 @@ export class OriginConnections {
 
   private async release(key: string, entry: SharedAgent): Promise<void> {
     if (--entry.clients > 0) return;
-    this.agents.delete(key);
-    await closeIdle(entry.agent, entry.abandoned);
+    const close = (): Promise<void> => {
+      this.agents.delete(key);
+      return closeIdle(entry.agent, entry.abandoned);
+    };
+    const lingerMs = this.settings.lingerMs ?? DEFAULT_LINGER_MS;
+    if (lingerMs <= 0) return close();
+    entry.closing = setTimeout(() => void close(), lingerMs);
+    // Never what keeps a process alive.
+    entry.closing.unref();
   }
 }
 
@@ -103,4 +119,6 @@ interface SharedAgent {
   agent: Agent;
   abandoned: InFlightRequests;
   clients: number;
+  /** The close due once the last client left, cancelled by the next acquire. */
+  closing: NodeJS.Timeout | undefined;
 }
