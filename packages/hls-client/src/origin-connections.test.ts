@@ -202,6 +202,24 @@ describe('OriginConnections', () => {
     expect(held).toHaveLength(2);
   });
 
+  it('ends an abandoned request the origin holds past abandonedLimitMs', async () => {
+    const held: ServerResponse[] = [];
+    const { s, counts } = await countingServer((_req, res) => held.push(res));
+    server = s;
+    const client = clientOn(new OriginConnections({ abandonedLimitMs: 300 }));
+    const controller = new AbortController();
+    const pending = client.getText(`${s.origin}/held.m3u8`, {
+      signal: controller.signal,
+      abandonOnAbort: true,
+    });
+    await until(() => counts.open === 1);
+    controller.abort(new Error('stopped'));
+    await expect(pending).rejects.toThrow('stopped');
+    // The client stays open: only the limit ends the request, and its connection with it.
+    await until(() => counts.open === 0);
+    expect(held).toHaveLength(1);
+  });
+
   it('keeps clients that trust other certificates on connections of their own', async () => {
     const { s, counts } = await countingServer((_req, res) => res.end('#EXTM3U\n'));
     server = s;

@@ -18,10 +18,17 @@ export interface ConnectionSettings {
    * whose every dump stopped, about to take new ones), as an idle connection would anyway.
    */
   lingerMs?: number;
+  /** A request abandoned by its client (see `ConnectionsLease.abandoned`) is ended after this long. */
+  abandonedLimitMs?: number;
 }
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_LINGER_MS = 10_000;
+/**
+ * Longer than an origin should hold a blocking reload (RFC 8216bis: three target durations), short
+ * enough that one claiming hour-long targets cannot keep abandoned connections for hours.
+ */
+const DEFAULT_ABANDONED_LIMIT_MS = 30_000;
 
 /** A client's use of connections: the Agent, given back with `release` once its requests ended. */
 export interface ConnectionsLease {
@@ -55,8 +62,12 @@ export function ownConnections(
   ca: string | undefined,
 ): ConnectionsLease {
   const agent = originAgent(settings, ca);
-  const abandoned = new InFlightRequests();
+  const abandoned = abandonedRequests(settings);
   return { agent, abandoned, release: () => closeIdle(agent, abandoned) };
+}
+
+function abandonedRequests(settings: ConnectionSettings): InFlightRequests {
+  return new InFlightRequests(settings.abandonedLimitMs ?? DEFAULT_ABANDONED_LIMIT_MS);
 }
 
 /** Closes an Agent whose clients' requests have ended: what is left is abandoned requests and idle connections. */
@@ -86,7 +97,7 @@ export class OriginConnections {
     const key = ca ?? '';
     const entry = this.agents.get(key) ?? {
       agent: originAgent(this.settings, ca),
-      abandoned: new InFlightRequests(),
+      abandoned: abandonedRequests(this.settings),
       clients: 0,
       closing: undefined,
     };
