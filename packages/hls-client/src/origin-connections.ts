@@ -70,7 +70,7 @@ function abandonedRequests(settings: ConnectionSettings): InFlightRequests {
   return new InFlightRequests(settings.abandonedLimitMs ?? DEFAULT_ABANDONED_LIMIT_MS);
 }
 
-/** Closes an Agent whose clients' requests have ended: what is left is abandoned requests and idle connections. */
+/** Closes an Agent whose clients' requests have ended: only abandoned ones and idle connections are left. */
 function closeIdle(agent: Agent, abandoned: InFlightRequests): Promise<void> {
   abandoned.cancelAll(new Error('The origin connections are closed'));
   return agent.close().catch(() => agent.destroy().catch(() => undefined));
@@ -78,11 +78,12 @@ function closeIdle(agent: Agent, abandoned: InFlightRequests): Promise<void> {
 
 /**
  * Origin connections shared by every dump of a process: one Agent per set of trusted
- * certificates, closed `lingerMs` after its last client left unless another came. A dump's own pool idles between its segments and
- * loses its connections to the origin's keep-alive timeout (segments of 4 s against Node's 5 s
- * less undici's margin: a new TCP connection per segment); shared, the connection one rendition
- * leaves idle is the next one's. No limit per origin by default, so that a segment never waits for
- * a connection held by another dump's blocking playlist request.
+ * certificates, closed `lingerMs` after its last client left unless another came. A dump's own
+ * pool idles between its segments and loses its connections to the origin's keep-alive timeout
+ * (segments of 4 s against Node's 5 s less undici's margin: a new TCP connection per segment);
+ * shared, the connection one rendition leaves idle is the next one's. No limit per origin by
+ * default, so that a segment never waits for a connection held by another dump's blocking
+ * playlist request.
  */
 export class OriginConnections {
   /** Time the shared connections wait for response headers: every client on them counts with it. */
