@@ -42,6 +42,19 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
   }
 }
 
+/**
+ * Asks `url` with abandonOnAbort, waits until the origin holds it (`held`), then gives it up: the
+ * caller is answered at once with the abort's reason.
+ */
+async function abandonHeld(client: OriginClient, url: string, held: () => boolean): Promise<void> {
+  const controller = new AbortController();
+  const pending = client.getText(url, { signal: controller.signal, abandonOnAbort: true });
+  await until(held);
+  const reason = new Error('the dump was stopped');
+  controller.abort(reason);
+  await expect(pending).rejects.toBe(reason);
+}
+
 describe('OriginConnections', () => {
   it("lets one client's idle connection carry another client's request, each with its own headers", async () => {
     const seen: (string | undefined)[] = [];
@@ -153,15 +166,7 @@ describe('OriginConnections', () => {
     const connections = new OriginConnections();
     const a = clientOn(connections);
     const b = clientOn(connections);
-    const controller = new AbortController();
-    const heldA = a.getText(`${s.origin}/held-a.m3u8`, {
-      signal: controller.signal,
-      abandonOnAbort: true,
-    });
-    await until(() => held.length === 1);
-    const reason = new Error('the dump was stopped');
-    controller.abort(reason);
-    await expect(heldA).rejects.toBe(reason);
+    await abandonHeld(a, `${s.origin}/held-a.m3u8`, () => held.length === 1);
 
     // a's close does not wait for it, and it still runs: nothing closed its connection.
     await a.close();
@@ -176,6 +181,7 @@ describe('OriginConnections', () => {
     const cut = new AbortController();
     const heldB = b.getText(`${s.origin}/held-b.m3u8`, { signal: cut.signal });
     await until(() => held.length === 2);
+    const reason = new Error('the dump was stopped');
     cut.abort(reason);
     await expect(heldB).rejects.toBe(reason);
     await until(() => counts.open === 0);
@@ -187,14 +193,7 @@ describe('OriginConnections', () => {
     server = s;
     for (const connections of [new OriginConnections({ lingerMs: 100 }), undefined]) {
       const client = clientOn(connections);
-      const controller = new AbortController();
-      const pending = client.getText(`${s.origin}/held.m3u8`, {
-        signal: controller.signal,
-        abandonOnAbort: true,
-      });
-      await until(() => counts.open === 1);
-      controller.abort(new Error('stopped'));
-      await expect(pending).rejects.toThrow('stopped');
+      await abandonHeld(client, `${s.origin}/held.m3u8`, () => counts.open === 1);
       expect(counts.open).toBe(1);
       await client.close();
       await until(() => counts.open === 0);
@@ -207,14 +206,7 @@ describe('OriginConnections', () => {
     const { s, counts } = await countingServer((_req, res) => held.push(res));
     server = s;
     const client = clientOn(new OriginConnections({ abandonedLimitMs: 300 }));
-    const controller = new AbortController();
-    const pending = client.getText(`${s.origin}/held.m3u8`, {
-      signal: controller.signal,
-      abandonOnAbort: true,
-    });
-    await until(() => counts.open === 1);
-    controller.abort(new Error('stopped'));
-    await expect(pending).rejects.toThrow('stopped');
+    await abandonHeld(client, `${s.origin}/held.m3u8`, () => counts.open === 1);
     // The client stays open: only the limit ends the request, and its connection with it.
     await until(() => counts.open === 0);
     expect(held).toHaveLength(1);
