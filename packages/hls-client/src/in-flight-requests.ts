@@ -21,9 +21,9 @@ export class InFlightRequests {
   }
 
   delete(cancel: (reason: Error) => void): void {
-    if (!this.cancels.has(cancel)) return;
-    clearTimeout(this.cancels.get(cancel));
-    this.cancels.delete(cancel);
+    const timer = this.cancels.get(cancel);
+    if (!this.cancels.delete(cancel)) return;
+    clearTimeout(timer);
     if (this.cancels.size === 0) this.onEmpty?.();
   }
 

@@ -24,6 +24,19 @@ async function countingServer(handler: Parameters<typeof startTestServer>[0]) {
   return { s, counts };
 }
 
+/**
+ * A counting server that holds every request for a `/held…` path (answered by the test through
+ * `held`) and answers any other at once with an empty playlist.
+ */
+async function holdingServer() {
+  const held: ServerResponse[] = [];
+  const { s, counts } = await countingServer((req, res) => {
+    if (req.url?.startsWith('/held')) held.push(res);
+    else res.end('#EXTM3U\n');
+  });
+  return { s, counts, held };
+}
+
 function clientOn(connections: OriginConnections | undefined, headers?: Record<string, string>) {
   const client = new OriginClient({
     retry: { maxRetries: 0, retryDelayMs: 1, maxRetryDelayMs: 1, backoff: 'linear' },
@@ -88,11 +101,7 @@ describe('OriginConnections', () => {
   });
 
   it("never makes a request wait for a connection another client's held request occupies", async () => {
-    const held: ServerResponse[] = [];
-    const { s } = await countingServer((req, res) => {
-      if (req.url?.startsWith('/held')) held.push(res);
-      else res.end('#EXTM3U\n');
-    });
+    const { s, held } = await holdingServer();
     server = s;
     const connections = new OriginConnections();
     const holders = Array.from({ length: 20 }, () => clientOn(connections));
@@ -105,11 +114,7 @@ describe('OriginConnections', () => {
   });
 
   it("ends only the closing client's requests, and closes the connections with the last client", async () => {
-    const held: ServerResponse[] = [];
-    const { s, counts } = await countingServer((req, res) => {
-      if (req.url?.startsWith('/held')) held.push(res);
-      else res.end('#EXTM3U\n');
-    });
+    const { s, counts, held } = await holdingServer();
     server = s;
     const connections = new OriginConnections({ lingerMs: 0 });
     const a = clientOn(connections);
@@ -157,11 +162,7 @@ describe('OriginConnections', () => {
   });
 
   it('keeps the connection of a held request its caller gave up on, for the next request', async () => {
-    const held: ServerResponse[] = [];
-    const { s, counts } = await countingServer((req, res) => {
-      if (req.url?.startsWith('/held')) held.push(res);
-      else res.end('#EXTM3U\n');
-    });
+    const { s, counts, held } = await holdingServer();
     server = s;
     const connections = new OriginConnections();
     const a = clientOn(connections);
@@ -188,8 +189,7 @@ describe('OriginConnections', () => {
   });
 
   it('ends abandoned requests when the connections close: on the last client of shared ones, on the close of a client with its own', async () => {
-    const held: ServerResponse[] = [];
-    const { s, counts } = await countingServer((_req, res) => held.push(res));
+    const { s, counts, held } = await holdingServer();
     server = s;
     for (const connections of [new OriginConnections({ lingerMs: 100 }), undefined]) {
       const client = clientOn(connections);
@@ -202,8 +202,7 @@ describe('OriginConnections', () => {
   });
 
   it('ends an abandoned request the origin holds past abandonedLimitMs', async () => {
-    const held: ServerResponse[] = [];
-    const { s, counts } = await countingServer((_req, res) => held.push(res));
+    const { s, counts, held } = await holdingServer();
     server = s;
     const client = clientOn(new OriginConnections({ abandonedLimitMs: 300 }));
     await abandonHeld(client, `${s.origin}/held.m3u8`, () => counts.open === 1);
