@@ -24,13 +24,9 @@ export type {
   RetryEvent,
 } from './origin-client.js';
 export { PlaylistParseError } from './playlist-parse-error.js';
-export {
-  MediaSegment,
-  PartialSegment,
-  RenditionDetails,
-  parseMediaPlaylist,
-} from './media-playlist.js';
-export type { ByteRange, PlaylistChange, SegmentKey, SegmentMap } from './media-playlist.js';
+export { MediaSegment, PartialSegment, RenditionDetails } from './rendition-details.js';
+export type { ByteRange, PlaylistChange, SegmentKey, SegmentMap } from './rendition-details.js';
+export { parseMediaPlaylist } from './media-playlist.js';
 export { isMasterPlaylist, parseMasterPlaylist, rewritePlaylistUris } from './master-playlist.js';
 export type {
   AlternateMedia,

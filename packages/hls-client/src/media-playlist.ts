@@ -1,234 +1,48 @@
 import type { Manifest, Segment } from 'm3u8-parser';
 import { hasMasterTags, normalizePlaylistText, runM3u8Parser } from './m3u8-text.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
-import { readPlainManifest } from './plain-media-playlist.js';
+import { readPlainPlaylist } from './plain-media-playlist.js';
 import { playlistUriResolver } from './playlist-uris.js';
+import {
+  MediaSegment,
+  PartialSegment,
+  RenditionDetails,
+  type ByteRange,
+  type SegmentKey,
+} from './rendition-details.js';
 import { playlistTagLines, type SegmentTagLines } from './segment-tag-lines.js';
-
-export interface ByteRange {
-  length: number;
-  offset: number;
-}
-
-export interface SegmentMap {
-  uri: string;
-  relativeUri: string;
-  byterange?: ByteRange;
-}
-
-export interface SegmentKey {
-  method: string;
-  uri?: string;
-  /** Hex text, `0x` + 32 digits. */
-  iv?: string;
-}
-
-/** A part (EXT-X-PART) of a segment, numbered within its parent segment from 0. */
-export class PartialSegment {
-  msn: number;
-  index: number;
-  uri: string;
-  relativeUri: string;
-  duration: number;
-  independent: boolean;
-  byterange?: ByteRange;
-  gap: boolean;
-
-  constructor(init: {
-    msn: number;
-    index: number;
-    uri: string;
-    relativeUri: string;
-    duration: number;
-    independent: boolean;
-    byterange?: ByteRange | undefined;
-    gap: boolean;
-  }) {
-    this.msn = init.msn;
-    this.index = init.index;
-    this.uri = init.uri;
-    this.relativeUri = init.relativeUri;
-    this.duration = init.duration;
-    this.independent = init.independent;
-    if (init.byterange) this.byterange = init.byterange;
-    this.gap = init.gap;
-  }
-}
-
-/** A complete media segment (EXTINF + URI). */
-export class MediaSegment {
-  msn: number;
-  uri: string;
-  /** As written in the playlist. */
-  relativeUri: string;
-  duration: number;
-  title?: string;
-  discontinuity: boolean;
-  /** The discontinuity sequence number this segment belongs to. */
-  discontinuitySequence: number;
-  /** EXT-X-PROGRAM-DATE-TIME as written (m3u8-parser's Date would lose the offset). */
-  programDateTime?: string;
-  map?: SegmentMap;
-  byterange?: ByteRange;
-  gap: boolean;
-  key?: SegmentKey;
-  /** The parts the playlist still lists for this segment (LL-HLS, near the live edge). */
-  parts: PartialSegment[];
-  /** The EXT-X-KEY lines in effect for this segment, as the origin wrote them. */
-  keyLines: string[] = [];
-  /** Tags before this segment that the model does not carry (DATERANGE, CUE-OUT...), as written. */
-  tagLines: string[] = [];
-
-  constructor(init: {
-    msn: number;
-    uri: string;
-    relativeUri: string;
-    duration: number;
-    title?: string | undefined;
-    discontinuity: boolean;
-    discontinuitySequence: number;
-    programDateTime?: string | undefined;
-    map?: SegmentMap | undefined;
-    byterange?: ByteRange | undefined;
-    gap: boolean;
-    key?: SegmentKey | undefined;
-    parts: PartialSegment[];
-  }) {
-    this.msn = init.msn;
-    this.uri = init.uri;
-    this.relativeUri = init.relativeUri;
-    this.duration = init.duration;
-    if (init.title !== undefined) this.title = init.title;
-    this.discontinuity = init.discontinuity;
-    this.discontinuitySequence = init.discontinuitySequence;
-    if (init.programDateTime !== undefined) this.programDateTime = init.programDateTime;
-    if (init.map) this.map = init.map;
-    if (init.byterange) this.byterange = init.byterange;
-    this.gap = init.gap;
-    if (init.key) this.key = init.key;
-    this.parts = init.parts;
-  }
-}
-
-export interface PlaylistChange {
-  /** A new complete segment, ENDLIST newly seen, or the stream restarted. */
-  advanced: boolean;
-  /** Complete segments with msn > previous.endSn (all of them on a first load or restart). */
-  newSegments: MediaSegment[];
-  /** New parts appeared (in-progress segment grew) even if no segment completed. */
-  partsAdvanced: boolean;
-  /** Media sequence went backwards past everything previously listed (origin restarted the stream). */
-  restarted: boolean;
-}
-
-/** One load of a media playlist (a rendition's "level details", in hls.js terms). */
-export class RenditionDetails {
-  url: string;
-  version?: number;
-  targetDuration: number;
-  mediaSequence: number;
-  discontinuitySequence: number;
-  /** Complete segments only, in order. */
-  segments: MediaSegment[] = [];
-  /** Parts of the in-progress segment (after the last complete one). */
-  parts: PartialSegment[] = [];
-  partTarget?: number;
-  canBlockReload = false;
-  partHoldBack?: number;
-  holdBack?: number;
-  canSkipUntil?: number;
-  endList = false;
-  independentSegments = false;
-  playlistType?: 'EVENT' | 'VOD';
-  iFramesOnly = false;
-  /** Playlist-wide tags the model does not carry (EXT-X-START, EXT-X-DEFINE...), as written. */
-  headerTags: string[] = [];
-  preloadHint?: { type: 'PART' | 'MAP'; uri: string; relativeUri: string };
-
-  constructor(
-    url: string,
-    targetDuration: number,
-    mediaSequence: number,
-    discontinuitySequence: number,
-  ) {
-    this.url = url;
-    this.targetDuration = targetDuration;
-    this.mediaSequence = mediaSequence;
-    this.discontinuitySequence = discontinuitySequence;
-  }
-
-  get startSn(): number {
-    return this.mediaSequence;
-  }
-
-  /** Msn of the last complete segment; startSn - 1 when there is none. */
-  get endSn(): number {
-    return this.mediaSequence + this.segments.length - 1;
-  }
-
-  get lowLatency(): boolean {
-    return this.parts.length > 0 || this.segments.some((s) => s.parts.length > 0);
-  }
-
-  /**
-   * `_HLS_msn` / `_HLS_part` asking for the next change. Per the LL-HLS spec the part after the
-   * last listed one: the next part of the in-progress segment, else part 0 of the next segment.
-   * Without parts, the next segment.
-   */
-  nextBlockingTarget(): { msn: number; part?: number } {
-    const next = this.endSn + 1;
-    if (this.parts.length > 0) return { msn: next, part: this.parts.length };
-    if (this.lowLatency) return { msn: next, part: 0 };
-    return { msn: next };
-  }
-
-  /** What this load brought compared with the previous one of the same rendition. */
-  reloaded(previous: RenditionDetails | undefined): PlaylistChange {
-    if (!previous) {
-      return {
-        advanced: true,
-        newSegments: [...this.segments],
-        partsAdvanced: this.parts.length > 0,
-        restarted: false,
-      };
-    }
-    // Everything behind the old window: a restarted stream, not a stale edge cache.
-    if (this.segments.length > 0 && previous.segments.length > 0 && this.endSn < previous.startSn) {
-      return {
-        advanced: true,
-        newSegments: [...this.segments],
-        partsAdvanced: this.parts.length > 0,
-        restarted: true,
-      };
-    }
-    const newSegments = this.segments.filter((s) => s.msn > previous.endSn);
-    const advanced = newSegments.length > 0 || (this.endList && !previous.endList);
-    const partsAdvanced =
-      newSegments.length > 0 ||
-      (this.endSn === previous.endSn && this.parts.length > previous.parts.length);
-    return { advanced, newSegments, partsAdvanced, restarted: false };
-  }
-}
 
 /**
  * Parses a media playlist, resolving URIs against `url` (the playlist's final URL).
  * Throws PlaylistParseError on anything that is not a media playlist.
+ *
+ * `previous` is the last load of the same playlist: a live reload repeats most of its segments
+ * line for line, and those are taken from it as they are instead of being read again (the plain
+ * shape only, plain-media-playlist.ts). The result is the same with or without it.
  */
-export function parseMediaPlaylist(text: string, url: string): RenditionDetails {
-  return parseMediaPlaylistWith(text, url, readManifest);
-}
-
-/** The plain shape of a live playlist read directly, anything else by m3u8-parser. */
-function readManifest(normalized: string, url: string): Manifest {
-  return readPlainManifest(normalized, url) ?? runM3u8Parser(normalized, url);
-}
-
-/** parseMediaPlaylist with the manifest read by `read` (the differential test compares readers). */
-export function parseMediaPlaylistWith(
+export function parseMediaPlaylist(
   text: string,
   url: string,
-  read: (normalized: string, url: string) => Manifest,
+  previous?: RenditionDetails,
 ): RenditionDetails {
+  const normalized = mediaPlaylistText(text, url);
+  const plain = readPlainPlaylist(normalized, url, previous);
+  if (plain === undefined) return fromManifest(normalized, url, runM3u8Parser(normalized, url));
+  const details = renditionOf(plain.manifest, url);
+  const resolve = playlistUriResolver(url);
+  details.segments = plain.segments((segment, msn) => toMediaSegment(segment, msn, resolve));
+  withPending(details, plain.manifest, resolve);
+  return details;
+}
+
+/** parseMediaPlaylist with every line read by m3u8-parser: what the plain reader is held equal to. */
+export function parseMediaPlaylistByM3u8Parser(text: string, url: string): RenditionDetails {
+  const normalized = mediaPlaylistText(text, url);
+  return fromManifest(normalized, url, runM3u8Parser(normalized, url));
+}
+
+/** The text normalized, or the error naming why it is no media playlist we can follow. */
+function mediaPlaylistText(text: string, url: string): string {
   const normalized = normalizePlaylistText(text, url);
   if (hasMasterTags(normalized))
     throw new PlaylistParseError(url, 'is a master playlist, not a media playlist');
@@ -238,8 +52,25 @@ export function parseMediaPlaylistWith(
   // Delta updates are only sent when asked for (_HLS_skip), which we never do.
   if (/^#EXT-X-SKIP:/m.test(normalized))
     throw new PlaylistParseError(url, 'is a delta update (EXT-X-SKIP)');
+  return normalized;
+}
 
-  const manifest = read(normalized, url);
+/** The details of a playlist m3u8-parser read whole, with the tag lines it does not model. */
+function fromManifest(normalized: string, url: string, manifest: Manifest): RenditionDetails {
+  const details = renditionOf(manifest, url);
+  details.iFramesOnly = /^#EXT-X-I-FRAMES-ONLY\b/m.test(normalized);
+  const tagLines = playlistTagLines(normalized);
+  details.headerTags = tagLines.header;
+  const resolve = playlistUriResolver(url);
+  details.segments = manifest.segments.map((segment, i) =>
+    withTagLines(toMediaSegment(segment, details.mediaSequence + i, resolve), tagLines.segments[i]),
+  );
+  withPending(details, manifest, resolve);
+  return details;
+}
+
+/** The details of the playlist-wide fields, checked. */
+function renditionOf(manifest: Manifest, url: string): RenditionDetails {
   const targetDuration = manifest.targetDuration;
   // A zero target duration would turn the reload loop into a busy loop.
   if (targetDuration === undefined || !Number.isFinite(targetDuration) || targetDuration <= 0) {
@@ -259,32 +90,30 @@ export function parseMediaPlaylistWith(
   if (manifest.playlistType === 'EVENT' || manifest.playlistType === 'VOD')
     details.playlistType = manifest.playlistType;
   applyServerControl(details, manifest);
-
-  details.iFramesOnly = /^#EXT-X-I-FRAMES-ONLY\b/m.test(normalized);
-  const tagLines = playlistTagLines(normalized);
-  details.headerTags = tagLines.header;
-  const resolve = playlistUriResolver(url);
-  details.segments = manifest.segments.map((segment, i) =>
-    withTagLines(toMediaSegment(segment, details.mediaSequence + i, resolve), tagLines.segments[i]),
-  );
-  const pending = manifest.preloadSegment;
-  if (pending) {
-    const msn = details.endSn + 1;
-    details.parts = toParts(pending.parts, msn, resolve);
-    const hints = (pending.preloadHints ?? []) as { type?: unknown; uri?: unknown }[];
-    // The PART hint is the one a blocking client can prefetch; a MAP hint is kept if alone.
-    const hint = hints.find((h) => h.type === 'PART') ?? hints.find((h) => h.type === 'MAP');
-    if (hint && (hint.type === 'PART' || hint.type === 'MAP') && typeof hint.uri === 'string') {
-      details.preloadHint = {
-        type: hint.type,
-        uri: resolve(hint.uri),
-        relativeUri: hint.uri,
-      };
-    }
-  }
   return details;
 }
 
+/** The parts of the segment in progress, after the last complete one, and its preload hint. */
+function withPending(
+  details: RenditionDetails,
+  manifest: Manifest,
+  resolve: (uri: string) => string,
+): void {
+  const pending = manifest.preloadSegment;
+  if (!pending) return;
+  const msn = details.endSn + 1;
+  details.parts = toParts(pending.parts, msn, resolve);
+  const hints = (pending.preloadHints ?? []) as { type?: unknown; uri?: unknown }[];
+  // The PART hint is the one a blocking client can prefetch; a MAP hint is kept if alone.
+  const hint = hints.find((h) => h.type === 'PART') ?? hints.find((h) => h.type === 'MAP');
+  if (hint && (hint.type === 'PART' || hint.type === 'MAP') && typeof hint.uri === 'string') {
+    details.preloadHint = {
+      type: hint.type,
+      uri: resolve(hint.uri),
+      relativeUri: hint.uri,
+    };
+  }
+}
 function applyServerControl(details: RenditionDetails, manifest: Manifest): void {
   const control = manifest.serverControl as Record<string, unknown> | undefined;
   if (control) {

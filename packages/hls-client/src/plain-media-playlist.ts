@@ -1,5 +1,6 @@
 import type { Manifest, Segment } from 'm3u8-parser';
 import { runM3u8Parser } from './m3u8-text.js';
+import { MediaSegment, type RenditionDetails } from './rendition-details.js';
 
 /*
  * A live LL-HLS media playlist as OvenMediaEngine writes it, reloaded once a segment per
@@ -11,11 +12,15 @@ import { runM3u8Parser } from './m3u8-text.js';
  * Anything else — another tag, another attribute order, a quote or comma or `=` in a name, stray
  * blanks — returns undefined and the whole playlist goes through m3u8-parser as before. A
  * differential property test holds the two equal.
+ *
+ * A reload repeats most of the last one's segments line for line (a window of ten segments moves
+ * by one; an EVENT playlist only grows): those segments are the last load's, found by comparing
+ * their lines, so a reload's cost is its new segments', not its window's.
  */
 
 /** Tags m3u8-parser reads into playlist-wide fields only: what may stand before the segments. */
 const HEADER_TAG =
-  /^#(?:EXTM3U|EXT-X-VERSION:|EXT-X-TARGETDURATION:|EXT-X-MEDIA-SEQUENCE:|EXT-X-INDEPENDENT-SEGMENTS$|EXT-X-SERVER-CONTROL:|EXT-X-PART-INF:|EXT-X-PLAYLIST-TYPE:)/;
+  /^#(?:EXTM3U$|EXT-X-VERSION:|EXT-X-TARGETDURATION:|EXT-X-MEDIA-SEQUENCE:|EXT-X-INDEPENDENT-SEGMENTS$|EXT-X-SERVER-CONTROL:|EXT-X-PART-INF:|EXT-X-PLAYLIST-TYPE:)/;
 const NAME = '[^"\\s,=#]+';
 const NUMBER = '\\d+(?:\\.\\d+)?';
 const MAP = new RegExp(`^#EXT-X-MAP:URI="(${NAME})"$`);
@@ -43,29 +48,100 @@ interface PendingSegment {
   preloadHints?: { type: string; uri: string }[];
 }
 
+export interface PlainPlaylist {
+  /** What m3u8-parser would give for the playlist, but its `segments`: see segments(). */
+  manifest: Manifest;
+  /**
+   * The complete segments, in order: a segment of `previous` whose lines this text repeats as
+   * they were is that segment, the others are made by `make` from what m3u8-parser would give
+   * for them (msn counted from the media sequence).
+   */
+  segments(make: (segment: Segment, msn: number) => MediaSegment): MediaSegment[];
+}
+
 /**
- * The manifest m3u8-parser would give for `normalized` (the fields a media playlist's reader
- * uses), or undefined when the playlist is not of the plain shape.
+ * Per list of segments this reader made: the lines each segment was read from (from the line
+ * after the segment before it to its URI; undefined when they hold a line not its own), to know
+ * the segment again in the next reload. Each is a slice of the text it was last found in (an older
+ * one would keep that whole text alive).
  */
-export function readPlainManifest(normalized: string, url: string): Manifest | undefined {
-  const lines = normalized.split('\n');
-  let at = 0;
-  while (at < lines.length && (lines[at] === '' || HEADER_TAG.test(lines[at]!))) at++;
-  const segments: Segment[] = [];
+const linesOf = new WeakMap<MediaSegment[], (string | undefined)[]>();
+
+/**
+ * The playlist m3u8-parser would give for `normalized` (the fields a media playlist's reader
+ * uses), or undefined when the playlist is not of the plain shape. `previous` is the last load of
+ * the same URL, whose segments are taken again when their lines are repeated verbatim: in the
+ * plain shape a segment depends on its own lines and the EXT-X-MAP in effect, nothing else.
+ */
+export function readPlainPlaylist(
+  normalized: string,
+  url: string,
+  previous?: RenditionDetails,
+): PlainPlaylist | undefined {
+  const length = normalized.length;
+  let pos = 0;
+  let headerText = '';
+  let mediaSequence: number | undefined;
+  while (pos < length) {
+    const end = lineEnd(normalized, pos);
+    const line = normalized.slice(pos, end);
+    if (line !== '' && !HEADER_TAG.test(line)) break;
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
+      const match = MEDIA_SEQUENCE.exec(line);
+      if (!match || mediaSequence !== undefined) return undefined;
+      mediaSequence = Number.parseInt(match[1]!, 10);
+    } else {
+      headerText += line + '\n';
+    }
+    pos = end + 1;
+  }
+  const firstMsn = mediaSequence ?? 0;
+  const earlier = previous?.url === url ? previous : undefined;
+  const earlierLines = earlier && linesOf.get(earlier.segments);
+  /** Per segment: the one taken from `previous`, or what m3u8-parser would give. */
+  const entries: (MediaSegment | Segment)[] = [];
+  /** Per segment read here: its lines, when they are all its own (no blank, report or ENDLIST). */
+  const entryLines: (string | undefined)[] = [];
   let map: { uri: string } | undefined;
   let pending: PendingSegment = {};
   let endList = false;
-  for (let i = at; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
+  let blockStart = pos;
+  let ownLines = true;
+  while (pos < length) {
+    if (pos === blockStart && earlier !== undefined && earlierLines !== undefined) {
+      const index = firstMsn + entries.length - earlier.mediaSequence;
+      const segment = earlier.segments[index];
+      const end = repeatedLinesEnd(normalized, pos, segment, earlierLines[index], map);
+      if (end !== -1) {
+        entries.push(segment!);
+        entryLines.push(normalized.slice(pos, end));
+        const keptMap = segment!.map?.relativeUri;
+        if (keptMap !== undefined && keptMap !== map?.uri) map = { uri: keptMap };
+        pos = blockStart = end + 1;
+        continue;
+      }
+    }
+    const start = pos;
+    const end = lineEnd(normalized, start);
+    const line = normalized.slice(start, end);
+    const next = end + 1;
+    pos = next;
+    if (line === '') {
+      if (start === blockStart) blockStart = next;
+      else ownLines = false;
+      continue;
+    }
     // m3u8-parser trims each line: a name or title it would cut is not of the plain shape.
     if (line.trim() !== line) return undefined;
     if (line.charCodeAt(0) !== 0x23 /* # */) {
       if (pending.duration === undefined || pending.preloadHints) return undefined;
       const segment = { ...pending, uri: line, timeline: 0 } as Segment;
       if (map) segment.map = map as Segment['map'];
-      segments.push(segment);
+      entries.push(segment);
+      entryLines.push(ownLines ? normalized.slice(blockStart, end) : undefined);
       pending = {};
+      blockStart = next;
+      ownLines = true;
     } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
       const match = PROGRAM_DATE_TIME.exec(line);
       if (!match || pending.dateTimeString !== undefined) return undefined;
@@ -93,22 +169,54 @@ export function readPlainManifest(normalized: string, url: string): Manifest | u
       map = { uri: match[1]! };
     } else if (RENDITION_REPORT.test(line)) {
       // Read by m3u8-parser into renditionReports, which a media playlist's reader leaves alone.
+      ownLines = false;
     } else if (line === ENDLIST) {
       endList = true;
+      ownLines = false;
     } else {
       return undefined;
     }
   }
-  const manifest = readHeader(lines, at, url);
-  if (manifest === undefined) return undefined;
-  manifest.segments = segments;
+  const manifest = readHeader(headerText, mediaSequence, url);
   if (endList) manifest.endList = true;
   if (pending.parts || pending.preloadHints) {
     const preload = { ...pending, timeline: 0 } as Segment;
     if (map) preload.map = map as Segment['map'];
     manifest.preloadSegment = preload;
   }
-  return manifest;
+  return {
+    manifest,
+    segments: (make) => {
+      const segments = entries.map((entry, i) =>
+        entry instanceof MediaSegment ? entry : make(entry, firstMsn + i),
+      );
+      linesOf.set(segments, entryLines);
+      return segments;
+    },
+  };
+}
+
+/**
+ * Where the lines `segment` was read from end when `text` repeats them at `at`, with the same
+ * EXT-X-MAP in effect (their own first line, or `map`); -1 when it does not.
+ */
+function repeatedLinesEnd(
+  text: string,
+  at: number,
+  segment: MediaSegment | undefined,
+  lines: string | undefined,
+  map: { uri: string } | undefined,
+): number {
+  if (segment === undefined || lines === undefined || !text.startsWith(lines, at)) return -1;
+  const end = at + lines.length;
+  if (end < text.length && text.charCodeAt(end) !== 0x0a) return -1;
+  if (!lines.startsWith('#EXT-X-MAP:') && segment.map?.relativeUri !== map?.uri) return -1;
+  return end;
+}
+
+function lineEnd(text: string, from: number): number {
+  const end = text.indexOf('\n', from);
+  return end === -1 ? text.length : end;
 }
 
 /**
@@ -119,20 +227,8 @@ export function readPlainManifest(normalized: string, url: string): Manifest | u
 const headers = new Map<string, Manifest>();
 const HEADERS_KEPT = 64;
 
-/** The manifest of the playlist-wide lines `lines[0, end)`, a new object each time. */
-function readHeader(lines: string[], end: number, url: string): Manifest | undefined {
-  let mediaSequence: number | undefined;
-  let text = '';
-  for (let i = 0; i < end; i++) {
-    const line = lines[i]!;
-    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
-      const match = MEDIA_SEQUENCE.exec(line);
-      if (!match || mediaSequence !== undefined) return undefined;
-      mediaSequence = Number.parseInt(match[1]!, 10);
-    } else {
-      text += line + '\n';
-    }
-  }
+/** The manifest of the playlist-wide lines (`text`, less the media sequence), a new object each time. */
+function readHeader(text: string, mediaSequence: number | undefined, url: string): Manifest {
   let header = headers.get(text);
   if (header === undefined) {
     header = runM3u8Parser(text, url);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RenditionDetails } from './media-playlist.js';
+import type { RenditionDetails } from './rendition-details.js';
 import { OriginClient } from './origin-client.js';
 import { OriginUnreachableError, StreamGoneError } from './origin-errors.js';
 import { RenditionLoader, withBlockingParams } from './playlist-loader.js';

@@ -8,7 +8,7 @@ import {
   isRetryable,
 } from './origin-errors.js';
 import { parseMediaPlaylist } from './media-playlist.js';
-import type { RenditionDetails } from './media-playlist.js';
+import type { RenditionDetails } from './rendition-details.js';
 import { PlaylistParseError } from './playlist-parse-error.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -112,9 +112,9 @@ export class RenditionLoader {
         // Relative URIs resolve against the URL we asked for, minus our own directives.
         nextUrl = stripBlockingParams(response.url);
         // Most reloads between two segments answer the very text of the last one: nothing to
-        // parse, and nothing has changed.
+        // parse, and nothing has changed. Otherwise the segments it repeats are current's.
         if (current === undefined || nextText !== currentText || nextUrl !== currentUrl)
-          next = parseMediaPlaylist(nextText, nextUrl);
+          next = parseMediaPlaylist(nextText, nextUrl, current);
       } catch (error) {
         if (signal.aborted) throw abortReason(signal);
         if (target && error instanceof OriginHttpError && error.status === 400) {

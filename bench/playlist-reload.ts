@@ -1,0 +1,153 @@
+// What parsing one reload of a media playlist costs: the whole window parsed again (every segment
+// read and made anew) against a parse after the last load (the segments whose lines the reload
+// repeats taken from it, as the playlist loader does), on the same texts in alternated batches.
+//
+//   npm run bench:playlist [-- --rounds 4 --results FILE]
+//
+// The texts are LL-HLS as OvenMediaEngine writes them (EXT-X-MAP, a program date and 4-second
+// segments, 1-second parts listed on the last two complete segments and the one in progress, a
+// preload hint): a live window that moves by one segment per reload, and an EVENT playlist that
+// grows by one (a day of 2-second segments is 43 200). Appends a section to
+// bench/results/playlist-reload.md (or --results) and prints it.
+import console from 'node:console';
+import { appendFile, mkdir } from 'node:fs/promises';
+import process from 'node:process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import { parseMediaPlaylist } from '@hlsdump/hls-client';
+import type { RenditionDetails } from '@hlsdump/hls-client';
+import { machineSummary } from '../test/support/machine.ts';
+
+interface Case {
+  name: string;
+  kind: 'live' | 'event';
+  /** Complete segments in the first text. */
+  segments: number;
+  /** Reloads timed per batch. */
+  reloads: number;
+}
+
+const CASES: Case[] = [
+  { name: 'live, window of 10', kind: 'live', segments: 10, reloads: 2_000 },
+  { name: 'live, window of 100', kind: 'live', segments: 100, reloads: 400 },
+  { name: 'EVENT, 1 000 segments', kind: 'event', segments: 1_000, reloads: 60 },
+  { name: 'EVENT, 10 000 segments', kind: 'event', segments: 10_000, reloads: 8 },
+];
+const URL = 'http://origin.test/app/stream/chunklist_0_video_llhls.m3u8';
+const START = Date.parse('2026-12-01T00:00:00Z');
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '4' }, results: { type: 'string' } },
+});
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+const resultsFile =
+  values.results ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'playlist-reload.md');
+
+/** The text of reload `k` of a case. */
+function playlistText(c: Case, k: number): string {
+  const first = c.kind === 'live' ? k : 0;
+  const count = c.kind === 'live' ? c.segments : c.segments + k;
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:6',
+    '#EXT-X-TARGETDURATION:4',
+    '#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=3.008001',
+    '#EXT-X-PART-INF:PART-TARGET=1.002667',
+    ...(c.kind === 'event' ? ['#EXT-X-PLAYLIST-TYPE:EVENT'] : []),
+    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+    '#EXT-X-MAP:URI="init_0_video_llhls.m4s"',
+  ];
+  const parts = (msn: number, n: number) =>
+    Array.from(
+      { length: n },
+      (_, p) =>
+        `#EXT-X-PART:DURATION=1.000000,URI="part_0_${msn}_${p}_video_llhls.m4s",INDEPENDENT=YES`,
+    );
+  const last = first + count - 1;
+  for (let msn = first; msn <= last; msn++) {
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(START + msn * 4000).toISOString()}`);
+    if (msn >= last - 1) lines.push(...parts(msn, 4));
+    lines.push('#EXTINF:4.000000,', `seg_0_${msn}_video_llhls.m4s`);
+  }
+  lines.push(
+    `#EXT-X-PROGRAM-DATE-TIME:${new Date(START + (last + 1) * 4000).toISOString()}`,
+    ...parts(last + 1, 2),
+    `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_0_${last + 1}_2_video_llhls.m4s"`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+interface Batch {
+  cpuUs: number;
+  allocatedBytes: number;
+}
+
+/** Parses texts[1..] one after the other, after the last load when `afterLast`. */
+function runBatch(texts: string[], afterLast: boolean): Batch {
+  let previous: RenditionDetails | undefined = parseMediaPlaylist(texts[0]!, URL);
+  const allocated = v8.getHeapStatistics().total_allocated_bytes;
+  const cpu = process.cpuUsage();
+  for (let i = 1; i < texts.length; i++) {
+    previous = parseMediaPlaylist(texts[i]!, URL, afterLast ? previous : undefined);
+  }
+  const used = process.cpuUsage(cpu);
+  const n = texts.length - 1;
+  return {
+    cpuUs: (used.user + used.system) / n,
+    allocatedBytes: (v8.getHeapStatistics().total_allocated_bytes - allocated) / n,
+  };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const rows: string[] = [];
+for (const c of CASES) {
+  const whole: Batch[] = [];
+  const afterLast: Batch[] = [];
+  // A warm-up batch of each, untimed, then A B B A ... so both see the same machine.
+  for (let round = -1; round < rounds; round++) {
+    const offset = (round + 1) * c.reloads;
+    const texts = Array.from({ length: c.reloads + 1 }, (_, i) => playlistText(c, offset + i));
+    const order = round % 2 === 0 ? [false, true] : [true, false];
+    for (const mode of order) {
+      const batch = runBatch(texts, mode);
+      if (round >= 0) (mode ? afterLast : whole).push(batch);
+    }
+  }
+  const a = {
+    cpu: median(whole.map((b) => b.cpuUs)),
+    bytes: median(whole.map((b) => b.allocatedBytes)),
+  };
+  const b = {
+    cpu: median(afterLast.map((x) => x.cpuUs)),
+    bytes: median(afterLast.map((x) => x.allocatedBytes)),
+  };
+  const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+  rows.push(
+    `| ${c.name} | ${a.cpu.toFixed(1)} | ${b.cpu.toFixed(1)} | ×${(b.cpu / a.cpu).toFixed(2)} | ${kb(a.bytes)} | ${kb(b.bytes)} | ×${(b.bytes / a.bytes).toFixed(2)} |`,
+  );
+}
+
+const report = [
+  '',
+  `## Parsing a reload (${new Date().toISOString()})`,
+  '',
+  `Machine: ${machineSummary()}.`,
+  `Command: node bench/playlist-reload.ts --rounds ${rounds}; medians of ${rounds} batches each, alternated.`,
+  '',
+  '| Playlist | whole, CPU µs per reload | after the last, CPU µs | ratio | whole, KB allocated per reload | after the last, KB | ratio |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows,
+  '',
+].join('\n');
+await mkdir(dirname(resultsFile), { recursive: true });
+await appendFile(resultsFile, report);
+console.log(report);
+console.log(`Appended to ${resultsFile}`);
