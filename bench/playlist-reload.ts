@@ -2,8 +2,10 @@
 // read and made anew) against a parse after the last load (the segments whose lines the reload
 // repeats taken from it, as the playlist loader does), on the same texts in alternated batches.
 //
-//   npm run bench:playlist [-- --rounds 4 --results FILE]
+//   npm run bench:playlist [-- --rounds 4 --base TREE --results FILE]
 //
+// --base: another build (a `git worktree`, built) whose parse is timed beside, on the same texts
+// (as it was called then: without the last load).
 // The texts are LL-HLS as OvenMediaEngine writes them (EXT-X-MAP, a program date and 4-second
 // segments, 1-second parts listed on the last two complete segments and the one in progress, a
 // preload hint): a live window that moves by one segment per reload, and an EVENT playlist that
@@ -12,8 +14,8 @@
 import console from 'node:console';
 import { appendFile, mkdir } from 'node:fs/promises';
 import process from 'node:process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { parseMediaPlaylist } from '@hlsdump/hls-client';
@@ -39,10 +41,22 @@ const URL = 'http://origin.test/app/stream/chunklist_0_video_llhls.m3u8';
 const START = Date.parse('2026-12-01T00:00:00Z');
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '4' }, results: { type: 'string' } },
+  options: {
+    rounds: { type: 'string', default: '4' },
+    base: { type: 'string' },
+    results: { type: 'string' },
+  },
 });
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+type Parse = (text: string, url: string, previous?: RenditionDetails) => RenditionDetails;
+const baseParse: Parse | undefined = values.base
+  ? (
+      (await import(
+        pathToFileURL(resolve(values.base, 'packages/hls-client/dist/index.js')).href
+      )) as { parseMediaPlaylist: Parse }
+    ).parseMediaPlaylist
+  : undefined;
 const resultsFile =
   values.results ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'playlist-reload.md');
 
@@ -85,13 +99,26 @@ interface Batch {
   allocatedBytes: number;
 }
 
-/** Parses texts[1..] one after the other, after the last load when `afterLast`. */
-function runBatch(texts: string[], afterLast: boolean): Batch {
-  let previous: RenditionDetails | undefined = parseMediaPlaylist(texts[0]!, URL);
+/** A way of parsing a reload: the name it is reported under, and whether it gets the last load. */
+interface Mode {
+  name: string;
+  parse: Parse;
+  afterLast: boolean;
+}
+
+const MODES: Mode[] = [
+  ...(baseParse ? [{ name: 'base build', parse: baseParse, afterLast: false }] : []),
+  { name: 'whole window', parse: parseMediaPlaylist, afterLast: false },
+  { name: 'after the last load', parse: parseMediaPlaylist, afterLast: true },
+];
+
+/** Parses texts[1..] one after the other. */
+function runBatch(texts: string[], mode: Mode): Batch {
+  let previous = mode.parse(texts[0]!, URL);
   const allocated = v8.getHeapStatistics().total_allocated_bytes;
   const cpu = process.cpuUsage();
   for (let i = 1; i < texts.length; i++) {
-    previous = parseMediaPlaylist(texts[i]!, URL, afterLast ? previous : undefined);
+    previous = mode.parse(texts[i]!, URL, mode.afterLast ? previous : undefined);
   }
   const used = process.cpuUsage(cpu);
   const n = texts.length - 1;
@@ -107,32 +134,36 @@ function median(xs: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const rows: string[] = [];
 for (const c of CASES) {
-  const whole: Batch[] = [];
-  const afterLast: Batch[] = [];
-  // A warm-up batch of each, untimed, then A B B A ... so both see the same machine.
+  const batches = new Map<Mode, Batch[]>(MODES.map((mode) => [mode, []]));
+  // A warm-up batch of each, untimed, then the modes in turn, the order reversed every other
+  // round, so all see the same machine.
   for (let round = -1; round < rounds; round++) {
     const offset = (round + 1) * c.reloads;
     const texts = Array.from({ length: c.reloads + 1 }, (_, i) => playlistText(c, offset + i));
-    const order = round % 2 === 0 ? [false, true] : [true, false];
+    const order = round % 2 === 0 ? MODES : [...MODES].reverse();
     for (const mode of order) {
       const batch = runBatch(texts, mode);
-      if (round >= 0) (mode ? afterLast : whole).push(batch);
+      if (round >= 0) batches.get(mode)!.push(batch);
     }
   }
-  const a = {
-    cpu: median(whole.map((b) => b.cpuUs)),
-    bytes: median(whole.map((b) => b.allocatedBytes)),
-  };
-  const b = {
-    cpu: median(afterLast.map((x) => x.cpuUs)),
-    bytes: median(afterLast.map((x) => x.allocatedBytes)),
-  };
-  const kb = (bytes: number) => (bytes / 1024).toFixed(1);
-  rows.push(
-    `| ${c.name} | ${a.cpu.toFixed(1)} | ${b.cpu.toFixed(1)} | ×${(b.cpu / a.cpu).toFixed(2)} | ${kb(a.bytes)} | ${kb(b.bytes)} | ×${(b.bytes / a.bytes).toFixed(2)} |`,
+  const figures = MODES.map((mode) => {
+    const runs = batches.get(mode)!;
+    return {
+      cpu: median(runs.map((b) => b.cpuUs)),
+      bytes: median(runs.map((b) => b.allocatedBytes)),
+    };
+  });
+  const reference = figures[0]!;
+  const cells = figures.flatMap((f, i) => [
+    f.cpu.toFixed(1) + (i > 0 ? ` (×${(f.cpu / reference.cpu).toFixed(2)})` : ''),
+  ]);
+  const bytes = figures.map(
+    (f, i) => kb(f.bytes) + (i > 0 ? ` (×${(f.bytes / reference.bytes).toFixed(2)})` : ''),
   );
+  rows.push(`| ${c.name} | ${cells.join(' | ')} | ${bytes.join(' | ')} |`);
 }
 
 const report = [
@@ -140,10 +171,10 @@ const report = [
   `## Parsing a reload (${new Date().toISOString()})`,
   '',
   `Machine: ${machineSummary()}.`,
-  `Command: node bench/playlist-reload.ts --rounds ${rounds}; medians of ${rounds} batches each, alternated.`,
+  `Command: node bench/playlist-reload.ts --rounds ${rounds}${values.base ? ` --base ${values.base}` : ''}; medians of ${rounds} batches each, the modes alternated; ratios against the first column.`,
   '',
-  '| Playlist | whole, CPU µs per reload | after the last, CPU µs | ratio | whole, KB allocated per reload | after the last, KB | ratio |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| Playlist | ${MODES.map((m) => `${m.name}: CPU µs per reload`).join(' | ')} | ${MODES.map((m) => `${m.name}: KB allocated per reload`).join(' | ')} |`,
+  `| --- |${' ---: |'.repeat(MODES.length * 2)}`,
   ...rows,
   '',
 ].join('\n');

@@ -271,3 +271,28 @@ describe('a reload parsed after the last load', () => {
     );
   });
 });
+
+describe('a reload whose segments are repeated around a line of no segment', () => {
+  it('reads that line again: ENDLIST between them still ends the playlist', () => {
+    const segment = (msn: number) => [`#EXTINF:4.000000,`, `seg_${msn}.m4s`];
+    const text = (first: number) =>
+      [
+        '#EXTM3U',
+        '#EXT-X-TARGETDURATION:4',
+        `#EXT-X-MEDIA-SEQUENCE:${first}`,
+        ...segment(first),
+        ...segment(first + 1),
+        '#EXT-X-ENDLIST',
+        ...segment(first + 2),
+      ].join('\n');
+    const previous = parseMediaPlaylist(text(10), URL_OF);
+    const details = parseMediaPlaylist(text(10), URL_OF, previous);
+    expect(details.endList).toBe(true);
+    expect(details).toEqual(parseMediaPlaylistByM3u8Parser(text(10), URL_OF));
+    // The segments before it are still the last load's; the one whose lines hold it is read again.
+    expect(details.segments).toHaveLength(3);
+    expect(details.segments[0]).toBe(previous.segments[0]);
+    expect(details.segments[1]).toBe(previous.segments[1]);
+    expect(details.segments[2]).not.toBe(previous.segments[2]);
+  });
+});

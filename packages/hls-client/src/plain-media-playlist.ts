@@ -15,7 +15,8 @@ import { MediaSegment, type RenditionDetails } from './rendition-details.js';
  *
  * A reload repeats most of the last one's segments line for line (a window of ten segments moves
  * by one; an EVENT playlist only grows): those segments are the last load's, found by comparing
- * their lines, so a reload's cost is its new segments', not its window's.
+ * their lines, a run of them at once, so a reload's cost is mostly its new segments', not its
+ * window's.
  */
 
 /** Tags m3u8-parser reads into playlist-wide fields only: what may stand before the segments. */
@@ -59,13 +60,22 @@ export interface PlainPlaylist {
   segments(make: (segment: Segment, msn: number) => MediaSegment): MediaSegment[];
 }
 
-/**
- * Per list of segments this reader made: the lines each segment was read from (from the line
- * after the segment before it to its URI; undefined when they hold a line not its own), to know
- * the segment again in the next reload. Each is a slice of the text it was last found in (an older
- * one would keep that whole text alive).
- */
-const linesOf = new WeakMap<MediaSegment[], (string | undefined)[]>();
+/** Where the segments of a list this reader made were read from. */
+interface SegmentSources {
+  /** The text they were last found in. */
+  text: string;
+  /**
+   * Per segment, where its lines start in `text` (from the line after the segment before it) and
+   * end (its URI line, without the newline); start -1 when they hold a line not its own.
+   */
+  starts: number[];
+  ends: number[];
+  /** Per segment, the last of the segments whose lines follow its own, one after the other. */
+  runEnds: number[];
+}
+
+/** To know the segments again in the next reload (a WeakMap: the list goes with its details). */
+const sourcesOf = new WeakMap<MediaSegment[], SegmentSources>();
 
 /**
  * The playlist m3u8-parser would give for `normalized` (the fields a media playlist's reader
@@ -97,27 +107,30 @@ export function readPlainPlaylist(
   }
   const firstMsn = mediaSequence ?? 0;
   const earlier = previous?.url === url ? previous : undefined;
-  const earlierLines = earlier && linesOf.get(earlier.segments);
+  const earlierSources = earlier && sourcesOf.get(earlier.segments);
   /** Per segment: the one taken from `previous`, or what m3u8-parser would give. */
   const entries: (MediaSegment | Segment)[] = [];
-  /** Per segment read here: its lines, when they are all its own (no blank, report or ENDLIST). */
-  const entryLines: (string | undefined)[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   let map: { uri: string } | undefined;
   let pending: PendingSegment = {};
   let endList = false;
   let blockStart = pos;
   let ownLines = true;
   while (pos < length) {
-    if (pos === blockStart && earlier !== undefined && earlierLines !== undefined) {
-      const index = firstMsn + entries.length - earlier.mediaSequence;
-      const segment = earlier.segments[index];
-      const end = repeatedLinesEnd(normalized, pos, segment, earlierLines[index], map);
-      if (end !== -1) {
-        entries.push(segment!);
-        entryLines.push(normalized.slice(pos, end));
-        const keptMap = segment!.map?.relativeUri;
+    if (pos === blockStart && earlier !== undefined && earlierSources !== undefined) {
+      const from = firstMsn + entries.length - earlier.mediaSequence;
+      const to = repeatedRun(normalized, pos, earlier.segments, earlierSources, from, map);
+      if (to >= from) {
+        const shift = pos - earlierSources.starts[from]!;
+        for (let i = from; i <= to; i++) {
+          entries.push(earlier.segments[i]!);
+          starts.push(earlierSources.starts[i]! + shift);
+          ends.push(earlierSources.ends[i]! + shift);
+        }
+        const keptMap = earlier.segments[to]!.map?.relativeUri;
         if (keptMap !== undefined && keptMap !== map?.uri) map = { uri: keptMap };
-        pos = blockStart = end + 1;
+        pos = blockStart = ends[ends.length - 1]! + 1;
         continue;
       }
     }
@@ -138,7 +151,8 @@ export function readPlainPlaylist(
       const segment = { ...pending, uri: line, timeline: 0 } as Segment;
       if (map) segment.map = map as Segment['map'];
       entries.push(segment);
-      entryLines.push(ownLines ? normalized.slice(blockStart, end) : undefined);
+      starts.push(ownLines ? blockStart : -1);
+      ends.push(end);
       pending = {};
       blockStart = next;
       ownLines = true;
@@ -190,28 +204,66 @@ export function readPlainPlaylist(
       const segments = entries.map((entry, i) =>
         entry instanceof MediaSegment ? entry : make(entry, firstMsn + i),
       );
-      linesOf.set(segments, entryLines);
+      sourcesOf.set(segments, { text: normalized, starts, ends, runEnds: runEndsOf(starts, ends) });
       return segments;
     },
   };
 }
 
 /**
- * Where the lines `segment` was read from end when `text` repeats them at `at`, with the same
- * EXT-X-MAP in effect (their own first line, or `map`); -1 when it does not.
+ * The last index of the longest run of `previous` from `from` on whose lines `text` repeats at
+ * `at`, one segment after the other, with the same EXT-X-MAP in effect before the first (its own
+ * first line, or `map`); from - 1 when not even the first one's. Runs are compared whole (one
+ * string comparison for many segments), their length found by doubling then halving.
  */
-function repeatedLinesEnd(
+function repeatedRun(
   text: string,
   at: number,
-  segment: MediaSegment | undefined,
-  lines: string | undefined,
+  previous: MediaSegment[],
+  sources: SegmentSources,
+  from: number,
   map: { uri: string } | undefined,
 ): number {
-  if (segment === undefined || lines === undefined || !text.startsWith(lines, at)) return -1;
-  const end = at + lines.length;
-  if (end < text.length && text.charCodeAt(end) !== 0x0a) return -1;
-  if (!lines.startsWith('#EXT-X-MAP:') && segment.map?.relativeUri !== map?.uri) return -1;
-  return end;
+  const first = previous[from];
+  const start = sources.starts[from];
+  if (first === undefined || start === undefined || start < 0) return from - 1;
+  if (!sources.text.startsWith('#EXT-X-MAP:', start) && first.map?.relativeUri !== map?.uri)
+    return from - 1;
+  const repeated = (to: number): boolean => {
+    const end = at + sources.ends[to]! - start;
+    return (
+      (end === text.length || text.charCodeAt(end) === 0x0a) &&
+      text.slice(at, end) === sources.text.slice(start, sources.ends[to])
+    );
+  };
+  if (!repeated(from)) return from - 1;
+  const last = sources.runEnds[from]!;
+  let good = from;
+  let bad = last + 1;
+  for (let step = 1; good < last; step *= 2) {
+    const probe = Math.min(good + step, last);
+    if (!repeated(probe)) {
+      bad = probe;
+      break;
+    }
+    good = probe;
+  }
+  while (bad - good > 1) {
+    const mid = (good + bad) >>> 1;
+    if (repeated(mid)) good = mid;
+    else bad = mid;
+  }
+  return good;
+}
+
+/** Per segment, the last index of the run of own lines that follow one another from it. */
+function runEndsOf(starts: number[], ends: number[]): number[] {
+  const runEnds = new Array<number>(starts.length);
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const joined = i + 1 < starts.length && starts[i + 1] === ends[i]! + 1;
+    runEnds[i] = joined ? runEnds[i + 1]! : i;
+  }
+  return runEnds;
 }
 
 function lineEnd(text: string, from: number): number {
