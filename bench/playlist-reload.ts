@@ -11,6 +11,7 @@
 // preload hint): a live window that moves by one segment per reload, and an EVENT playlist that
 // grows by one (a day of 2-second segments is 43 200). Appends a section to
 // bench/results/playlist-reload.md (or --results) and prints it.
+import { execFileSync } from 'node:child_process';
 import console from 'node:console';
 import { appendFile, mkdir } from 'node:fs/promises';
 import process from 'node:process';
@@ -106,8 +107,21 @@ interface Mode {
   afterLast: boolean;
 }
 
+/** A tree's commit, short, to name the builds compared. */
+function commitOf(tree: string): string {
+  try {
+    return execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return tree;
+  }
+}
+
 const MODES: Mode[] = [
-  ...(baseParse ? [{ name: 'base build', parse: baseParse, afterLast: false }] : []),
+  ...(baseParse && values.base
+    ? [{ name: `base ${commitOf(values.base)}`, parse: baseParse, afterLast: false }]
+    : []),
   { name: 'whole window', parse: parseMediaPlaylist, afterLast: false },
   { name: 'after the last load', parse: parseMediaPlaylist, afterLast: true },
 ];
@@ -170,7 +184,7 @@ const report = [
   '',
   `## Parsing a reload (${new Date().toISOString()})`,
   '',
-  `Machine: ${machineSummary()}.`,
+  `Machine: ${machineSummary()}. This build: ${commitOf(dirname(fileURLToPath(import.meta.url)))}.`,
   `Command: node bench/playlist-reload.ts --rounds ${rounds}${values.base ? ` --base ${values.base}` : ''}; medians of ${rounds} batches each, the modes alternated; ratios against the first column.`,
   '',
   `| Playlist | ${MODES.map((m) => `${m.name}: CPU µs per reload`).join(' | ')} | ${MODES.map((m) => `${m.name}: KB allocated per reload`).join(' | ')} |`,

@@ -24,6 +24,8 @@ export interface RunOptions {
   limitSeconds: number;
   infoItems: number;
   infoNaive: number;
+  /** Complete segments each playlist of the main phase's origin lists (`--origin-window`). */
+  originWindow: number;
   ffmpeg: boolean;
   aligned: boolean;
   heapSnapshots: boolean;
@@ -60,7 +62,8 @@ type Preset = Record<
   | 'mem-media-seconds'
   | 'limit-seconds'
   | 'info-items'
-  | 'info-naive',
+  | 'info-naive'
+  | 'origin-window',
   number | string
 >;
 
@@ -82,6 +85,7 @@ const PRESETS: Record<string, Preset> = {
     'limit-seconds': 10,
     'info-items': 100_000,
     'info-naive': 2_000,
+    'origin-window': 10,
   },
   full: {
     streams: 20,
@@ -102,13 +106,14 @@ const PRESETS: Record<string, Preset> = {
     'limit-seconds': 20,
     'info-items': 100_000,
     'info-naive': 10_000,
+    'origin-window': 10,
   },
 };
 
 export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams K] [--workers W] [--seconds T]
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
-  [--info-items N] [--info-naive N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
+  [--info-items N] [--info-naive N] [--origin-window N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
   [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-b-flag FLAG ...] [--worker-b-tree PATH] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
@@ -173,6 +178,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     limitSeconds: num('limit-seconds', 1),
     infoItems: num('info-items', 2000),
     infoNaive: num('info-naive', 2000),
+    originWindow: num('origin-window', 3),
     ffmpeg: !values['no-ffmpeg'],
     aligned: Boolean(values.aligned),
     heapSnapshots: Boolean(values['heap-snapshots']),

@@ -101,7 +101,12 @@ async function clusterSections(run: BenchRun): Promise<Section[]> {
   const cluster: ClusterContext = { origin, memOrigin, mainStreams };
   const sections: Section[] = [];
   try {
-    await origin.call('add', { app: 'app', streams: mainStreams, spreadMs: run.spreadMs() });
+    await origin.call('add', {
+      app: 'app',
+      streams: mainStreams,
+      options: { windowSegments: options.originWindow },
+      spreadMs: run.spreadMs(),
+    });
     let main: SideBySideResult | undefined;
     if (!options.skip.has('main') || !options.skip.has('api')) {
       const concurrency = options.apiStarts + options.streams;
