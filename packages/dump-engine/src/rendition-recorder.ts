@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  detached,
   isOriginNotFound,
   isOriginUnavailable,
   type ByteRange,
@@ -12,7 +13,6 @@ import { StorageError, type DumpStorage } from '@hlsdump/storage';
 import { Chunklist } from './chunklist.js';
 import { ChunklistFile } from './chunklist-file.js';
 import { readChunklistEntries } from './chunklist-reader.js';
-import { detached } from './detached.js';
 import { DumpError, isDumpError } from './dump-error.js';
 import type { LocalNames, SegmentDisk } from './local-names.js';
 import { programDateTimes } from './program-date-time.js';

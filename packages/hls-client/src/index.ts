@@ -37,6 +37,7 @@ export type {
 export { RenditionLoader, withBlockingParams } from './playlist-loader.js';
 export type { LoaderLimits, RenditionLoaderOptions } from './playlist-loader.js';
 export { abortableDelay } from './abortable-delay.js';
+export { detached } from './detached.js';
 export { playlistTagLines, tagAttributes, tagName } from './segment-tag-lines.js';
 export type { PlaylistTagLines, SegmentTagLines } from './segment-tag-lines.js';
 export { OriginRangeError } from './origin-range-error.js';

@@ -1,4 +1,5 @@
 import type { Manifest, Segment } from 'm3u8-parser';
+import { detached } from './detached.js';
 import { runM3u8Parser } from './m3u8-text.js';
 import { MediaSegment, type RenditionDetails } from './rendition-details.js';
 
@@ -74,7 +75,11 @@ interface SegmentSources {
   runEnds: number[];
 }
 
-/** To know the segments again in the next reload (a WeakMap: the list goes with its details). */
+/**
+ * To know the segments again in the next reload (a WeakMap: the list goes with its details). A
+ * segment may be taken again for as long as it stays in the window: the strings it holds are
+ * detached from the text it was read from, which only its own load keeps.
+ */
 const sourcesOf = new WeakMap<MediaSegment[], SegmentSources>();
 
 /**
@@ -148,7 +153,7 @@ export function readPlainPlaylist(
     if (line.trim() !== line) return undefined;
     if (line.charCodeAt(0) !== 0x23 /* # */) {
       if (pending.duration === undefined || pending.preloadHints) return undefined;
-      const segment = { ...pending, uri: line, timeline: 0 } as Segment;
+      const segment = { ...pending, uri: detached(line), timeline: 0 } as Segment;
       if (map) segment.map = map as Segment['map'];
       entries.push(segment);
       starts.push(ownLines ? blockStart : -1);
@@ -159,18 +164,18 @@ export function readPlainPlaylist(
     } else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
       const match = PROGRAM_DATE_TIME.exec(line);
       if (!match || pending.dateTimeString !== undefined) return undefined;
-      pending.dateTimeString = match[1]!;
+      pending.dateTimeString = detached(match[1]!);
     } else if (line.startsWith('#EXTINF:')) {
       const match = EXTINF.exec(line);
       const duration = match ? Number.parseFloat(match[1]!) : 0;
       if (!match || !(duration > 0) || pending.duration !== undefined || pending.preloadHints)
         return undefined;
       pending.duration = duration;
-      if (match[2]) pending.title = match[2];
+      if (match[2]) pending.title = detached(match[2]);
     } else if (line.startsWith('#EXT-X-PART:')) {
       const match = PART.exec(line);
       if (!match || pending.preloadHints) return undefined;
-      const part: PlainPart = { duration: Number.parseFloat(match[1]!), uri: match[2]! };
+      const part: PlainPart = { duration: Number.parseFloat(match[1]!), uri: detached(match[2]!) };
       if (match[3]) part.independent = true;
       (pending.parts ??= []).push(part);
     } else if (line.startsWith('#EXT-X-PRELOAD-HINT:')) {
@@ -180,7 +185,7 @@ export function readPlainPlaylist(
     } else if (line.startsWith('#EXT-X-MAP:')) {
       const match = MAP.exec(line);
       if (!match || hasAny(pending)) return undefined;
-      map = { uri: match[1]! };
+      map = { uri: detached(match[1]!) };
     } else if (RENDITION_REPORT.test(line)) {
       // Read by m3u8-parser into renditionReports, which a media playlist's reader leaves alone.
       ownLines = false;
