@@ -11,7 +11,6 @@
 // preload hint): a live window that moves by one segment per reload, and an EVENT playlist that
 // grows by one (a day of 2-second segments is 43 200). Appends a section to
 // bench/results/playlist-reload.md (or --results) and prints it.
-import { execFileSync } from 'node:child_process';
 import console from 'node:console';
 import { appendFile, mkdir } from 'node:fs/promises';
 import process from 'node:process';
@@ -22,6 +21,8 @@ import v8 from 'node:v8';
 import { parseMediaPlaylist } from '@hlsdump/hls-client';
 import type { RenditionDetails } from '@hlsdump/hls-client';
 import { machineSummary } from '../test/support/machine.ts';
+import { percentile } from '../test/support/percentile.ts';
+import { commitOf } from './lib/worker-build.ts';
 
 interface Case {
   name: string;
@@ -107,17 +108,6 @@ interface Mode {
   afterLast: boolean;
 }
 
-/** A tree's commit, short, to name the builds compared. */
-function commitOf(tree: string): string {
-  try {
-    return execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], {
-      encoding: 'utf8',
-    }).trim();
-  } catch {
-    return tree;
-  }
-}
-
 const MODES: Mode[] = [
   ...(baseParse && values.base
     ? [{ name: `base ${commitOf(values.base)}`, parse: baseParse, afterLast: false }]
@@ -142,12 +132,6 @@ function runBatch(texts: string[], mode: Mode): Batch {
   };
 }
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const rows: string[] = [];
 for (const c of CASES) {
@@ -166,8 +150,14 @@ for (const c of CASES) {
   const figures = MODES.map((mode) => {
     const runs = batches.get(mode)!;
     return {
-      cpu: median(runs.map((b) => b.cpuUs)),
-      bytes: median(runs.map((b) => b.allocatedBytes)),
+      cpu: percentile(
+        runs.map((b) => b.cpuUs),
+        50,
+      )!,
+      bytes: percentile(
+        runs.map((b) => b.allocatedBytes),
+        50,
+      )!,
     };
   });
   const reference = figures[0]!;
@@ -185,7 +175,7 @@ const report = [
   `## Parsing a reload (${new Date().toISOString()})`,
   '',
   `Machine: ${machineSummary()}. This build: ${commitOf(dirname(fileURLToPath(import.meta.url)))}.`,
-  `Command: node bench/playlist-reload.ts --rounds ${rounds}${values.base ? ` --base ${values.base}` : ''}; medians of ${rounds} batches each, the modes alternated; ratios against the first column.`,
+  `Command: node bench/playlist-reload.ts --rounds ${rounds}${values.base ? ` --base ${values.base}` : ''}; p50 (nearest rank) of ${rounds} batches each, the modes alternated; ratios against the first column.`,
   '',
   `| Playlist | ${MODES.map((m) => `${m.name}: CPU µs per reload`).join(' | ')} | ${MODES.map((m) => `${m.name}: KB allocated per reload`).join(' | ')} |`,
   `| --- |${' ---: |'.repeat(MODES.length * 2)}`,

@@ -13,7 +13,7 @@
 // comes from /proc, its bytes from the media files it wrote; the hlsdump copy is then compared
 // byte for byte with the origin's files. Writes bench/results/real-bitrate.md.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { startNginx } from '../test/support/nginx-server.ts';
 import { procSample, type ProcSample } from '../test/support/proc-stats.ts';
 import { commandLine, descendants } from '../test/support/process-tree.ts';
 import { threadCpu, threadCpuDelta } from './lib/thread-cpu.ts';
+import { commitOf } from './lib/worker-build.ts';
 import { waitFor } from '../test/support/wait-for.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -552,10 +553,7 @@ async function run(runDir: string, cleanups: (() => Promise<unknown>)[]): Promis
     ffmpeg: version('ffmpeg', ['-version'], /ffmpeg version (\S+)/),
     nginx: version('/usr/sbin/nginx', ['-v'], /nginx\/(\S+)/),
     redis: version('redis-server', ['--version'], /v=(\S+)/),
-    hlsdump: execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    }).trim(),
+    hlsdump: commitOf(REPO_ROOT),
   };
   const originBitrate = (mb('loop') * 8) / wallS;
   const loopTotals = (() => {

@@ -1,5 +1,7 @@
 // A built worker in some tree (this one, or a `git worktree` of another commit): its entry point
-// and the Node flags that build ships with, so that builds are compared as each ships.
+// and the Node flags that build ships with, so that builds are compared as each ships; and the
+// commit a tree is at, to name the builds compared.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,4 +17,15 @@ export async function workerBuildOf(tree: string): Promise<WorkerBuild> {
     WORKER_NODE_FLAGS: readonly string[];
   };
   return { main, nodeFlags: WORKER_NODE_FLAGS };
+}
+
+/** The short commit `tree` is at, or the tree's path when it is no git checkout. */
+export function commitOf(tree: string): string {
+  try {
+    return execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return tree;
+  }
 }

@@ -27,7 +27,7 @@ export function parseMediaPlaylist(
 ): RenditionDetails {
   const normalized = mediaPlaylistText(text, url);
   const plain = readPlainPlaylist(normalized, url, previous);
-  if (plain === undefined) return fromManifest(normalized, url, runM3u8Parser(normalized, url));
+  if (plain === undefined) return readByM3u8Parser(normalized, url);
   const details = renditionOf(plain.manifest, url);
   const resolve = playlistUriResolver(url);
   details.segments = plain.segments((segment, msn) => toMediaSegment(segment, msn, resolve));
@@ -37,8 +37,7 @@ export function parseMediaPlaylist(
 
 /** parseMediaPlaylist with every line read by m3u8-parser: what the plain reader is held equal to. */
 export function parseMediaPlaylistByM3u8Parser(text: string, url: string): RenditionDetails {
-  const normalized = mediaPlaylistText(text, url);
-  return fromManifest(normalized, url, runM3u8Parser(normalized, url));
+  return readByM3u8Parser(mediaPlaylistText(text, url), url);
 }
 
 /** The text normalized, or the error naming why it is no media playlist we can follow. */
@@ -55,8 +54,9 @@ function mediaPlaylistText(text: string, url: string): string {
   return normalized;
 }
 
-/** The details of a playlist m3u8-parser read whole, with the tag lines it does not model. */
-function fromManifest(normalized: string, url: string, manifest: Manifest): RenditionDetails {
+/** The details of a playlist m3u8-parser reads whole, with the tag lines it does not model. */
+function readByM3u8Parser(normalized: string, url: string): RenditionDetails {
+  const manifest = runM3u8Parser(normalized, url);
   const details = renditionOf(manifest, url);
   details.iFramesOnly = /^#EXT-X-I-FRAMES-ONLY\b/m.test(normalized);
   const tagLines = playlistTagLines(normalized);
