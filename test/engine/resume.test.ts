@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestOrigin, type StreamControl, type TestOrigin } from '@hlsdump/test-origin';
 import type { DumpCheckpoint, DumpRequest } from '@hlsdump/dump-engine';
-import { tempPathFor } from '@hlsdump/storage';
+import { parseMediaPlaylist } from '@hlsdump/hls-client';
+import { LocalStorage, tempPathFor } from '@hlsdump/storage';
 import { ffprobe } from '../support/ffprobe.js';
 import { expectConsistentItems, readInfoFile } from '../support/info-file-check.js';
 import { baseName, readChunklist, startDump, tempDir } from '../support/dump-kit.js';
@@ -231,6 +233,69 @@ describe('resuming a dump from its checkpoint', () => {
       const text = await readFile(join(request.outputPath, saved.chunklist), 'utf8');
       expect(text).not.toContain('torn');
     }
+  });
+
+  it('lists the segments its dead owner appended to a chunklist but had not listed in the infoFile yet', async () => {
+    const stream = origin.addStream('app', `r${count++}`, { windowSegments: 8 });
+    const request = requestFor(stream, 'unlisted');
+    // A segment's Item goes into the infoFile after its chunklist append: the owner dies in
+    // between, once a chunklist on disk lists a third segment.
+    let dead = false;
+    let last: DumpCheckpoint | undefined;
+    const storage = new (class extends LocalStorage {
+      override async openPatchable(path: string, mode: { create: 'exclusive' | 'existing' }) {
+        const file = await super.openPatchable(path, mode);
+        if (!path.endsWith('.m3u8')) return file;
+        return {
+          path: file.path,
+          size: () => file.size(),
+          read: (offset: number, length: number) => file.read(offset, length),
+          close: () => file.close(),
+          write: async (offset: number, data: Uint8Array) => {
+            await file.write(offset, data);
+            const listed = parseMediaPlaylist(readFileSync(path, 'utf8'), pathToFileURL(path).href);
+            if (listed.segments.length >= 3) dead = true;
+          },
+        };
+      }
+    })();
+    const run = await startDump(request, {
+      storage,
+      beforeWrite: () => {
+        if (dead) throw new Error('killed');
+      },
+      onCheckpoint: (checkpoint) => {
+        if (!dead) last = structuredClone(checkpoint);
+      },
+    });
+    const end = await run.dump.done;
+    await run.close();
+    expect(end.error?.code).toBe('DUMP_FENCED');
+    const listedBefore = new Set(
+      (await readInfoFile(request.infoFile!)).items.map((item) => item.file),
+    );
+    const unlisted: string[] = [];
+    for (const rendition of last!.renditions) {
+      const { details } = await readChunklist(join(request.outputPath, rendition.chunklist));
+      for (const segment of details.segments) {
+        const file = join(request.outputPath, baseName(segment.uri));
+        if (!listedBefore.has(file)) unlisted.push(file);
+      }
+    }
+    expect(unlisted.length, 'segments on a chunklist, not in the infoFile').toBeGreaterThan(0);
+
+    const resumed = await startDump(request, { resumeFrom: last! });
+    await resumed.segmentsWritten(5);
+    await resumed.dump.stop();
+    await resumed.close();
+    const listedAfter = (await readInfoFile(request.infoFile!)).items.map((item) => item.file);
+    for (const file of unlisted) {
+      expect(
+        listedAfter.filter((listed) => listed === file),
+        file,
+      ).toHaveLength(1);
+    }
+    await expectContinuous(stream, request, 0);
   });
 
   it('marks segments that left the window while nobody owned the dump as one discontinuity and counted gaps', async () => {

@@ -137,6 +137,13 @@ export interface ChunklistEntry {
 /** What a written file is: `key` is an AES-128 key copied beside the segments. */
 export type FileKind = 'init' | 'segment' | 'chunklist' | 'master' | 'key';
 
+/** A file completely on disk, with what its infoFile Item and its `file` event say of it. */
+export interface WrittenFile {
+  file: string;
+  kind: FileKind;
+  bytes: number;
+}
+
 /**
  * What one dump's engine tells its listeners in this process, as it happens. The cluster's events
  * between processes are `DumpEventMessage` (pub/sub, in contracts).

@@ -12,6 +12,7 @@ import {
 import { InfoFileWriter } from '@hlsdump/info-file';
 import { DumpError, describeFailure, isDumpError } from './dump-error.js';
 import type {
+  ChunklistEntry,
   DumpCheckpoint,
   DumpDependencies,
   EngineEvent,
@@ -21,6 +22,7 @@ import type {
   DumpRequest,
   EngineStatus,
   FileKind,
+  WrittenFile,
 } from './dump-types.js';
 import { DurationLimit } from './duration-limit.js';
 import { LocalNames, sanitizeFileName } from './local-names.js';
@@ -45,10 +47,7 @@ interface MasterCopy {
 }
 
 /** A file complete while the dump finishes, listed by the infoFile's final rewrite. */
-interface LastItem {
-  file: string;
-  kind: FileKind;
-  bytes: number;
+interface LastItem extends WrittenFile {
   time: Date;
 }
 
@@ -231,10 +230,13 @@ export class HlsDump {
       };
     });
     if (resume) {
-      const listed = await Promise.all(
-        this.renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
-      );
-      await this.reclaimUnlisted(new Set(listed.flat()));
+      const entries = (
+        await Promise.all(
+          this.renditions.map((r, index) => r.recorder.restore(resume.renditions[index]!)),
+        )
+      ).flat();
+      await this.reclaimUnlisted(new Set(entries.map((entry) => entry.file)));
+      await this.listUnlisted(entries);
     }
     await Promise.all(this.renditions.map((r) => this.loadFirst(r)));
 
@@ -392,6 +394,25 @@ export class HlsDump {
     this.names.reclaim(files.filter((file) => !listed.has(file)));
   }
 
+  /**
+   * A segment's Item goes into the infoFile after its chunklist append (with the chunklist's Item):
+   * an owner that died between the two left segments its chunklists list and its infoFile does not.
+   * They are listed now, so the infoFile names every file of the dump.
+   */
+  private async listUnlisted(entries: readonly ChunklistEntry[]): Promise<void> {
+    const infoFile = this.infoFile;
+    if (!infoFile) return;
+    const segments = entries
+      .filter((entry) => !entry.gap)
+      .map((entry) => join(this.request.outputPath, entry.file));
+    const unlisted: WrittenFile[] = [];
+    for (const file of infoFile.unlisted(segments)) {
+      const bytes = (await this.deps.storage.readFile(file)).byteLength;
+      unlisted.push({ file, kind: 'segment', bytes });
+    }
+    if (unlisted.length > 0) await this.list(unlisted);
+  }
+
   /** Where a new dump starts on every rendition (a resumed one goes on from its checkpoint). */
   private startMsnOf(firsts: RenditionDetails[]): number {
     const startMsn =
@@ -496,7 +517,12 @@ export class HlsDump {
       outputPath: this.request.outputPath,
       segmentAttempts: this.limits.segmentAttempts,
       signal: this.abort.signal,
-      writeFile: (path, kind, write) => this.writeFile(path, kind, write),
+      writeFile: (path, kind, write, listedWith) => this.writeFile(path, kind, write, listedWith),
+      writeUnlisted: async (path, kind, write) => ({
+        file: path,
+        kind,
+        bytes: await this.fenced(write),
+      }),
       onGap: (chunklist, msn, reason) => this.emit({ type: 'gap', chunklist, msn, reason }),
       onNotice: (chunklist, tag, message) => this.onNotice(chunklist, tag, message),
       saveCheckpoint: () => this.saveCheckpoint(),
@@ -546,31 +572,56 @@ export class HlsDump {
     }
   }
 
-  /** Every write of the dump: fenced, then listed in the infoFile only once it is complete. */
+  /**
+   * Every write of the dump: fenced, then listed in the infoFile only once it is complete, after
+   * `listedWith` (files written before it) and in the same infoFile write.
+   */
   private async writeFile(
     path: string,
     kind: FileKind,
     write: () => Promise<number>,
+    listedWith: readonly WrittenFile[] = [],
   ): Promise<void> {
-    const bytes = await this.fenced(write);
-    if (this.lastItems) {
+    let bytes: number;
+    try {
+      bytes = await this.fenced(write);
+    } catch (error) {
+      // The files written before it are complete, whatever became of this one.
+      if (listedWith.length > 0) await this.list(listedWith).catch(() => undefined);
+      throw error;
+    }
+    await this.list([...listedWith, { file: path, kind, bytes }]);
+  }
+
+  /** Lists complete files in the infoFile, in order and in one write, and tells them. */
+  private async list(files: readonly WrittenFile[]): Promise<void> {
+    const lastItems = this.lastItems;
+    if (lastItems) {
       // Finishing: listed by the infoFile's final rewrite (see finish).
-      this.filesWritten++;
-      this.bytesWritten += bytes;
-      this.lastItems.push({ file: path, kind, bytes, time: this.deps.now?.() ?? new Date() });
+      const time = this.deps.now?.() ?? new Date();
+      for (const file of files) {
+        this.filesWritten++;
+        this.bytesWritten += file.bytes;
+        lastItems.push({ ...file, time });
+      }
       return;
     }
     // Fenced again: the file's write can outlast the ownership that let it start, and two
-    // writers of one infoFile would tear it.
-    const seq = await this.fenced(async () => this.infoFile?.append(path));
-    // Once the dump records, its infoFile's final version gets its file ahead of the stop.
-    if (kind === 'segment') this.infoFile?.prepareFinish();
-    this.filesWritten++;
-    this.bytesWritten += bytes;
-    this.emitFile({ file: path, kind, bytes }, seq);
+    // writers of one infoFile would tear it. The appends are made in one turn: one patch.
+    const infoFile = this.infoFile;
+    const seqs = await this.fenced(async () =>
+      infoFile ? Promise.all(files.map((file) => infoFile.append(file.file))) : [],
+    );
+    for (const [index, file] of files.entries()) {
+      // Once the dump records, its infoFile's final version gets its file ahead of the stop.
+      if (file.kind === 'segment') infoFile?.prepareFinish();
+      this.filesWritten++;
+      this.bytesWritten += file.bytes;
+      this.emitFile(file, seqs[index]);
+    }
   }
 
-  private emitFile(item: { file: string; kind: FileKind; bytes: number }, seq?: number): void {
+  private emitFile(item: WrittenFile, seq?: number): void {
     const { file: path, kind, bytes } = item;
     this.emit({ type: 'file', path, kind, bytes, ...(seq === undefined ? {} : { seq }) });
   }

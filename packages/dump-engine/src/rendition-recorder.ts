@@ -21,6 +21,7 @@ import type {
   FileKind,
   RenditionCheckpoint,
   RenditionProgress,
+  WrittenFile,
 } from './dump-types.js';
 import { rangeNamedUrl } from './byte-range-names.js';
 import { headerTagNotices } from './header-tag-notices.js';
@@ -36,8 +37,18 @@ export interface RecorderContext {
   outputPath: string;
   segmentAttempts: number;
   signal: AbortSignal;
-  /** Writes a file through storage, fenced, and lists it in the infoFile once it is complete. */
-  writeFile(path: string, kind: FileKind, write: () => Promise<number>): Promise<void>;
+  /**
+   * Writes a file through storage, fenced, and lists it in the infoFile once it is complete, after
+   * `listedWith` (files written before it, listed in the same infoFile write).
+   */
+  writeFile(
+    path: string,
+    kind: FileKind,
+    write: () => Promise<number>,
+    listedWith?: readonly WrittenFile[],
+  ): Promise<void>;
+  /** Writes a file like writeFile but leaves it unlisted, for a later writeFile's `listedWith`. */
+  writeUnlisted(path: string, kind: FileKind, write: () => Promise<number>): Promise<WrittenFile>;
   onGap(chunklist: string, msn: number, reason: string): void;
   /** Something in the origin's playlist the copy cannot honour; repeated calls are collapsed. */
   onNotice(chunklist: string, tag: string, message: string): void;
@@ -101,9 +112,9 @@ export class RenditionRecorder {
    * Continues where a previous owner left off: the chunklist as it is on disk, completed by the
    * checkpoint's last entry when the owner died between saving the checkpoint and appending it.
    * The first write rewrites the file from these entries, which also drops whatever half an append
-   * the previous owner left at its end.
+   * the previous owner left at its end. Returns the entries it continues from.
    */
-  async restore(checkpoint: RenditionCheckpoint): Promise<string[]> {
+  async restore(checkpoint: RenditionCheckpoint): Promise<readonly ChunklistEntry[]> {
     const path = join(this.context.outputPath, this.chunklistName);
     let entries: ChunklistEntry[] = [];
     try {
@@ -149,7 +160,7 @@ export class RenditionRecorder {
     // The segments listed are on disk: segmentNameFor finds them taken there.
     this.context.names.reserve(this.chunklistName, this.url);
     this.chunklistNeedsWrite = true;
-    return entries.map((entry) => entry.file);
+    return entries;
   }
 
   /** What the segment files of these entries hold on disk (a gap has none). */
@@ -231,7 +242,7 @@ export class RenditionRecorder {
     let map: string | undefined;
     let keys: string[];
     let file: string;
-    let bytes = 0;
+    let written: WrittenFile | undefined;
     try {
       if (segment.map !== undefined) {
         map = await this.shared.localFile(segment.map.uri, mapRange(segment.map.byterange), 'init');
@@ -250,7 +261,7 @@ export class RenditionRecorder {
       );
       try {
         // The origin says there is no media here: listed as a gap, nothing to fetch.
-        if (!segment.gap) bytes = await this.download(segment.uri, file, segment.byterange);
+        if (!segment.gap) written = await this.download(segment.uri, file, segment.byterange);
       } finally {
         this.context.names.written(file);
       }
@@ -259,7 +270,7 @@ export class RenditionRecorder {
       await this.giveUp(segment.msn, `could not be fetched: ${(error as Error).message}`);
       return;
     }
-    this.bytes += bytes;
+    this.bytes += written?.bytes ?? 0;
     const entry: ChunklistEntry = {
       msn: segment.msn,
       file,
@@ -283,8 +294,13 @@ export class RenditionRecorder {
     this.lastMsn = segment.msn;
     this.pendingDiscontinuity = false;
     await this.context.saveCheckpoint();
-    await this.context.writeFile(this.chunklistFile.path, 'chunklist', () =>
-      this.chunklistFile.append(this.chunklist.head(), lines),
+    // The segment's Item goes into the infoFile with the chunklist's, in one write instead of two
+    // each segment; a new owner lists what a dead one left unlisted (HlsDump.listUnlisted).
+    await this.context.writeFile(
+      this.chunklistFile.path,
+      'chunklist',
+      () => this.chunklistFile.append(this.chunklist.head(), lines),
+      written ? [written] : [],
     );
   }
 
@@ -307,20 +323,21 @@ export class RenditionRecorder {
     await this.chunklistFile.close();
   }
 
-  private async download(url: string, file: string, range: ByteRange | undefined): Promise<number> {
+  private async download(
+    url: string,
+    file: string,
+    range: ByteRange | undefined,
+  ): Promise<WrittenFile> {
     const path = join(this.context.outputPath, file);
-    let bytes = 0;
-    await this.withSegmentAttempts(() =>
-      this.context.writeFile(path, 'segment', async () => {
-        bytes = await this.context.client.download(
+    return this.withSegmentAttempts(() =>
+      this.context.writeUnlisted(path, 'segment', () =>
+        this.context.client.download(
           url,
           (body) => this.context.storage.writeStream(path, body, this.context.signal),
           { signal: this.context.signal, ...(range ? { range } : {}) },
-        );
-        return bytes;
-      }),
+        ),
+      ),
     );
-    return bytes;
   }
 
   /** An init segment or a key, into memory: they are small, and compared before being written. */

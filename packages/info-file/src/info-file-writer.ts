@@ -52,6 +52,8 @@ export class InfoFileWriter {
   /** Byte offset of the padding comment's `<!--`, and the number of spaces inside it. */
   private padOffset = 0;
   private padLength = 0;
+  /** The Files a resumed file listed when it was read, until `unlisted` asks (once). */
+  private resumedFiles: Set<string> | undefined;
   /** A patch or rewrite failed half-way: the next append rewrites the whole file first. */
   private dirty = false;
   /** The final version's temporary file, once prepareFinish made it. */
@@ -127,6 +129,7 @@ export class InfoFileWriter {
       last ? last.seq + 1 : 0,
       options,
     );
+    writer.resumedFiles = new Set(document.items.map((item) => item.file));
     if (pad) {
       const file = await storage.openPatchable(path, { create: 'existing' });
       writer.file = file;
@@ -138,6 +141,17 @@ export class InfoFileWriter {
       await writer.rewrite(false);
     }
     return writer;
+  }
+
+  /**
+   * Those of `files` the file did not list when it was resumed (a writer that died between writing
+   * a file and listing it); every one for a file this writer created. Asked once: the set of listed
+   * Files is dropped with the answer (a day-long dump lists over 100 000).
+   */
+  unlisted(files: readonly string[]): string[] {
+    const listed = this.resumedFiles;
+    this.resumedFiles = undefined;
+    return listed ? files.filter((file) => !listed.has(file)) : [...files];
   }
 
   /** The Seq the next Item written gets (appends still queued are not counted). */
