@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { DumpRequest } from '@hlsdump/dump-engine';
 import { machineSummary } from '../test/support/machine.ts';
 import { summariseProfiles, type ProfileSummary } from './lib/cpu-profile.ts';
+import { commitOf } from './lib/worker-build.ts';
 import type { DayDumpMessage, HourReport, LiveHeap } from './lib/day-dump.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
 
@@ -147,6 +148,7 @@ function report({
     `## Day-long dump, simulated — ${started.toISOString()}`,
     '',
     `- Machine: ${machineSummary()} (shared)`,
+    `- Build: ${commitOf(dirname(benchDir))}`,
     `- One dump of ${request.playlists[0] === 'llhls.m3u8' ? '3 renditions' : '1 rendition'} (LL-HLS, 4 s segments, 1 s parts) ` +
       `from the test origin in its own process, clock ×${speed} (${hours} media hours in ` +
       `${rows.reduce((s, r) => s + r.realSeconds, 0).toFixed(0)} s real), origin window ${windowSegments} segments; ` +

@@ -1,7 +1,10 @@
 // The results section a run appends: the machine and parameters, each phase's section, and every
 // target met or missed.
 import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { machineSummary, type Machine } from '../test/support/machine.ts';
+import { commitOf } from './lib/worker-build.ts';
 import type { RunOptions } from './run-options.ts';
 import { fmt } from './lib/stats.ts';
 
@@ -32,8 +35,14 @@ export function buildReport(
     .join(', ');
   const skipped = options.skip.size ? `; skipped: ${[...options.skip].join(', ')}` : '';
   const load = (values: number[]) => values.map((x) => fmt(x, 2)).join(' / ');
+  const tree = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const treeB =
+    options.workerBTree === undefined
+      ? ''
+      : `; workers B: ${options.workerBTree} at ${commitOf(options.workerBTree)}`;
   L.push(
     `- Machine: ${machineSummary(m)}`,
+    `- Build: ${commitOf(tree)}${treeB}`,
     `- Parameters: ${parameters}${skipped}`,
     `- Duration of the whole run: ${fmt((Date.now() - started.getTime()) / 1000, 0)} s; load average (1/5/15 min) at start ${load(m.loadavg)}, at end ${load(os.loadavg())} (other work on the machine shows here and makes lag and CPU figures noisier)`,
     '- Processes: test origin in its own process (node, its CPU reported apart), Redis (ephemeral redis-server), gateway and workers as `node services/*/dist/main.js`, ffmpeg peers `ffmpeg -i <master> -map 0 -c copy -f mpegts` (one per stream).',
