@@ -52,7 +52,11 @@ const lstatsInFlight = new Map<string, Promise<Stats | MissingReason>>();
 const realpathsInFlight = new Map<string, Promise<string>>();
 
 /** The lookup of `path` in flight, or a new one, forgotten once it is answered. */
-function joined<T>(inFlight: Map<string, Promise<T>>, path: string, look: () => Promise<T>) {
+function joined<T>(
+  inFlight: Map<string, Promise<T>>,
+  path: string,
+  look: () => Promise<T>,
+): Promise<T> {
   let pending = inFlight.get(path);
   if (!pending) {
     pending = look();
