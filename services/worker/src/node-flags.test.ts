@@ -9,9 +9,10 @@ const read = (path: string): string => readFileSync(new URL(path, REPO), 'utf8')
 /**
  * Allocates objects that live long enough to reach the old generation, then prints how often V8's
  * helper threads went to sleep after work (their voluntary context switches, from /proc: one per
- * batch of tasks handed to them) while it went on doing so for a second and a half, after a
- * warm-up that compiles the loop (also their work). Counted, not timed: on a loaded machine the
- * CPU ticks of the few compilations left stretch, the number of hand-offs does not.
+ * batch of tasks handed to them) while it allocated ten million more, after a warm-up that
+ * compiles the loop (also their work). Counted, not timed, and a fixed amount of work: on a loaded
+ * machine the CPU ticks of the few compilations left stretch, and a fixed time holds fewer
+ * collections; the hand-offs of a fixed amount of allocation do not change as much.
  */
 const ALLOCATE_THEN_REPORT = `
 const fs = require('node:fs');
@@ -25,16 +26,15 @@ const helperSleeps = () => {
   return sleeps;
 };
 let kept = [];
-const allocate = (ms) => {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
+const allocate = (rounds) => {
+  for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < 1000; i++) kept.push({ i, text: 'x' + i });
     if (kept.length > 300000) kept = kept.slice(150000);
   }
 };
-allocate(500);
+allocate(3000);
 const before = helperSleeps();
-allocate(1500);
+allocate(10000);
 console.log(helperSleeps() - before);
 `;
 
@@ -63,7 +63,7 @@ describe("the worker's Node flags", () => {
   it('keep the garbage collector on the JavaScript thread', () => {
     // Without them V8 marks, sweeps and scavenges on its helper threads; with them those threads
     // are left with compiling, which the warm-up has done.
-    // Here: 500–1 000 without them, 8–17 with them; beside two busy processes 155–250 and 4–7.
+    // Here: 600–1 200 without them, 11 with them; beside four busy processes 240–350 and 15–20.
     const without = helperThreadSleeps([]);
     const withFlags = helperThreadSleeps(WORKER_NODE_FLAGS);
     expect(without).toBeGreaterThan(50);
