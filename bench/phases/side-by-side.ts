@@ -1,10 +1,6 @@
 // Phase `main`: K streams recorded by hlsdump on W workers and by one ffmpeg per stream, side by
 // side for T seconds: CPU per media-hour, lag, memory per dump, origin requests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RENDITIONS_PER_STREAM,
@@ -21,6 +17,7 @@ import {
   readSegmentItems,
   type ItemCounts,
 } from '../lib/dump-files.ts';
+import { startFfmpegPeers, stopFfmpegPeers, type Peer } from '../lib/ffmpeg-peers.ts';
 import { fileCreationCostUs } from '../lib/file-creation-cost.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
 import type { RequestCounts } from '../lib/origin-process.ts';
@@ -30,8 +27,6 @@ import { groupCpu, startSampler, type Sampler } from '../lib/proc-sampler.ts';
 import { fmt, mb, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section, Target } from '../report.ts';
 import { workersA } from '../run-options.ts';
-
-type Peer = ChildProcess & { stream: string; stderrTail(): string };
 
 export interface SideBySideResult {
   K: number;
@@ -352,45 +347,6 @@ async function requestLag(
     });
   }
   return lags;
-}
-
-/** One ffmpeg per stream, every rendition copied (-map 0 -c copy) into MPEG-TS, as operators do. */
-async function startFfmpegPeers(
-  run: BenchRun,
-  origin: OriginHost,
-  streams: string[],
-): Promise<Peer[]> {
-  const dir = join(run.dir, 'ffmpeg');
-  await mkdir(dir, { recursive: true });
-  return streams.map((stream) => {
-    const url = `${origin.url}/app/${stream}/llhls.m3u8`;
-    const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', url];
-    args.push('-map', '0', '-c', 'copy', '-f', 'mpegts', '-y', join(dir, `${stream}.ts`));
-    const child = spawn('/usr/bin/ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-    run.ffmpeg.push(child);
-    return Object.assign(child, { stream, stderrTail: () => stderr });
-  });
-}
-
-async function stopFfmpegPeers(run: BenchRun, peers: Peer[]): Promise<Record<string, number>> {
-  const outcomes = await Promise.all(
-    peers.map(async (p) => {
-      if (p.exitCode !== null)
-        return `exited early (${p.exitCode}): ${p.stderrTail().trim().slice(-200)}`;
-      const exited = once(p, 'exit') as Promise<[number | null, string | null]>;
-      p.kill('SIGINT');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-      const [code, signal] = await exited;
-      clearTimeout(timer);
-      return signal ?? String(code);
-    }),
-  );
-  for (const p of peers) run.ffmpeg.splice(run.ffmpeg.indexOf(p), 1);
-  const tally: Record<string, number> = {};
-  for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1;
-  return tally;
 }
 
 export function sideBySideSection(x: SideBySideResult, warmup: number): Section {
