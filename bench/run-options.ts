@@ -30,7 +30,7 @@ export interface RunOptions {
   aligned: boolean;
   heapSnapshots: boolean;
   profile: boolean;
-  /** Node flags for the workers of the side-by-side and api phases (`--worker-flag`, repeated). */
+  /** Node flags for the workers of the side-by-side, api and capacity phases (`--worker-flag`, repeated). */
   workerFlags: string[];
   /**
    * Node flags for the second half of the main phase's workers only (`--worker-b-flag`, repeated):

@@ -71,13 +71,17 @@ export async function runCapacity(run: BenchRun, cluster: ClusterContext): Promi
   const names = Array.from({ length: maxStreams }, (_, i) => `c${i}`);
   await origin.call('forgetRequests', {});
   const profileDir = join(run.dir, 'cpu-profile');
-  const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeArgs = [
+    ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...options.workerFlags,
+  ];
   const [worker] = await run.startWorkers(1, maxStreams + 10, nodeArgs);
   await sleep(2_000);
   const idle = await probeHeap(worker!.pid, run.probeDir);
   run.log(
     `capacity: one worker (pid ${worker!.pid}), steps ${steps.join(', ')} renditions, ${options.stepSeconds} s each` +
-      (options.profile ? ' (CPU profile on)' : ''),
+      (options.profile ? ' (CPU profile on)' : '') +
+      (options.workerFlags.length > 0 ? ` (flags ${options.workerFlags.join(' ')})` : ''),
   );
   const dumps: BenchDump[] = [];
   const windows: CapacityStep[] = [];
