@@ -28,10 +28,11 @@ import type { Section, Target } from '../report.ts';
 const SATURATED = 0.97;
 /**
  * ffmpeg peers recording the first streams of the phase through every step: its CPU per
- * rendition beside the busy worker's, in the same windows (one process per stream does not
- * share anything as renditions are added, so a few peers give its figure).
+ * rendition beside the busy worker's, in the same windows. One process per stream shares nothing
+ * as renditions are added, so a sample of streams gives its figure; sixteen keep the clock-tick
+ * rounding of /proc's CPU times to a few per cent of a 25 s window.
  */
-const FFMPEG_PEER_STREAMS = 4;
+const FFMPEG_PEER_STREAMS = 16;
 
 export interface CapacityStep {
   step: number;
