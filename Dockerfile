@@ -2,7 +2,7 @@
 # One image recipe for every hlsdump service; compose and Kubernetes pick the service with
 # PACKAGE (the workspace to build), ENTRY (the script node runs) and NODE_FLAGS (node's own flags).
 #   docker build --build-arg PACKAGE=@hlsdump/worker --build-arg ENTRY=services/worker/dist/main.js \
-#     --build-arg NODE_FLAGS=--single-threaded-gc .
+#     --build-arg "NODE_FLAGS=--single-threaded-gc --heap-growing-percent=100" .
 ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # Prune the monorepo down to PACKAGE and the workspaces it depends on.
@@ -33,7 +33,7 @@ ARG ENTRY
 ENV ENTRY=${ENTRY}
 # Node's own flags for the service, read by V8 as it starts (the worker's: its node-flags.ts).
 ARG NODE_FLAGS=""
-ENV NODE_FLAGS=${NODE_FLAGS}
+ENV NODE_FLAGS="${NODE_FLAGS}"
 USER node
 STOPSIGNAL SIGTERM
 CMD ["sh", "-c", "exec node $NODE_FLAGS \"$ENTRY\""]
