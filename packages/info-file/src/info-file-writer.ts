@@ -327,7 +327,8 @@ export class InfoFileWriter {
     if (extraItems !== undefined) items += itemIndent + extraItems;
     const pad = Math.max(minPad, Math.floor(items.length / 2));
     const { text, padOffset } = renderDocument(this.head('Running'), items, pad);
-    await this.storage.writeFile(this.path, text, { exclusive });
+    // The padding is what later appends patch, a few bytes at a time.
+    await this.storage.writeFile(this.path, text, { exclusive, patchedFrom: padOffset });
     this.itemsToRender = undefined;
     // The old handle points at the replaced file; everything from now on goes to the new one.
     const file = await this.storage.openPatchable(this.path, { create: 'existing' });

@@ -16,11 +16,14 @@ export interface DumpStorage {
    * still atomically: the file appears complete or not at all (the infoFile's first version must be
    * valid XML for a reader that polls it from the first instant). `durable: true` flushes the bytes
    * to stable storage before the file takes its name (the infoFile's final version).
+   * `patchedFrom`: the bytes from this offset on will be patched in place with small writes (an
+   * infoFile's padding), so they are written a few pages at a time: written at once, Linux may
+   * cache them in pages of megabytes, and then each small write costs as much as its page is large.
    */
   writeFile(
     path: string,
     data: string | Uint8Array,
-    options?: { exclusive?: boolean; durable?: boolean },
+    options?: { exclusive?: boolean; durable?: boolean; patchedFrom?: number },
   ): Promise<number>;
   /**
    * Creates now the temporary file of a later whole-file write of `path`, so that write creates

@@ -57,6 +57,23 @@ describe('LocalStorage.writeFile', () => {
     expect((await readdir(dir)).sort()).toEqual(['info.xml', 'new.xml']);
   });
 
+  it('patchedFrom: the bytes written in pieces from there on are the same bytes, wherever it falls', async () => {
+    const bytes = Buffer.alloc(100_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 9)) & 0xff;
+    const offsets = [0, 1, 16_383, 16_384, 16_385, 50_000, 99_999, 100_000, 250_000];
+    for (const patchedFrom of offsets) {
+      const path = join(dir, `info-${patchedFrom}.xml`);
+      expect(await storage.writeFile(path, bytes, { exclusive: true, patchedFrom })).toBe(
+        bytes.length,
+      );
+      expect((await readFile(path)).equals(bytes)).toBe(true);
+      // Replacing a longer file leaves nothing of it past the new end.
+      await storage.writeFile(path, bytes.subarray(0, 40_000), { patchedFrom, durable: true });
+      expect((await readFile(path)).equals(bytes.subarray(0, 40_000))).toBe(true);
+    }
+    expect(await readdir(dir)).toHaveLength(offsets.length);
+  });
+
   it('never lets a concurrent reader see a partial file', async () => {
     const path = join(dir, 'big.bin');
     const size = 4 * 1024 * 1024;

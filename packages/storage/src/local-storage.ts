@@ -30,12 +30,12 @@ export class LocalStorage implements DumpStorage {
   async writeFile(
     path: string,
     data: string | Uint8Array,
-    options?: { exclusive?: boolean; durable?: boolean },
+    options?: { exclusive?: boolean; durable?: boolean; patchedFrom?: number },
   ): Promise<number> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const temp = tempPathFor(path);
     try {
-      await fillTemporary(temp, 'wx', bytes, options?.durable === true);
+      await fillTemporary(temp, 'wx', bytes, options?.durable === true, options?.patchedFrom);
       if (options?.exclusive) await linkExclusive(temp, path, bytes);
       else await renameAsync(temp, path);
     } catch (error) {
@@ -203,16 +203,33 @@ class LocalPreparedWrite implements PreparedWrite {
   }
 }
 
-/** Writes a whole temporary file from its start; `durable` flushes it before it is renamed. */
+/**
+ * Writes a whole temporary file from its start; `durable` flushes it before it is renamed. The
+ * bytes from `patchedFrom` on go in pieces of PATCHED_PIECE_BYTES (DumpStorage.writeFile).
+ */
 async function fillTemporary(
   temp: string,
   flags: 'wx' | 'r+',
   bytes: Uint8Array,
   durable: boolean,
+  patchedFrom?: number,
 ): Promise<void> {
   const fd = await openFd(temp, flags);
   try {
-    await writeAllFd(fd, bytes, 0);
+    const pieces =
+      patchedFrom === undefined
+        ? bytes.byteLength
+        : Math.min(
+            bytes.byteLength,
+            Math.floor(patchedFrom / PATCHED_PIECE_BYTES) * PATCHED_PIECE_BYTES,
+          );
+    await writeAllFd(fd, bytes.subarray(0, pieces), 0);
+    // Synchronous, like a segment body's writes: each piece is a copy into the page cache, and
+    // through the thread pool each would cost a hand-off and a wake-up besides.
+    for (let at = pieces; at < bytes.byteLength; at += PATCHED_PIECE_BYTES) {
+      const piece = bytes.subarray(at, Math.min(at + PATCHED_PIECE_BYTES, bytes.byteLength));
+      writevAllSync(fd, [piece], piece.byteLength, at);
+    }
     if (durable) await fsyncFd(fd);
   } finally {
     await closeFd(fd);
@@ -453,6 +470,13 @@ class GatheredWrites {
     this.pendingBytes = 0;
   }
 }
+
+/**
+ * How the bytes a file will be patched in are written (DumpStorage.writeFile's `patchedFrom`):
+ * a small write into a file written at once cost ~5.7 µs on ext4 here, into one written 16 KiB
+ * at a time 0.5 µs, as into a small file.
+ */
+const PATCHED_PIECE_BYTES = 16 * 1024;
 
 /** One positional writev of `chunks` (`length` bytes in all) at `offset`, repeated for what the OS left. */
 function writevAllSync(fd: number, chunks: Uint8Array[], length: number, offset: number): void {
