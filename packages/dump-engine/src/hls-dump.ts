@@ -407,8 +407,7 @@ export class HlsDump {
       .map((entry) => join(this.request.outputPath, entry.file));
     const unlisted: WrittenFile[] = [];
     for (const file of infoFile.unlisted(segments)) {
-      const bytes = (await this.deps.storage.readFile(file)).byteLength;
-      unlisted.push({ file, kind: 'segment', bytes });
+      unlisted.push({ file, kind: 'segment', bytes: await this.deps.storage.size(file) });
     }
     if (unlisted.length > 0) await this.list(unlisted);
   }

@@ -169,8 +169,7 @@ export class RenditionRecorder {
     for (const entry of entries) {
       if (entry.gap) continue;
       try {
-        bytes += (await this.context.storage.readFile(join(this.context.outputPath, entry.file)))
-          .byteLength;
+        bytes += await this.context.storage.size(join(this.context.outputPath, entry.file));
       } catch (error) {
         if (!(error instanceof StorageError && error.code === 'STORAGE_NOT_FOUND')) throw error;
       }

@@ -53,6 +53,8 @@ export interface DumpStorage {
    */
   removeTemporaries(dir: string, name?: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
+  /** A file's length in bytes, without reading it (a resumed dump counts its segments' bytes). */
+  size(path: string): Promise<number>;
   /**
    * Opens a file for in-place writes at offsets (the infoFile). `create: 'exclusive'` fails with
    * StorageError code STORAGE_EXISTS when the file exists; `'existing'` opens one that exists.

@@ -309,6 +309,17 @@ describe('LocalStorage other methods', () => {
     const underFile = await rejection(storage.ensureDir(join(dir, 'f', 'sub')));
     expect(underFile).toBeInstanceOf(StorageError);
   });
+
+  it('size: the bytes a file holds, and STORAGE_NOT_FOUND naming a missing one', async () => {
+    const path = join(dir, 'seg.m4s');
+    await storage.writeFile(path, Buffer.alloc(70_001, 7));
+    expect(await storage.size(path)).toBe(70_001);
+    await writeFile(path, '');
+    expect(await storage.size(path)).toBe(0);
+    const error = await rejection(storage.size(join(dir, 'missing.m4s')));
+    expect((error as StorageError).code).toBe('STORAGE_NOT_FOUND');
+    expect((error as StorageError).message).toContain('missing.m4s');
+  });
 });
 
 describe('LocalStorage.openPatchable', () => {

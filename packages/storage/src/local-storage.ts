@@ -153,6 +153,14 @@ export class LocalStorage implements DumpStorage {
     }
   }
 
+  async size(path: string): Promise<number> {
+    try {
+      return (await stat(path)).size;
+    } catch (error) {
+      throw toStorageError(error, 'look up', path);
+    }
+  }
+
   async openPatchable(
     path: string,
     mode: { create: 'exclusive' | 'existing' },
