@@ -15,6 +15,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DumpRequest } from '@hlsdump/dump-engine';
+import { WORKER_NODE_FLAGS } from '@hlsdump/worker/node-flags';
 import { machineSummary } from '../test/support/machine.ts';
 import { summariseProfiles, type ProfileSummary } from './lib/cpu-profile.ts';
 import { commitOf } from './lib/worker-build.ts';
@@ -86,6 +87,8 @@ try {
     [JSON.stringify(request), String(SEGMENT_SECONDS), String(hours)],
     {
       execArgv: [
+        // The worker's own Node flags: the dump's collector works as in a worker.
+        ...WORKER_NODE_FLAGS,
         '--expose-gc',
         ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profile')}`] : []),
       ],
@@ -152,7 +155,7 @@ function report({
     `- One dump of ${request.playlists[0] === 'llhls.m3u8' ? '3 renditions' : '1 rendition'} (LL-HLS, 4 s segments, 1 s parts) ` +
       `from the test origin in its own process, clock ×${speed} (${hours} media hours in ` +
       `${rows.reduce((s, r) => s + r.realSeconds, 0).toFixed(0)} s real), origin window ${windowSegments} segments; ` +
-      'the dump alone in a process of its own (`bench/lib/day-dump.ts`: HlsDump + LocalStorage + OriginClient, as a worker runs it, without Redis).',
+      `the dump alone in a process of its own (\`bench/lib/day-dump.ts\`: HlsDump + LocalStorage + OriginClient, as a worker runs it, without Redis), with the worker's Node flags (${WORKER_NODE_FLAGS.join(' ')}).`,
     "- CPU: the dump process's user + system time over the hour / segments written in it (all renditions). " +
       "Bytes: the process's write() bytes (/proc/self/io wchar: segments, chunklist appends, infoFile Items) per segment. " +
       'Heap: heapUsed after two full GCs, at the end of the hour.',
