@@ -39,9 +39,9 @@ console.log(helperSleeps() - before);
 `;
 
 /**
- * Builds a live heap of some 60 MB, collects it fully three times and prints, from V8's own trace
- * of the last collection, the room the old generation was given before the next one: its limit
- * less what survived and less the young generation's capacity (which V8 adds to every limit).
+ * Builds a live heap of some 60 MB and collects it fully three times. V8's own trace of the last
+ * collection (`--trace-gc-nvp`) gives the room the old generation then has before the next one:
+ * its limit, less what survived, less the young generation's capacity (added to every limit).
  */
 const ROOM_AFTER_FULL_GC = `
 globalThis.live = [];
@@ -105,8 +105,8 @@ describe("the worker's Node flags", () => {
   });
 
   it('give the old generation room for its live size between full collections', () => {
-    // V8 adds the live size times the growing factor, less the live size, to what survived:
-    // with the flags the factor is 2 whatever V8 measures of the process.
+    // The limit is the live size times V8's growing factor: with the flags the factor is 2, so
+    // the room is the live size, whatever V8 measures of the process (3.0 here without them).
     const withFlags = roomOverLive(WORKER_NODE_FLAGS);
     expect(withFlags).toBeGreaterThan(0.95);
     expect(withFlags).toBeLessThan(1.05);
