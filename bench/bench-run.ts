@@ -90,7 +90,7 @@ export class BenchRun {
     for (let i = 0; i < count; i++)
       started.push(
         await this.cluster.addWorker(
-          { WORKER_CONCURRENCY: String(concurrency) },
+          { ...workerEnvOf(this.options.workerEnv), WORKER_CONCURRENCY: String(concurrency) },
           { nodeArgs, ...(build !== undefined && { build }) },
         ),
       );
@@ -162,4 +162,11 @@ async function timed(call: () => Promise<{ status: number; body: unknown }>): Pr
   const t0 = performance.now();
   const { status, body } = await call();
   return { status, ms: performance.now() - t0, text: JSON.stringify(body) };
+}
+
+/** `--worker-env`'s NAME=VALUE pairs as an environment. */
+function workerEnvOf(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
 }

@@ -33,6 +33,11 @@ export interface RunOptions {
   /** Node flags for the workers of the side-by-side, api and capacity phases (`--worker-flag`, repeated). */
   workerFlags: string[];
   /**
+   * Environment for every worker the run starts (`--worker-env NAME=VALUE`,
+   * repeated): a libuv or Node setting read from the environment (`UV_THREADPOOL_SIZE`).
+   */
+  workerEnv: string[];
+  /**
    * Node flags for the second half of the main phase's workers only (`--worker-b-flag`, repeated):
    * a V8 setting measured against none, side by side on the same streams in one run.
    */
@@ -114,7 +119,7 @@ export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
   [--info-items N] [--info-naive N] [--origin-window N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
-  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-b-flag FLAG ...] [--worker-b-tree PATH] [--keep] [--results FILE]`;
+  [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-env NAME=VALUE ...] [--worker-b-flag FLAG ...] [--worker-b-tree PATH] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
 export function parseRunOptions(argv: string[], defaultResults: string): RunOptions | undefined {
@@ -130,6 +135,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       'heap-snapshots': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'worker-flag': { type: 'string', multiple: true, default: [] },
+      'worker-env': { type: 'string', multiple: true, default: [] },
       'worker-b-flag': { type: 'string', multiple: true, default: [] },
       'worker-b-tree': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -184,6 +190,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     heapSnapshots: Boolean(values['heap-snapshots']),
     profile: Boolean(values.profile),
     workerFlags: values['worker-flag'],
+    workerEnv: values['worker-env'],
     workerBFlags: values['worker-b-flag'],
     workerBTree: values['worker-b-tree'],
     keep: Boolean(values.keep),
@@ -191,6 +198,9 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     results: typeof values.results === 'string' ? values.results : defaultResults,
     hardLimitS: 0,
   };
+  const badEnv = o.workerEnv.find((e) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(e));
+  if (badEnv !== undefined)
+    throw new Error(`--worker-env takes NAME=VALUE, not "${badEnv}"\n${USAGE}`);
   if (hasKindB(o) && o.workers < 2)
     throw new Error(`--worker-b-flag and --worker-b-tree need --workers 2 or more\n${USAGE}`);
   // Every phase's own duration plus generous slack for starts and stops.
