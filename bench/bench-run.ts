@@ -7,6 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, ClusterWorker, WorkerBuild } from '../test/support/cluster.ts';
 import type { BenchDump } from './lib/dump-files.ts';
+import { envOfPairs } from './lib/env-pairs.ts';
 import { inFlight } from './lib/in-flight.ts';
 import type { OriginHost } from './lib/origin-host.ts';
 import type { RunOptions } from './run-options.ts';
@@ -90,7 +91,7 @@ export class BenchRun {
     for (let i = 0; i < count; i++)
       started.push(
         await this.cluster.addWorker(
-          { ...workerEnvOf(this.options.workerEnv), WORKER_CONCURRENCY: String(concurrency) },
+          { ...envOfPairs(this.options.workerEnv), WORKER_CONCURRENCY: String(concurrency) },
           { nodeArgs, ...(build !== undefined && { build }) },
         ),
       );
@@ -162,11 +163,4 @@ async function timed(call: () => Promise<{ status: number; body: unknown }>): Pr
   const t0 = performance.now();
   const { status, body } = await call();
   return { status, ms: performance.now() - t0, text: JSON.stringify(body) };
-}
-
-/** `--worker-env`'s NAME=VALUE pairs as an environment. */
-function workerEnvOf(pairs: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-  );
 }

@@ -20,6 +20,7 @@ import { originsFor, startCluster, type Cluster } from '../test/support/cluster.
 import { machineSummary } from '../test/support/machine.ts';
 import { cpuSeconds } from '../test/support/proc-stats.ts';
 import { summariseProfiles } from './lib/cpu-profile.ts';
+import { envOfPairs } from './lib/env-pairs.ts';
 import { startOriginProcess } from './lib/origin-host.ts';
 import { fmt, ms, summary } from './lib/stats.ts';
 
@@ -132,7 +133,7 @@ async function clusterRun(tree: string, round: number): Promise<Burst[]> {
     gatewayEnv: {
       START_TIMEOUT_MS: '30000',
       STOP_TIMEOUT_MS: '30000',
-      ...Object.fromEntries(opts['gateway-env'].map((kv) => kv.split(/=(.*)/s).slice(0, 2))),
+      ...envOfPairs(opts['gateway-env']),
     },
     gatewayNodeArgs: [
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
