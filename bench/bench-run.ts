@@ -39,6 +39,8 @@ export class BenchRun {
   readonly outputRoot: string;
   readonly probeDir: string;
   readonly ffmpeg: ChildProcess[] = [];
+  /** Other processes the run started (the loop peers). */
+  readonly children: ChildProcess[] = [];
   readonly origins: OriginHost[] = [];
   /** The hlsdump cluster (test/support/cluster.ts): Redis, the gateway, the workers phases add. */
   services: Cluster | undefined;
@@ -137,7 +139,7 @@ export class BenchRun {
 
   /** Stops every process this run started that is still running. */
   async cleanup(): Promise<void> {
-    for (const f of this.ffmpeg) if (f.exitCode === null) f.kill('SIGKILL');
+    for (const f of [...this.ffmpeg, ...this.children]) if (f.exitCode === null) f.kill('SIGKILL');
     await this.services?.close();
     this.services = undefined;
     await Promise.all(this.origins.map((o) => o.close().catch(() => undefined)));

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Complete segments each playlist of the main phase's origin lists (`--origin-window`). */
   originWindow: number;
   ffmpeg: boolean;
+  /** Loop peers in the main phase (`--no-loop` leaves them out). */
+  loop: boolean;
   aligned: boolean;
   heapSnapshots: boolean;
   profile: boolean;
@@ -118,7 +120,7 @@ const PRESETS: Record<string, Preset> = {
 export const USAGE = `usage: npm run bench -- [--preset default|full] [--streams K] [--workers W] [--seconds T]
   [--speed S] [--warmup S] [--api-starts N] [--api-bursts B] [--capacity-steps R1,R2,...]
   [--step-seconds S] [--settle S] [--mem-streams M] [--mem-speed X] [--mem-media-seconds S] [--limit-seconds S]
-  [--info-items N] [--info-naive N] [--origin-window N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--aligned]
+  [--info-items N] [--info-naive N] [--origin-window N] [--skip ${PHASES.join(',')}] [--no-ffmpeg] [--no-loop] [--aligned]
   [--heap-snapshots] [--profile] [--worker-flag FLAG ...] [--worker-env NAME=VALUE ...] [--worker-b-flag FLAG ...] [--worker-b-tree PATH] [--keep] [--results FILE]`;
 
 /** The options of this run, or undefined when only the usage was asked for (printed). */
@@ -131,6 +133,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
       ...Object.fromEntries(Object.keys(PRESETS.default!).map(numeric)),
       skip: { type: 'string', default: '' },
       'no-ffmpeg': { type: 'boolean', default: false },
+      'no-loop': { type: 'boolean', default: false },
       aligned: { type: 'boolean', default: false },
       'heap-snapshots': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -186,6 +189,7 @@ export function parseRunOptions(argv: string[], defaultResults: string): RunOpti
     infoNaive: num('info-naive', 2000),
     originWindow: num('origin-window', 3),
     ffmpeg: !values['no-ffmpeg'],
+    loop: !values['no-loop'],
     aligned: Boolean(values.aligned),
     heapSnapshots: Boolean(values['heap-snapshots']),
     profile: Boolean(values.profile),

@@ -11,7 +11,7 @@ export type Peer = ChildProcess & { stream: string; stderrTail(): string };
 
 /** One ffmpeg per stream, every rendition copied (-map 0 -c copy) into MPEG-TS, as operators do. */
 export async function startFfmpegPeers(
-  run: BenchRun,
+  run: Pick<BenchRun, 'dir' | 'ffmpeg'>,
   origin: OriginHost,
   streams: string[],
 ): Promise<Peer[]> {
@@ -30,7 +30,7 @@ export async function startFfmpegPeers(
 }
 
 export async function stopFfmpegPeers(
-  run: BenchRun,
+  run: Pick<BenchRun, 'dir' | 'ffmpeg'>,
   peers: Peer[],
 ): Promise<Record<string, number>> {
   const outcomes = await Promise.all(

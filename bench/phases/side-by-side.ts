@@ -1,5 +1,6 @@
-// Phase `main`: K streams recorded by hlsdump on W workers and by one ffmpeg per stream, side by
-// side for T seconds: CPU per media-hour, lag, memory per dump, origin requests.
+// Phase `main`: K streams recorded by hlsdump on W workers, by one ffmpeg per stream and by W loop
+// peers (the simplest live copy in Node, at a worker's density), side by side for T seconds: CPU
+// per media-hour, lag, memory per dump, origin requests.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -19,6 +20,8 @@ import {
 } from '../lib/dump-files.ts';
 import { startFfmpegPeers, stopFfmpegPeers, type Peer } from '../lib/ffmpeg-peers.ts';
 import { fileCreationCostUs } from '../lib/file-creation-cost.ts';
+import type { Follower } from '../lib/follower-host.ts';
+import { startLoopPeers, stopLoopPeers } from '../lib/loop-peers.ts';
 import type { OriginHost } from '../lib/origin-host.ts';
 import type { RequestCounts } from '../lib/origin-process.ts';
 import { liveBytes, probeHeap, type HeapReport } from '../../test/support/heap-probe.ts';
@@ -72,6 +75,16 @@ export interface SideBySideResult {
         exits: Record<string, number>;
       }
     | undefined;
+  /** The loop peers (`--no-loop`: none). */
+  loop:
+    | {
+        processes: number;
+        cpu: number;
+        cpuPerMediaHour: number;
+        reloads: number;
+        failures: number;
+      }
+    | undefined;
 }
 
 /** CPU s per media-hour per rendition over one slice of the measured window. */
@@ -80,6 +93,7 @@ interface CpuSlice {
   toS: number;
   hlsdump: number;
   ffmpeg: number | undefined;
+  loop: number | undefined;
 }
 
 /** Two kinds of workers on the same streams in one window: CPU s per media-hour per rendition. */
@@ -123,9 +137,12 @@ export async function runSideBySide(
   const baseHeap = await probeAll(run, workerPids);
   const baseRss = workerPids.map((pid) => rssBytes(pid));
   let peers: Peer[] = [];
+  let loops: Follower[] = [];
+  const loopPids = () => loops.flatMap((l) => (l.child.pid === undefined ? [] : [l.child.pid]));
   const sampler = startSampler(() => ({
     workers: workerPids,
     ffmpeg: peers.map((p) => p.pid).filter((pid): pid is number => pid !== undefined),
+    loop: loopPids(),
     origin: [origin.pid],
     gateway: run.cluster.gateway.pid === undefined ? [] : [run.cluster.gateway.pid],
     redis: run.cluster.redis.process?.pid === undefined ? [] : [run.cluster.redis.process.pid],
@@ -133,16 +150,22 @@ export async function runSideBySide(
     workersB: pidsOf(kindB),
   }));
   run.log(
-    `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}`,
+    `main: ${K} streams × ${RENDITIONS_PER_STREAM} renditions, ${workers.length} workers, ${options.seconds} s (+${options.warmup} s warm-up), ffmpeg peers: ${options.ffmpeg}, loop peers: ${options.loop}`,
   );
   peers = options.ffmpeg ? await startFfmpegPeers(run, origin, cluster.mainStreams) : [];
+  loops = options.loop
+    ? await startLoopPeers(run, origin, cluster.mainStreams, workers.length)
+    : [];
   const starts = await run.startDumps(dumps, K);
   await sleep(options.warmup * 1000);
   const heapA = await probeAll(run, workerPids);
-  const a = snapshot(workerPids, peers, origin);
+  const a = snapshot(workerPids, peers, loopPids(), origin);
+  const loopCountsA = await Promise.all(loops.map((l) => l.count()));
   const ownersAtStart = kindB.length > 0 ? await owners(run, dumps) : [];
   await sleep(options.seconds * 1000);
-  const b = snapshot(workerPids, peers, origin);
+  const b = snapshot(workerPids, peers, loopPids(), origin);
+  const loopCountsB = await Promise.all(loops.map((l) => l.count()));
+  stopLoopPeers(run, loops);
   const ownersAtEnd = kindB.length > 0 ? await owners(run, dumps) : [];
   const heapB = await probeAll(run, workerPids);
   const stops = await run.stopDumps(dumps, K);
@@ -170,6 +193,9 @@ export async function runSideBySide(
   });
   const workerCpu = b.workers - a.workers;
   const ffmpegCpu = b.ffmpeg - a.ffmpeg;
+  const loopCpu = b.loop - a.loop;
+  const loopCount = (key: 'reloads' | 'failures') =>
+    loopCountsB.reduce((sum, c, i) => sum + c[key] - loopCountsA[i]![key], 0);
   // Memory: live heap after a full GC, per worker, before the dumps, after the warm-up and at the
   // end; RSS beside it.
   const sumLive = (hs: (HeapReport | undefined)[]) =>
@@ -203,7 +229,10 @@ export async function runSideBySide(
       growthPerHourPerDump: ((sumLive(heapB) - sumLive(heapA)) / K) * (3600 / windowS),
     },
     requestCounts,
-    slices: cpuSlices(sampler, a.at, b.at, (renditions * options.speed) / 3600, options.ffmpeg),
+    slices: cpuSlices(sampler, a.at, b.at, (renditions * options.speed) / 3600, {
+      ffmpeg: options.ffmpeg,
+      loop: loops.length > 0,
+    }),
     ab:
       kindB.length > 0
         ? workerAb(sampler, a.at, b.at, options.speed, options.workerBFlags, options.workerBTree, {
@@ -225,6 +254,16 @@ export async function runSideBySide(
           exits,
         }
       : undefined,
+    loop:
+      loops.length > 0
+        ? {
+            processes: loops.length,
+            cpu: loopCpu,
+            cpuPerMediaHour: loopCpu / mediaHours,
+            reloads: loopCount('reloads'),
+            failures: loopCount('failures'),
+          }
+        : undefined,
   };
 }
 
@@ -233,13 +272,16 @@ function cpuSlices(
   from: number,
   to: number,
   mediaHoursPerSecond: number,
-  withFfmpeg: boolean,
+  peers: { ffmpeg: boolean; loop: boolean },
 ): CpuSlice[] {
   return sliceBounds(from, to).map(([a, b]) => ({
     fromS: (a - from) / 1000,
     toS: (b - from) / 1000,
     hlsdump: cpuPerMediaHour(sampler, 'workers', a, b, mediaHoursPerSecond),
-    ffmpeg: withFfmpeg ? cpuPerMediaHour(sampler, 'ffmpeg', a, b, mediaHoursPerSecond) : undefined,
+    ffmpeg: peers.ffmpeg
+      ? cpuPerMediaHour(sampler, 'ffmpeg', a, b, mediaHoursPerSecond)
+      : undefined,
+    loop: peers.loop ? cpuPerMediaHour(sampler, 'loop', a, b, mediaHoursPerSecond) : undefined,
   }));
 }
 
@@ -310,12 +352,13 @@ function probeAll(run: BenchRun, pids: number[]): Promise<(HeapReport | undefine
   return Promise.all(pids.map((pid) => probeHeap(pid, run.probeDir)));
 }
 
-function snapshot(workerPids: number[], peers: Peer[], origin: OriginHost) {
+function snapshot(workerPids: number[], peers: Peer[], loopPids: number[], origin: OriginHost) {
   return {
     at: Date.now(),
     workers: totalCpu(workerPids),
     workerRss: workerPids.map((pid) => rssBytes(pid)),
     ffmpeg: totalCpu(peers.map((p) => p.pid)),
+    loop: totalCpu(loopPids),
     ffmpegRss: peers.map((p) => rssBytes(p.pid)),
     origin: cpuSeconds(origin.pid) ?? 0,
   };
@@ -353,6 +396,7 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
   const L: string[] = [];
   const targets: Target[] = [];
   const f = x.ffmpeg;
+  const loop = x.loop;
   L.push(
     `### Side by side: ${x.K} streams × 3 renditions = ${x.renditions} live renditions, ${x.workers} worker processes, ${fmt(x.windowS, 0)} s measured (after ${warmup} s warm-up)`,
     '',
@@ -373,7 +417,7 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
     `| Origin requests per media-hour per rendition: playlists / segments | ${perHour(rc.hlsdump?.chunklist)} / ${perHour(rc.hlsdump?.segment)} | ${perHour(rc.Lavf?.chunklist)} / ${perHour(rc.Lavf?.segment)} |`,
     `| TCP connections opened per media-hour per rendition | ${perHour(rc.hlsdump?.['connections opened'])} | ${perHour(rc.Lavf?.['connections opened'])} |`,
     '',
-    `- Other processes in the window: origin ${fmt(x.originCpu, 1)} CPU s (serving hlsdump and ffmpeg), gateway + Redis ${fmt(x.gatewayAndRedisCpu, 1)} CPU s.`,
+    `- Other processes in the window: origin ${fmt(x.originCpu, 1)} CPU s (serving hlsdump, ffmpeg and the loop peers), gateway + Redis ${fmt(x.gatewayAndRedisCpu, 1)} CPU s.`,
     `- Starts with ${x.K} in flight: p50 ${ms(x.starts.p50)} ms, p99 ${ms(x.starts.p99)} ms; stops: p50 ${ms(x.stops.p50)} ms, p99 ${ms(x.stops.p99)} ms.`,
     `- infoFiles: ${JSON.stringify(x.counts.status)}, ${x.counts.items} Items (${x.counts.segments} segments, ${x.counts.chunklists} chunklist updates, ${x.counts.other} init/master).`,
   );
@@ -383,16 +427,21 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
     `- Creating a file costs ${fmt(x.fileCreationUs.output, 0)} µs of kernel CPU on the output's file system${x.fileCreationUs.tmpfs === undefined ? '' : ` (tmpfs on this machine: ${fmt(x.fileCreationUs.tmpfs, 0)} µs)`}. hlsdump writes each segment as a file of its own, as OME's dump does (${fmt(segmentsPerHour, 0)} per media-hour per rendition): about ${fmt(creationS, 2)} of its ${fmt(x.cpuPerMediaHour, 2)} CPU s per media-hour per rendition is the kernel creating them. The ffmpeg peer writes one MPEG-TS file per stream.`,
   );
   if (f) L.push(`- ffmpeg exits: ${JSON.stringify(f.exits)}.`);
+  if (loop) {
+    L.push(
+      `- Loop peers (the simplest live copy in Node: node:http, a blocking reload per segment, each new segment piped to a file of its own; \`bench/lib/live-follower.ts\`, the worker's Node flags), ${loop.processes} processes of ${fmt(x.renditions / loop.processes, 0)} renditions each, as the workers carry: ${fmt(loop.cpuPerMediaHour, 2)} CPU s per media-hour per rendition (${fmt(loop.cpu, 2)} CPU s in the window, ${loop.reloads} blocking reloads, ${loop.failures} failed requests)${f ? `, ×${fmt(loop.cpuPerMediaHour / f.cpuPerMediaHour, 2)} ffmpeg's` : ''}.`,
+    );
+  }
   L.push('');
   if (x.slices.length > 1) {
     L.push(
       'CPU s per media-hour per rendition, slice by slice of the window (from the 1 s samples: how the cost moves as the processes run):',
       '',
-      '| Slice (s into the window) | hlsdump | ffmpeg | ratio |',
-      '| --- | ---: | ---: | ---: |',
+      '| Slice (s into the window) | hlsdump | ffmpeg | ratio | loop peers | hlsdump / loop |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
       ...x.slices.map(
         (c) =>
-          `| ${fmt(c.fromS, 0)}–${fmt(c.toS, 0)} | ${fmt(c.hlsdump, 2)} | ${c.ffmpeg === undefined ? 'n/a' : fmt(c.ffmpeg, 2)} | ${c.ffmpeg ? `×${fmt(c.hlsdump / c.ffmpeg, 2)}` : 'n/a'} |`,
+          `| ${fmt(c.fromS, 0)}–${fmt(c.toS, 0)} | ${fmt(c.hlsdump, 2)} | ${c.ffmpeg === undefined ? 'n/a' : fmt(c.ffmpeg, 2)} | ${c.ffmpeg ? `×${fmt(c.hlsdump / c.ffmpeg, 2)}` : 'n/a'} | ${c.loop === undefined ? 'n/a' : fmt(c.loop, 2)} | ${c.loop ? `×${fmt(c.hlsdump / c.loop, 2)}` : 'n/a'} |`,
       ),
       '',
     );
@@ -404,6 +453,14 @@ export function sideBySideSection(x: SideBySideResult, warmup: number): Section 
       name: "CPU per dumped media-hour ≤ 0.8× ffmpeg's",
       measured: `${fmt(x.cpuPerMediaHour, 2)} vs ${fmt(f.cpuPerMediaHour, 2)} CPU s (×${fmt(ratio, 2)}, target ≤ ×0.8)`,
       met: ratio <= 0.8,
+    });
+  }
+  if (loop) {
+    const ratio = x.cpuPerMediaHour / loop.cpuPerMediaHour;
+    targets.push({
+      name: "CPU per dumped media-hour ≤ 2× the simplest live loop's (loop peers at a worker's density)",
+      measured: `${fmt(x.cpuPerMediaHour, 2)} vs ${fmt(loop.cpuPerMediaHour, 2)} CPU s (×${fmt(ratio, 2)}, target ≤ ×2)`,
+      met: ratio <= 2,
     });
   }
   targets.push({
