@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchRun } from '../bench-run.ts';
-import type { OriginHost } from './origin-host.ts';
+import { masterUrlOf, type OriginHost } from './origin-host.ts';
 
 export type Peer = ChildProcess & { stream: string; stderrTail(): string };
 
@@ -18,7 +18,7 @@ export async function startFfmpegPeers(
   const dir = join(run.dir, 'ffmpeg');
   await mkdir(dir, { recursive: true });
   return streams.map((stream) => {
-    const url = `${origin.url}/app/${stream}/llhls.m3u8`;
+    const url = masterUrlOf(origin, stream);
     const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', url];
     args.push('-map', '0', '-c', 'copy', '-f', 'mpegts', '-y', join(dir, `${stream}.ts`));
     const child = spawn('/usr/bin/ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });

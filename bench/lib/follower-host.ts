@@ -32,13 +32,15 @@ export async function startFollower(
       waiter.reject(new Error(`the ${mode} follower exited with ${code}`));
     }
   });
-  // Each message sent is answered once, in the order sent.
-  const ask = (message: object): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      waiting.push({ resolve, reject });
-      if (Object.keys(message).length > 0) child.send(message);
-    });
-  await ask({}); // its 'ready'
+  // Its first message says it is ready; after that each message sent is answered once, in order.
+  const reply = (): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  const ask = (message: object): Promise<Record<string, unknown>> => {
+    const answer = reply();
+    child.send(message);
+    return answer;
+  };
+  await reply();
   return {
     mode,
     child,

@@ -1,6 +1,6 @@
 // One process following live media playlists with blocking reloads (`_HLS_msn` = the next
-// segment), one way of making the requests per process, for bench/live-copy-floor.ts to read its CPU
-// per reload from outside. Driven over IPC:
+// segment), one way of making the requests per process, its CPU read from outside
+// (bench/live-copy-floor.ts, and the main phase's loop peers in the copy mode). Driven over IPC:
 //
 //   fork('live-follower.ts', ['--mode', MODE])   → { type: 'ready' }
 //   { op: 'follow', urls, dir }                  → { op: 'following' } (the copy mode writes in dir)
@@ -48,21 +48,19 @@ const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 /** How the origin's request log tells these requests apart from a worker's and ffmpeg's. */
 const headers = { 'user-agent': 'simple-loop/1' };
 
-function httpGetText(): GetText {
-  return (url) =>
-    new Promise((resolve, reject) => {
-      const req = http.get(url, { agent: httpAgent, headers, signal: stopping.signal }, (res) => {
-        res.setEncoding('utf8');
-        let text = '';
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}`)),
-        );
-        res.on('error', reject);
-      });
-      req.on('error', reject);
+const httpGetText: GetText = (url) =>
+  new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: httpAgent, headers, signal: stopping.signal }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+      res.on('error', reject);
     });
-}
+    req.on('error', reject);
+  });
 
 function undiciGetText(): GetText {
   const dispatcher = new Agent({ connections: 16, headersTimeout: 30_000 });
@@ -94,11 +92,17 @@ async function followBare(url: string, getText: GetText): Promise<void> {
       next++;
       reloads++;
     } catch {
-      if (stopping.signal.aborted) return;
-      failures++;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!(await failed())) return;
     }
   }
+}
+
+/** Counts a failed request and waits before the next; false once the follower is stopping. */
+async function failed(): Promise<boolean> {
+  if (stopping.signal.aborted) return false;
+  failures++;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return true;
 }
 
 /** The complete segments a media playlist lists, as [msn, absolute URL]: the simplest scan. */
@@ -132,13 +136,12 @@ function copyTo(url: string, path: string): Promise<void> {
 
 /** Reload (blocking on the next segment), copy every segment not copied yet, reload again. */
 async function followCopy(url: string, index: number, dir: string): Promise<void> {
-  const getText = httpGetText();
   let last = -1;
   let next: number | undefined;
   for (;;) {
     try {
       const target = next === undefined ? url : withBlockingParams(url, { msn: next });
-      const text = await getText(target);
+      const text = await httpGetText(target);
       if (next !== undefined) reloads++;
       for (const [msn, segmentUrl] of segmentsOf(text, url)) {
         if (msn <= last) continue;
@@ -148,9 +151,7 @@ async function followCopy(url: string, index: number, dir: string): Promise<void
       }
       next = last + 1;
     } catch {
-      if (stopping.signal.aborted) return;
-      failures++;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!(await failed())) return;
     }
   }
 }
@@ -190,7 +191,7 @@ async function follow(urls: string[], dir: string | undefined): Promise<void> {
     return;
   }
   const getText =
-    mode === 'http' ? httpGetText() : mode === 'undici' ? undiciGetText() : clientGetText();
+    mode === 'http' ? httpGetText : mode === 'undici' ? undiciGetText() : clientGetText();
   for (const url of urls) void followBare(url, getText);
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workerBuildOf } from './worker-build.ts';
 import { renditionUrls, startFollower, type Follower } from './follower-host.ts';
-import type { OriginHost } from './origin-host.ts';
+import { masterUrlOf, type OriginHost } from './origin-host.ts';
 
 export async function startLoopPeers(
   run: { dir: string; children: ChildProcess[] },
@@ -20,7 +20,7 @@ export async function startLoopPeers(
   const { nodeFlags } = await workerBuildOf(fileURLToPath(new URL('../..', import.meta.url)));
   const shares: string[][] = Array.from({ length: processes }, () => []);
   const urls = await Promise.all(
-    streams.map((stream) => renditionUrls(`${origin.url}/app/${stream}/llhls.m3u8`)),
+    streams.map((stream) => renditionUrls(masterUrlOf(origin, stream))),
   );
   urls.forEach((streamUrls, i) => shares[i % processes]!.push(...streamUrls));
   const loops: Follower[] = [];

@@ -19,6 +19,11 @@ export interface OriginHost {
   close(): Promise<void>;
 }
 
+/** A stream's master playlist on the bench's origin (app `app`, as every phase adds them). */
+export function masterUrlOf(origin: Pick<OriginHost, 'url'>, stream: string): string {
+  return `${origin.url}/app/${stream}/llhls.m3u8`;
+}
+
 export async function startOriginProcess({
   speed = 1,
   logFile,

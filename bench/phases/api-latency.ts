@@ -7,7 +7,7 @@ import type { BenchRun, ClusterContext } from '../bench-run.ts';
 import type { ClusterWorker } from '../../test/support/cluster.ts';
 import type { BenchDump } from '../lib/dump-files.ts';
 import { breakdown, type Breakdown } from '../lib/log-breakdown.ts';
-import type { OriginHost } from '../lib/origin-host.ts';
+import { masterUrlOf, type OriginHost } from '../lib/origin-host.ts';
 import { cpuSeconds, totalCpu } from '../../test/support/proc-stats.ts';
 import { fmt, ms, summary, type Summary } from '../lib/stats.ts';
 import type { Section } from '../report.ts';
@@ -120,9 +120,8 @@ async function originAnswerTimes(
   streams: string[],
   n: number,
 ): Promise<Summary> {
-  const urls = Array.from(
-    { length: n },
-    (_, i) => `${origin.url}/app/${streams[i % streams.length]}/llhls.m3u8`,
+  const urls = Array.from({ length: n }, (_, i) =>
+    masterUrlOf(origin, streams[i % streams.length]!),
   );
   const times = await Promise.all(
     urls.map(async (url) => {
