@@ -21,7 +21,7 @@ export function toXmlChars(text: string): string {
 
 /**
  * Text the builder would leave as it is: printable ASCII with no character XML escapes and no
- * `--`. Every Item of a dump is such text (a sequence number, a time, a file name).
+ * `--`. An Item usually is such text (a sequence number, a time, a file name).
  */
 const plainText = /^[\x20-\x7E]*$/;
 const markupChars = /[&<>"']/;
