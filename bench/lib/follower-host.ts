@@ -2,6 +2,7 @@
 // stream's master lists for them to follow.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseMasterPlaylist } from '@hlsdump/hls-client';
 import type { FollowMode } from './follow-modes.ts';
 
 const script = fileURLToPath(new URL('./live-follower.ts', import.meta.url));
@@ -59,16 +60,9 @@ export async function startFollower(
 
 /** The media playlists a master lists (variants and EXT-X-MEDIA renditions), as absolute URLs. */
 export async function renditionUrls(masterUrl: string): Promise<string[]> {
-  const text = await (await fetch(masterUrl)).text();
-  const uris: string[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('#EXT-X-MEDIA:')) {
-      const uri = /URI="([^"]+)"/.exec(line)?.[1];
-      if (uri !== undefined) uris.push(uri);
-    } else if (line !== '' && !line.startsWith('#')) {
-      uris.push(line);
-    }
-  }
-  return uris.map((uri) => new URL(uri, masterUrl).href);
+  const master = parseMasterPlaylist(await (await fetch(masterUrl)).text(), masterUrl);
+  return [
+    ...master.variants.map((variant) => variant.uri),
+    ...master.media.flatMap((media) => (media.uri === undefined ? [] : [media.uri])),
+  ];
 }
